@@ -1,0 +1,41 @@
+# Satchel — two commands on a fresh machine: `make run` and `make test`.
+GO        ?= go
+BIN       ?= satchel
+WORKSPACE ?=
+GOTESTFLAGS ?= -count=1 -timeout 20m
+
+.PHONY: deps build run test vet fuzz bench screenshots dist clean media
+
+deps: ## install system packages, Go modules, Azurite and test media
+	bash scripts/deps.sh
+
+media:
+	bash testdata/make.sh
+
+build: deps
+	$(GO) build -o $(BIN) .
+
+run: build ## build and start the GUI on the default workspace with the sample ladder preloaded
+	./$(BIN) $(if $(WORKSPACE),--workspace $(WORKSPACE)) --samples testdata/media
+
+vet:
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
+	$(GO) vet ./...
+
+test: deps vet ## every test, Azurite-backed publish tests included
+	SATCHEL_REQUIRE_AZURITE=1 $(GO) test $(GOTESTFLAGS) ./...
+
+fuzz: ## run each fuzz target briefly (FUZZTIME per target)
+	bash scripts/fuzz.sh $(or $(FUZZTIME),15s)
+
+bench: build ## packaging throughput and peak RSS versus ffmpeg on a ~150 MB 720p input
+	bash scripts/bench.sh
+
+screenshots: build ## start the real app under Xvfb and save PNGs of every screen to docs/screenshots
+	bash scripts/screenshots.sh
+
+dist: deps ## desktop package for Linux (tar.xz with a .desktop file)
+	bash scripts/dist.sh
+
+clean:
+	rm -rf $(BIN) dist

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# deps.sh installs everything Satchel needs on a fresh Debian/Ubuntu machine:
+#   system packages (cgo GUI headers, ffmpeg for test media, Xvfb for screenshots),
+#   Go modules, and Azurite (npm) for the publish tests. Safe to re-run: it skips what is there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+pkgs=(gcc pkg-config libgl1-mesa-dev xorg-dev ffmpeg xvfb time)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "deps: installing ${missing[*]}"
+  sudo=""; [[ $(id -u) -ne 0 ]] && sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+go mod download
+if [[ ! -x .tools/node_modules/.bin/azurite-blob ]]; then
+  bash scripts/azurite.sh install
+fi
+bash testdata/make.sh
