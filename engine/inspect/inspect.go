@@ -1,0 +1,234 @@
+// Package inspect builds a browsable box tree of an MP4 file (progressive, fragmented, init
+// segment or media segment) with the DRM boxes decoded: pssh (Widevine WidevinePsshData,
+// PlayReady PRO/WRMHEADER, W3C common v1), tenc, schm, senc, saiz and saio.
+//
+// It reads boxes with mp4ff in lazy-mdat mode, so media payloads are never loaded: memory
+// grows with the number of boxes, not with the file size.
+package inspect
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/Eyevinn/mp4ff/mp4"
+
+	"satchel/engine/drm"
+)
+
+// Node is one box in the tree.
+type Node struct {
+	// Type is the four-character box type, e.g. "moov" or "pssh".
+	Type string `json:"type"`
+	// Size is the full box size in bytes, header included.
+	Size uint64 `json:"size"`
+	// Offset is the byte offset of the box in the file. It is known for top-level boxes and for
+	// boxes inside containers whose children follow the 8-byte header directly; -1 otherwise.
+	Offset int64 `json:"offset"`
+	// Fields are the box's own decoded fields, one "name: value" per entry.
+	Fields []string `json:"fields,omitempty"`
+	// DRM is a decoded summary for DRM boxes (pssh system, KIDs, PlayReady header, …).
+	DRM []string `json:"drm,omitempty"`
+	// Children are the contained boxes, in file order.
+	Children []*Node `json:"children,omitempty"`
+}
+
+// Title is a one-line label for tree views: "[pssh] 1234 bytes @ 0x2f0".
+func (n *Node) Title() string {
+	if n.Offset >= 0 {
+		return fmt.Sprintf("[%s] %d bytes @ %#x", n.Type, n.Size, n.Offset)
+	}
+	return fmt.Sprintf("[%s] %d bytes", n.Type, n.Size)
+}
+
+// File inspects the MP4 at path and returns its top-level boxes.
+func File(ctx context.Context, path string) ([]*Node, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("inspect %s: %w", path, err)
+	}
+	defer f.Close()
+	return Reader(ctx, f, path)
+}
+
+// Reader inspects an MP4 read from r; name is used in error messages only.
+func Reader(ctx context.Context, r io.ReadSeeker, name string) (nodes []*Node, err error) {
+	defer func() {
+		// mp4ff can panic on some malformed boxes; a corrupt file must give an error, not a crash.
+		if p := recover(); p != nil {
+			nodes, err = nil, fmt.Errorf("inspect %s: the file is not a readable MP4 (%v); check that it is complete and not corrupted", name, p)
+		}
+	}()
+	mf, err := mp4.DecodeFile(r, mp4.WithDecodeMode(mp4.DecModeLazyMdat))
+	if err != nil {
+		return nil, fmt.Errorf("inspect %s: the file is not a readable MP4: %w", name, err)
+	}
+	if len(mf.Children) == 0 {
+		return nil, fmt.Errorf("inspect %s: no MP4 boxes found; is this an MP4 file?", name)
+	}
+	var off int64
+	for _, b := range mf.Children {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		nodes = append(nodes, node(b, off))
+		off += int64(b.Size())
+	}
+	return nodes, nil
+}
+
+// headerSize is the number of bytes between a container box's start and its first child, for
+// the containers whose children follow their header directly.
+func headerSize(b mp4.Box) int64 {
+	switch b.Type() {
+	case "moov", "trak", "mdia", "minf", "stbl", "dinf", "edts", "mvex", "moof", "traf", "udta", "sinf", "schi", "mfra":
+		return 8
+	}
+	return -1
+}
+
+func node(b mp4.Box, offset int64) *Node {
+	n := &Node{Type: b.Type(), Size: b.Size(), Offset: offset}
+	n.Fields = ownFields(b)
+	n.DRM = drmDetails(b)
+	if c, ok := b.(mp4.ContainerBox); ok {
+		hs := headerSize(b)
+		childOff := int64(-1)
+		if offset >= 0 && hs >= 0 {
+			childOff = offset + hs
+		}
+		for _, ch := range c.GetChildren() {
+			n.Children = append(n.Children, node(ch, childOff))
+			if childOff >= 0 {
+				childOff += int64(ch.Size())
+			}
+		}
+	}
+	return n
+}
+
+// ownFields runs the box's mp4ff Info printer and keeps the box's own field lines, dropping the
+// header line and the lines of its children.
+func ownFields(b mp4.Box) []string {
+	var buf bytes.Buffer
+	if err := b.Info(&buf, "all:1", "", "  "); err != nil {
+		return []string{"info error: " + err.Error()}
+	}
+	var out []string
+	sc := bufio.NewScanner(&buf)
+	sc.Buffer(make([]byte, 0, 64*1024), 4*1024*1024)
+	first := true
+	for sc.Scan() {
+		line := sc.Text()
+		if first {
+			first = false
+			continue
+		}
+		if strings.HasPrefix(line, " - ") {
+			out = append(out, strings.TrimPrefix(line, " - "))
+			continue
+		}
+		if strings.HasPrefix(strings.TrimLeft(line, " "), "[") {
+			break // a child box starts
+		}
+		if len(out) > 0 && strings.HasPrefix(line, "   ") {
+			out[len(out)-1] += " " + strings.TrimSpace(line)
+		}
+	}
+	const maxFields = 200 // senc/trun tables can be huge; the tree shows the start
+	if len(out) > maxFields {
+		out = append(out[:maxFields], fmt.Sprintf("… %d more lines", len(out)-maxFields))
+	}
+	return out
+}
+
+// drmDetails decodes the DRM meaning of protection boxes beyond mp4ff's raw fields.
+func drmDetails(b mp4.Box) []string {
+	switch box := b.(type) {
+	case *mp4.PsshBox:
+		info, err := drm.DecodePSSH(box)
+		if err != nil {
+			return []string{"could not decode: " + err.Error()}
+		}
+		return strings.Split(strings.TrimRight(info.Summary, "\n"), "\n")
+	case *mp4.TencBox:
+		kid, _ := drm.ParseKID(hexOf(box.DefaultKID))
+		d := []string{
+			"default KID: " + kid.String() + " (PlayReady LE base64 " + kid.PlayReadyBase64() + ")",
+			fmt.Sprintf("protected: %t, per-sample IV size: %d", box.DefaultIsProtected == 1, box.DefaultPerSampleIVSize),
+		}
+		if box.DefaultPerSampleIVSize == 0 {
+			d = append(d, fmt.Sprintf("constant IV: %x (cbcs style)", box.DefaultConstantIV))
+		}
+		if box.Version > 0 {
+			d = append(d, fmt.Sprintf("pattern crypt:skip = %d:%d", box.DefaultCryptByteBlock, box.DefaultSkipByteBlock))
+		}
+		return d
+	case *mp4.SchmBox:
+		switch box.SchemeType {
+		case "cenc":
+			return []string{"scheme cenc: AES-CTR full-sample/subsample encryption (DASH: Widevine, PlayReady, ClearKey)"}
+		case "cbcs":
+			return []string{"scheme cbcs: AES-CBC pattern encryption with a constant IV (HLS FairPlay, modern DASH clients)"}
+		case "cbc1", "cens":
+			return []string{"scheme " + box.SchemeType + ": rarely supported by players; prefer cenc or cbcs"}
+		}
+	case *mp4.SencBox:
+		return []string{fmt.Sprintf("%d samples with auxiliary info, per-sample IV size %d", box.SampleCount, box.GetPerSampleIVSize())}
+	}
+	return nil
+}
+
+func hexOf(u mp4.UUID) string { return fmt.Sprintf("%x", []byte(u)) }
+
+// Find returns the nodes of the given box type anywhere in the tree, in file order.
+func Find(nodes []*Node, boxType string) []*Node {
+	var out []*Node
+	for _, n := range nodes {
+		if n.Type == boxType {
+			out = append(out, n)
+		}
+		out = append(out, Find(n.Children, boxType)...)
+	}
+	return out
+}
+
+// WriteText prints the tree with two-space indentation, fields under each box.
+func WriteText(w io.Writer, nodes []*Node) error {
+	var walk func(ns []*Node, depth int) error
+	walk = func(ns []*Node, depth int) error {
+		pad := strings.Repeat("  ", depth)
+		for _, n := range ns {
+			if _, err := fmt.Fprintf(w, "%s%s\n", pad, n.Title()); err != nil {
+				return err
+			}
+			for _, f := range n.Fields {
+				fmt.Fprintf(w, "%s  - %s\n", pad, f)
+			}
+			for _, d := range n.DRM {
+				fmt.Fprintf(w, "%s  * %s\n", pad, d)
+			}
+			if err := walk(n.Children, depth+1); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return walk(nodes, 0)
+}
+
+// WriteJSON prints the tree as one JSON document.
+func WriteJSON(w io.Writer, nodes []*Node) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(nodes); err != nil {
+		return errors.Join(errors.New("write inspect json"), err)
+	}
+	return nil
+}
