@@ -65,6 +65,13 @@ func Reader(ctx context.Context, r io.ReadSeeker, name string) (nodes []*Node, e
 			nodes, err = nil, fmt.Errorf("inspect %s: the file is not a readable MP4 (%v); check that it is complete and not corrupted", name, p)
 		}
 	}()
+	size, err := r.Seek(0, io.SeekEnd)
+	if err != nil {
+		return nil, fmt.Errorf("inspect %s: %w", name, err)
+	}
+	if _, err := r.Seek(0, io.SeekStart); err != nil {
+		return nil, fmt.Errorf("inspect %s: %w", name, err)
+	}
 	mf, err := mp4.DecodeFile(r, mp4.WithDecodeMode(mp4.DecModeLazyMdat))
 	if err != nil {
 		return nil, fmt.Errorf("inspect %s: the file is not a readable MP4: %w", name, err)
@@ -79,6 +86,9 @@ func Reader(ctx context.Context, r io.ReadSeeker, name string) (nodes []*Node, e
 		}
 		nodes = append(nodes, node(b, off))
 		off += int64(b.Size())
+	}
+	if off > size {
+		return nil, fmt.Errorf("inspect %s: the file is truncated: its boxes need %d bytes but it has %d; download or export it again", name, off, size)
 	}
 	return nodes, nil
 }

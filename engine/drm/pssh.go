@@ -1,0 +1,159 @@
+package drm
+
+import (
+	"bytes"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/Eyevinn/mp4ff/mp4"
+)
+
+// PSSHBoxes returns one pssh box per system in sig.Systems (FairPlay has none: HLS signals it
+// with EXT-X-KEY), for all keys in sig.
+func PSSHBoxes(sig Signalling) ([]*mp4.PsshBox, error) {
+	kids := sig.KIDs()
+	var out []*mp4.PsshBox
+	for _, s := range sig.Systems {
+		switch s {
+		case Widevine:
+			b, err := WidevinePSSH(kids, sig.Scheme, sig.WidevineProvider)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, b)
+		case PlayReady:
+			pro, err := PlayReadyObject(sig.Keys, sig.Scheme, sig.PlayReadyLAURL)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, PlayReadyPSSH(pro))
+		case ClearKey:
+			out = append(out, CommonPSSH(kids))
+		case FairPlay:
+		default:
+			return nil, fmt.Errorf("pssh: unknown system %q", s)
+		}
+	}
+	return out, nil
+}
+
+// BoxBytes returns the complete encoded box (header included), the value of <cenc:pssh>.
+func BoxBytes(b *mp4.PsshBox) ([]byte, error) {
+	var buf bytes.Buffer
+	if err := b.Encode(&buf); err != nil {
+		return nil, fmt.Errorf("encode pssh: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// DecodePSSHBytes decodes a complete pssh box (for example base64-decoded from <cenc:pssh>).
+func DecodePSSHBytes(b []byte) (box *mp4.PsshBox, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			box, err = nil, fmt.Errorf("pssh box: malformed (%v)", p)
+		}
+	}()
+	if len(b) < 32 || string(b[4:8]) != "pssh" {
+		return nil, errors.New("pssh box: not a pssh box")
+	}
+	bx, err := mp4.DecodeBox(0, bytes.NewReader(b))
+	if err != nil {
+		return nil, fmt.Errorf("pssh box: %w", err)
+	}
+	p, ok := bx.(*mp4.PsshBox)
+	if !ok {
+		return nil, fmt.Errorf("pssh box: decoded as %s", bx.Type())
+	}
+	return p, nil
+}
+
+// PSSHInfo is a decoded pssh box.
+type PSSHInfo struct {
+	System    System            `json:"system,omitempty"`
+	SystemID  string            `json:"system_id"`
+	Version   int               `json:"version"`
+	KIDs      []KID             `json:"kids"`
+	Widevine  *WidevinePSSHData `json:"widevine,omitempty"`
+	PlayReady *PlayReadyHeader  `json:"playready,omitempty"`
+	// Summary is a human-readable multi-line description.
+	Summary string `json:"summary"`
+}
+
+// DecodePSSH decodes the system-specific data of a pssh box. KIDs collects the v1 box KIDs
+// and those found in the system data.
+func DecodePSSH(b *mp4.PsshBox) (*PSSHInfo, error) {
+	if b == nil || len(b.SystemID) != 16 {
+		return nil, errors.New("pssh: missing or malformed system ID")
+	}
+	id := KID(b.SystemID).String()
+	info := &PSSHInfo{SystemID: id, Version: int(b.Version)}
+	seen := map[KID]bool{}
+	addKID := func(k KID) {
+		if !seen[k] {
+			seen[k] = true
+			info.KIDs = append(info.KIDs, k)
+		}
+	}
+	for _, k := range b.KIDs {
+		if len(k) == 16 {
+			addKID(KID(k))
+		}
+	}
+	var sum strings.Builder
+	sys, known := SystemForID(b.SystemID)
+	info.System = sys
+	switch {
+	case !known:
+		fmt.Fprintf(&sum, "unknown system %s, version %d, %d data bytes\n", id, b.Version, len(b.Data))
+	case sys == Widevine:
+		d, err := ParseWidevinePSSHData(b.Data)
+		if err != nil {
+			return nil, fmt.Errorf("widevine pssh: %w", err)
+		}
+		info.Widevine = d
+		for _, k := range d.KeyIDs {
+			addKID(k)
+		}
+		fmt.Fprintf(&sum, "Widevine (v%d): protection_scheme %s, provider %q\n", b.Version, orDash(d.ProtectionScheme), d.Provider)
+	case sys == PlayReady:
+		h, err := ParsePlayReadyObject(b.Data)
+		if err != nil {
+			return nil, fmt.Errorf("playready pssh: %w", err)
+		}
+		info.PlayReady = h
+		for _, k := range h.KIDs {
+			addKID(k)
+		}
+		fmt.Fprintf(&sum, "PlayReady (v%d): WRMHEADER %s, ALGID %s, LA_URL %s\n", b.Version, h.Version, orDash(h.AlgID), orDash(h.LAURL))
+	case sys == ClearKey:
+		fmt.Fprintf(&sum, "W3C common / ClearKey (v%d)\n", b.Version)
+		if b.Version == 0 {
+			fmt.Fprintln(&sum, "warning: the common pssh must be version 1 to list KIDs")
+		}
+	default:
+		fmt.Fprintf(&sum, "%s (v%d), %d data bytes\n", sys.Title(), b.Version, len(b.Data))
+	}
+	for _, k := range info.KIDs {
+		fmt.Fprintf(&sum, "KID %s (PlayReady LE %s)\n", k, k.PlayReadyBase64())
+	}
+	info.Summary = sum.String()
+	return info, nil
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// PSSHBase64 returns base64 of the complete box, the text of a <cenc:pssh> element.
+func PSSHBase64(b *mp4.PsshBox) (string, error) {
+	raw, err := BoxBytes(b)
+	if err != nil {
+		return "", err
+	}
+	return base64.StdEncoding.EncodeToString(raw), nil
+}
