@@ -1,0 +1,357 @@
+// Package probe reads MP4 files (progressive or fragmented) without loading media data: tracks,
+// RFC 6381 codec strings, resolution, audio format, duration, bitrate, sync-sample times and
+// the sample table the packager streams from. It also checks that the GOPs of a bitrate ladder
+// line up, which CMAF switching sets require.
+package probe
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/Eyevinn/mp4ff/mp4"
+)
+
+// Track describes one audio or video track.
+type Track struct {
+	ID          uint32          `json:"id"`
+	Kind        string          `json:"kind"` // video or audio
+	Codec       string          `json:"codec"`
+	SampleEntry string          `json:"sample_entry"`
+	Width       int             `json:"width,omitempty"`
+	Height      int             `json:"height,omitempty"`
+	FrameRate   float64         `json:"frame_rate,omitempty"`
+	SampleRate  int             `json:"sample_rate,omitempty"`
+	Channels    int             `json:"channels,omitempty"`
+	Timescale   uint32          `json:"timescale"`
+	Duration    time.Duration   `json:"duration_ns"`
+	Bitrate     int64           `json:"bitrate"`
+	Bytes       int64           `json:"bytes"`
+	SampleCount int             `json:"sample_count"`
+	SyncTimes   []time.Duration `json:"sync_times_ns,omitempty"`
+	Language    string          `json:"language,omitempty"`
+	Encrypted   bool            `json:"encrypted,omitempty"`
+	Scheme      string          `json:"scheme,omitempty"`
+}
+
+// Asset is a probed file.
+type Asset struct {
+	Path       string        `json:"path"`
+	Size       int64         `json:"size"`
+	Fragmented bool          `json:"fragmented"`
+	Duration   time.Duration `json:"duration_ns"`
+	Bitrate    int64         `json:"bitrate"`
+	Tracks     []Track       `json:"tracks"`
+}
+
+// Video returns the first video track, or nil.
+func (a *Asset) Video() *Track { return a.first("video") }
+
+// Audio returns the first audio track, or nil.
+func (a *Asset) Audio() *Track { return a.first("audio") }
+
+func (a *Asset) first(kind string) *Track {
+	for i := range a.Tracks {
+		if a.Tracks[i].Kind == kind {
+			return &a.Tracks[i]
+		}
+	}
+	return nil
+}
+
+// RequireVideo returns an InputError when the asset has no video track.
+func (a *Asset) RequireVideo() error {
+	if a.Video() == nil {
+		return &InputError{Path: a.Path, Reason: "has no video track; a ladder rendition needs one (audio-only files can't be packaged as a rung)"}
+	}
+	return nil
+}
+
+// InputError is a problem with a user's file: missing, not an MP4, truncated, no video,
+// unsupported codec. Its message names the file and what to do.
+type InputError struct {
+	Path   string
+	Reason string
+}
+
+func (e *InputError) Error() string { return fmt.Sprintf("%s %s", filepath.Base(e.Path), e.Reason) }
+
+// Supported sample entries.
+var (
+	videoEntries = map[string]bool{"avc1": true, "avc3": true, "hvc1": true, "hev1": true, "av01": true}
+	audioEntries = map[string]bool{"mp4a": true, "ac-3": true, "ec-3": true}
+)
+
+const supportedList = "H.264 (avc1/avc3), HEVC (hvc1/hev1), AV1 (av01), AAC (mp4a), AC-3, E-AC-3"
+
+// File is an opened MP4 with its decoded box structure (media data not loaded).
+type File struct {
+	Path string
+	F    *os.File
+	MP4  *mp4.File
+	Size int64
+}
+
+// Close closes the file.
+func (f *File) Close() error { return f.F.Close() }
+
+// Open opens and decodes an MP4's boxes lazily (mdat payloads are not read), classifying
+// failures as InputError.
+func Open(path string) (*File, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, &InputError{Path: path, Reason: "does not exist; check the path"}
+		}
+		return nil, &InputError{Path: path, Reason: fmt.Sprintf("cannot be opened: %v", err)}
+	}
+	st, err := fh.Stat()
+	if err != nil {
+		fh.Close()
+		return nil, fmt.Errorf("probe %s: %w", path, err)
+	}
+	if st.IsDir() {
+		fh.Close()
+		return nil, &InputError{Path: path, Reason: "is a folder, not an MP4 file"}
+	}
+	if err := checkTopLevel(fh, st.Size(), path); err != nil {
+		fh.Close()
+		return nil, err
+	}
+	mf, err := decode(fh)
+	if err != nil {
+		fh.Close()
+		return nil, &InputError{Path: path, Reason: fmt.Sprintf("is not a readable MP4 (%v); re-export it as MP4", err)}
+	}
+	if mf.Moov == nil && (mf.Init == nil || mf.Init.Moov == nil) {
+		fh.Close()
+		return nil, &InputError{Path: path, Reason: "has no moov box (no track information); it may be a fragment without its init segment or an incomplete download"}
+	}
+	return &File{Path: path, F: fh, MP4: mf, Size: st.Size()}, nil
+}
+
+func decode(r io.ReadSeeker) (mf *mp4.File, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			mf, err = nil, fmt.Errorf("malformed box structure: %v", p)
+		}
+	}()
+	return mp4.DecodeFile(r, mp4.WithDecodeMode(mp4.DecModeLazyMdat))
+}
+
+// checkTopLevel walks the top-level box headers so that a text file or a truncated download
+// gets a precise message before the box decoder sees it.
+func checkTopLevel(r io.ReadSeeker, size int64, path string) error {
+	var hdr [16]byte
+	var pos int64
+	first := true
+	for pos < size {
+		if _, err := r.Seek(pos, io.SeekStart); err != nil {
+			return fmt.Errorf("probe %s: %w", path, err)
+		}
+		n, _ := io.ReadFull(r, hdr[:8])
+		if n < 8 {
+			return &InputError{Path: path, Reason: fmt.Sprintf("is truncated at byte %d of %d (incomplete box header); re-download or re-export it", pos, size)}
+		}
+		boxSize := int64(uint32(hdr[0])<<24 | uint32(hdr[1])<<16 | uint32(hdr[2])<<8 | uint32(hdr[3]))
+		typ := string(hdr[4:8])
+		if first {
+			if !validFourCC(typ) || (typ != "ftyp" && typ != "styp" && typ != "moov" && typ != "free" && typ != "skip" && typ != "wide" && typ != "mdat") {
+				return &InputError{Path: path, Reason: "is not an MP4 file (it does not start with an ftyp or moov box); give an .mp4/.m4a/.m4v file"}
+			}
+			first = false
+		}
+		switch boxSize {
+		case 1:
+			if _, err := io.ReadFull(r, hdr[8:16]); err != nil {
+				return &InputError{Path: path, Reason: fmt.Sprintf("is truncated at byte %d of %d; re-download or re-export it", pos, size)}
+			}
+			var v int64
+			for _, b := range hdr[8:16] {
+				v = v<<8 | int64(b)
+			}
+			boxSize = v
+		case 0:
+			boxSize = size - pos
+		}
+		if boxSize < 8 {
+			return &InputError{Path: path, Reason: fmt.Sprintf("has a corrupt %q box at byte %d (size %d); the file is damaged", typ, pos, boxSize)}
+		}
+		if pos+boxSize > size {
+			return &InputError{Path: path, Reason: fmt.Sprintf("is truncated at byte %d of %d (the %s box needs %d bytes); re-download or re-export it", size, pos+boxSize, typ, boxSize)}
+		}
+		pos += boxSize
+	}
+	_, err := r.Seek(0, io.SeekStart)
+	return err
+}
+
+func validFourCC(s string) bool {
+	for i := 0; i < 4; i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == ' ' || c == '-' || c == '_' || c == '©') {
+			return false
+		}
+	}
+	return true
+}
+
+// Probe reads the file's structure and sample tables (never the media data).
+func Probe(ctx context.Context, path string) (*Asset, error) {
+	f, err := Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return f.Asset(ctx)
+}
+
+// Asset describes the opened file.
+func (f *File) Asset(ctx context.Context) (*Asset, error) {
+	a := &Asset{Path: f.Path, Size: f.Size, Fragmented: f.MP4.IsFragmented()}
+	moov := f.Moov()
+	var total int64
+	for _, trak := range moov.Traks {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		t, err := describeTrak(trak)
+		if err != nil {
+			return nil, &InputError{Path: f.Path, Reason: err.Error()}
+		}
+		if t == nil {
+			continue // timed metadata, subtitles: not packaged
+		}
+		samples, err := f.Samples(t.ID)
+		if err != nil {
+			return nil, &InputError{Path: f.Path, Reason: err.Error()}
+		}
+		if len(samples) == 0 {
+			return nil, &InputError{Path: f.Path, Reason: fmt.Sprintf("track %d has no samples; the file is empty or incomplete", t.ID)}
+		}
+		var bytes int64
+		var end uint64
+		for _, s := range samples {
+			if int64(s.Offset)+int64(s.Size) > f.Size {
+				return nil, &InputError{Path: f.Path, Reason: fmt.Sprintf("is truncated: sample %d of track %d ends at byte %d but the file has %d; re-download or re-export it", s.Nr, t.ID, int64(s.Offset)+int64(s.Size), f.Size)}
+			}
+			bytes += int64(s.Size)
+			if t.Kind == "video" && s.Sync {
+				t.SyncTimes = append(t.SyncTimes, ticks(s.DecodeTime, t.Timescale))
+			}
+			end = s.DecodeTime + uint64(s.Dur)
+		}
+		t.SampleCount = len(samples)
+		t.Bytes = bytes
+		t.Duration = ticks(end-samples[0].DecodeTime, t.Timescale)
+		if t.Duration > 0 {
+			t.Bitrate = int64(float64(bytes*8) / t.Duration.Seconds())
+			if t.Kind == "video" {
+				t.FrameRate = float64(len(samples)) / t.Duration.Seconds()
+			}
+		}
+		if t.Duration > a.Duration {
+			a.Duration = t.Duration
+		}
+		total += bytes
+		a.Tracks = append(a.Tracks, *t)
+	}
+	if len(a.Tracks) == 0 {
+		return nil, &InputError{Path: f.Path, Reason: "has no audio or video track"}
+	}
+	if a.Duration > 0 {
+		a.Bitrate = int64(float64(total*8) / a.Duration.Seconds())
+	}
+	return a, nil
+}
+
+// Moov returns the file's movie box (from the init segment for fragmented files).
+func (f *File) Moov() *mp4.MoovBox {
+	if f.MP4.Moov != nil {
+		return f.MP4.Moov
+	}
+	return f.MP4.Init.Moov
+}
+
+// Trak returns the track box with the given ID.
+func (f *File) Trak(id uint32) *mp4.TrakBox {
+	for _, t := range f.Moov().Traks {
+		if t.Tkhd.TrackID == id {
+			return t
+		}
+	}
+	return nil
+}
+
+func ticks(t uint64, timescale uint32) time.Duration {
+	if timescale == 0 {
+		return 0
+	}
+	return time.Duration(float64(t) * float64(time.Second) / float64(timescale))
+}
+
+// describeTrak returns nil for tracks that are neither audio nor video.
+func describeTrak(trak *mp4.TrakBox) (*Track, error) {
+	if trak.Mdia == nil || trak.Mdia.Hdlr == nil || trak.Mdia.Mdhd == nil || trak.Mdia.Minf == nil ||
+		trak.Mdia.Minf.Stbl == nil || trak.Mdia.Minf.Stbl.Stsd == nil {
+		return nil, fmt.Errorf("has an incomplete track box (missing mdia/minf/stbl/stsd); the file is damaged")
+	}
+	t := &Track{ID: trak.Tkhd.TrackID, Timescale: trak.Mdia.Mdhd.Timescale, Language: trak.Mdia.Mdhd.GetLanguage()}
+	switch trak.Mdia.Hdlr.HandlerType {
+	case "vide":
+		t.Kind = "video"
+	case "soun":
+		t.Kind = "audio"
+	default:
+		return nil, nil
+	}
+	stsd := trak.Mdia.Minf.Stbl.Stsd
+	if len(stsd.Children) == 0 {
+		return nil, fmt.Errorf("track %d has no sample description", t.ID)
+	}
+	entry := stsd.Children[0]
+	t.SampleEntry = entry.Type()
+	switch se := entry.(type) {
+	case *mp4.VisualSampleEntryBox:
+		t.Width, t.Height = int(se.Width), int(se.Height)
+		if se.Sinf != nil {
+			t.Encrypted = true
+			if se.Sinf.Frma != nil {
+				t.SampleEntry = se.Sinf.Frma.DataFormat
+			}
+			if se.Sinf.Schm != nil {
+				t.Scheme = se.Sinf.Schm.SchemeType
+			}
+		}
+		if !videoEntries[t.SampleEntry] {
+			return nil, fmt.Errorf("uses the unsupported video codec %q; supported: %s. Transcode it (e.g. ffmpeg -c:v libx264)", t.SampleEntry, supportedList)
+		}
+		codec, err := videoCodec(t.SampleEntry, se)
+		if err != nil {
+			return nil, err
+		}
+		t.Codec = codec
+	case *mp4.AudioSampleEntryBox:
+		t.SampleRate, t.Channels = int(se.SampleRate), int(se.ChannelCount)
+		if se.Sinf != nil {
+			t.Encrypted = true
+			if se.Sinf.Frma != nil {
+				t.SampleEntry = se.Sinf.Frma.DataFormat
+			}
+			if se.Sinf.Schm != nil {
+				t.Scheme = se.Sinf.Schm.SchemeType
+			}
+		}
+		if !audioEntries[t.SampleEntry] {
+			return nil, fmt.Errorf("uses the unsupported audio codec %q; supported: %s. Transcode it (e.g. ffmpeg -c:a aac)", t.SampleEntry, supportedList)
+		}
+		t.Codec = audioCodec(t.SampleEntry, se)
+	default:
+		return nil, fmt.Errorf("track %d has an unsupported sample entry %q; supported: %s", t.ID, entry.Type(), supportedList)
+	}
+	return t, nil
+}
