@@ -1,0 +1,173 @@
+package manifest
+
+import (
+	"encoding/base64"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"math"
+	"strings"
+	"time"
+
+	"satchel/engine/drm"
+)
+
+// DASH namespaces.
+const (
+	nsMPD    = "urn:mpeg:dash:schema:mpd:2011"
+	nsCENC   = "urn:mpeg:cenc:2013"
+	nsMSPR   = "urn:microsoft:playready"
+	nsDashIF = "https://dashif.org/CPS"
+)
+
+// WriteMPD writes a static DASH MPD (isoff-live + CMAF profiles) for p: one Period, a video
+// and an audio AdaptationSet, SegmentTemplate with an exact SegmentTimeline per
+// Representation, and ContentProtection for the scheme and every signalled system. When the
+// Representations of a set share one KID the ContentProtection sits on the AdaptationSet,
+// otherwise on each Representation (multi-key ladders: SD and HD under different keys).
+func WriteMPD(w io.Writer, p *Presentation) error {
+	var b strings.Builder
+	b.WriteString(xml.Header)
+	fmt.Fprintf(&b, `<MPD xmlns="%s" xmlns:cenc="%s" xmlns:mspr="%s" xmlns:dashif="%s" profiles="urn:mpeg:dash:profile:isoff-live:2011,urn:mpeg:dash:profile:cmaf:2019" type="static" mediaPresentationDuration="%s" minBufferTime="%s">`+"\n",
+		nsMPD, nsCENC, nsMSPR, nsDashIF, isoDuration(p.Duration), isoDuration(max(p.SegmentDuration, 2*time.Second)))
+	b.WriteString(`  <Period id="0" start="PT0S">` + "\n")
+	for i, group := range [][]Rendition{p.Video(), p.Audio()} {
+		if len(group) == 0 {
+			continue
+		}
+		r0 := group[0]
+		shared := true
+		for _, r := range group {
+			if r.KID != r0.KID {
+				shared = false
+			}
+		}
+		if r0.Kind == "video" {
+			maxW, maxH := 0, 0
+			for _, r := range group {
+				maxW, maxH = max(maxW, r.Width), max(maxH, r.Height)
+			}
+			fmt.Fprintf(&b, `    <AdaptationSet id="%d" contentType="video" mimeType="video/mp4" segmentAlignment="true" startWithSAP="1" maxWidth="%d" maxHeight="%d">`+"\n", i+1, maxW, maxH)
+		} else {
+			lang := ""
+			if r0.Language != "" {
+				lang = fmt.Sprintf(` lang="%s"`, esc(r0.Language))
+			}
+			fmt.Fprintf(&b, `    <AdaptationSet id="%d" contentType="audio" mimeType="audio/mp4" segmentAlignment="true" startWithSAP="1"%s>`+"\n", i+1, lang)
+		}
+		if shared {
+			if err := writeProtection(&b, p, r0.KID, "      "); err != nil {
+				return err
+			}
+		}
+		for _, r := range group {
+			fmt.Fprintf(&b, `      <Representation id="%s" bandwidth="%d" codecs="%s"`, esc(r.ID), r.Bandwidth, esc(r.Codecs))
+			if r.Kind == "video" {
+				fmt.Fprintf(&b, ` width="%d" height="%d" sar="1:1"`, r.Width, r.Height)
+				if r.FrameRate != "" {
+					fmt.Fprintf(&b, ` frameRate="%s"`, r.FrameRate)
+				}
+			} else {
+				fmt.Fprintf(&b, ` audioSamplingRate="%d"`, r.SampleRate)
+			}
+			b.WriteString(">\n")
+			if r.Kind == "audio" && r.Channels > 0 {
+				fmt.Fprintf(&b, `        <AudioChannelConfiguration schemeIdUri="urn:mpeg:dash:23003:3:audio_channel_configuration:2011" value="%d"/>`+"\n", r.Channels)
+			}
+			if !shared {
+				if err := writeProtection(&b, p, r.KID, "        "); err != nil {
+					return err
+				}
+			}
+			writeTemplate(&b, r)
+			b.WriteString("      </Representation>\n")
+		}
+		b.WriteString("    </AdaptationSet>\n")
+	}
+	b.WriteString("  </Period>\n</MPD>\n")
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func writeTemplate(b *strings.Builder, r Rendition) {
+	fmt.Fprintf(b, `        <SegmentTemplate timescale="%d" initialization="%s/init.mp4" media="%s/seg_$Number%%05d$.m4s" startNumber="1">`+"\n",
+		r.Timescale, esc(r.Dir), esc(r.Dir))
+	b.WriteString("          <SegmentTimeline>\n")
+	for i := 0; i < len(r.Segments); {
+		s := r.Segments[i]
+		j := i + 1
+		for j < len(r.Segments) && r.Segments[j].Duration == s.Duration && r.Segments[j].Start == r.Segments[j-1].Start+r.Segments[j-1].Duration {
+			j++
+		}
+		if j-i > 1 {
+			fmt.Fprintf(b, `            <S t="%d" d="%d" r="%d"/>`+"\n", s.Start, s.Duration, j-i-1)
+		} else {
+			fmt.Fprintf(b, `            <S t="%d" d="%d"/>`+"\n", s.Start, s.Duration)
+		}
+		i = j
+	}
+	b.WriteString("          </SegmentTimeline>\n        </SegmentTemplate>\n")
+}
+
+// writeProtection writes the ContentProtection elements for one default KID.
+func writeProtection(b *strings.Builder, p *Presentation, kid drm.KID, indent string) error {
+	sig := p.Signalling
+	key, ok := drm.KeyByKID(sig.Keys, kid)
+	if !ok {
+		return fmt.Errorf("mpd: KID %s of a representation is not among the presentation's keys", kid)
+	}
+	one := sig
+	one.Keys = []drm.ContentKey{key}
+	fmt.Fprintf(b, `%s<ContentProtection schemeIdUri="urn:mpeg:dash:mp4protection:2011" value="%s" cenc:default_KID="%s"/>`+"\n", indent, p.Scheme, kid)
+	for _, s := range sig.Systems {
+		if s == drm.FairPlay {
+			continue // FairPlay is HLS-only
+		}
+		one.Systems = []drm.System{s}
+		boxes, err := drm.PSSHBoxes(one)
+		if err != nil {
+			return err
+		}
+		pssh, err := drm.PSSHBase64(boxes[0])
+		if err != nil {
+			return err
+		}
+		switch s {
+		case drm.Widevine:
+			fmt.Fprintf(b, `%s<ContentProtection schemeIdUri="urn:uuid:%s" value="Widevine"><cenc:pssh>%s</cenc:pssh></ContentProtection>`+"\n", indent, drm.WidevineSystemID, pssh)
+		case drm.PlayReady:
+			fmt.Fprintf(b, `%s<ContentProtection schemeIdUri="urn:uuid:%s" value="MSPR 2.0"><cenc:pssh>%s</cenc:pssh><mspr:pro>%s</mspr:pro></ContentProtection>`+"\n",
+				indent, drm.PlayReadySystemID, pssh, base64.StdEncoding.EncodeToString(boxes[0].Data))
+		case drm.ClearKey:
+			laurl := ""
+			if sig.ClearKeyLAURL != "" {
+				laurl = fmt.Sprintf(`<dashif:laurl>%s</dashif:laurl>`, esc(sig.ClearKeyLAURL))
+			}
+			fmt.Fprintf(b, `%s<ContentProtection schemeIdUri="urn:uuid:%s" value="ClearKey1.0">%s</ContentProtection>`+"\n", indent, drm.ClearKeyDASHSchemeID, laurl)
+			fmt.Fprintf(b, `%s<ContentProtection schemeIdUri="urn:uuid:%s" value="cenc"><cenc:pssh>%s</cenc:pssh></ContentProtection>`+"\n", indent, drm.CommonSystemID, pssh)
+		}
+	}
+	return nil
+}
+
+func esc(s string) string {
+	var b strings.Builder
+	_ = xml.EscapeText(&b, []byte(s))
+	return strings.ReplaceAll(b.String(), `"`, "&quot;")
+}
+
+// isoDuration formats d as an xs:duration with millisecond precision.
+func isoDuration(d time.Duration) string {
+	s := math.Round(d.Seconds()*1000) / 1000
+	h := int(s) / 3600
+	m := (int(s) % 3600) / 60
+	sec := s - float64(h*3600+m*60)
+	out := "PT"
+	if h > 0 {
+		out += fmt.Sprintf("%dH", h)
+	}
+	if m > 0 {
+		out += fmt.Sprintf("%dM", m)
+	}
+	return out + strings.TrimSuffix(strings.TrimRight(fmt.Sprintf("%.3f", sec), "0"), ".") + "S"
+}

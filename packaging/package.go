@@ -1,0 +1,396 @@
+package packaging
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/Eyevinn/mp4ff/mp4"
+
+	"satchel/engine/cenc"
+	"satchel/engine/drm"
+	"satchel/packaging/manifest"
+)
+
+// Package runs a packaging job. Progress events arrive from several goroutines (one per
+// rendition in flight); the callback must be safe for concurrent use. On error or
+// cancellation nothing is left at cfg.OutDir.
+func Package(ctx context.Context, cfg Config, progress func(Progress)) (*Result, error) {
+	if err := cfg.normalize(); err != nil {
+		return nil, err
+	}
+	if progress == nil {
+		progress = func(Progress) {}
+	}
+	srcs, err := openSources(ctx, cfg.Inputs)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		for _, s := range srcs {
+			s.file.Close()
+		}
+	}()
+	tracks, err := planTracks(srcs, cfg.SegmentDuration)
+	if err != nil {
+		return nil, err
+	}
+	keys, err := assignKeys(tracks, cfg.Keys)
+	if err != nil {
+		return nil, err
+	}
+	tmp, err := prepareOutDir(cfg.OutDir, cfg.Overwrite)
+	if err != nil {
+		return nil, err
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			os.RemoveAll(tmp)
+		}
+	}()
+
+	p := &packager{cfg: cfg, dir: tmp, keys: keys, sigs: map[string]drm.Signalling{}, psshs: map[string][]*mp4.PsshBox{},
+		renditions: map[string][]manifest.Rendition{}, progress: progress}
+	for _, scheme := range cfg.Schemes {
+		sig := drm.Signalling{Scheme: scheme, Keys: keys, Systems: cfg.Systems, PlayReadyLAURL: cfg.PlayReadyLAURL,
+			ClearKeyLAURL: cfg.ClearKeyLAURL, WidevineProvider: cfg.WidevineProvider, FairPlayKeyURI: cfg.FairPlayKeyURI}
+		boxes, err := drm.PSSHBoxes(sig)
+		if err != nil {
+			return nil, err
+		}
+		p.sigs[scheme], p.psshs[scheme] = sig, boxes
+	}
+	if cfg.has("mp4") {
+		// The single-file download is cenc: PlayReady's offline download case (and Widevine).
+		sig := p.sigs["cenc"]
+		if _, ok := p.psshs["cenc"]; !ok {
+			sig = drm.Signalling{Scheme: "cenc", Keys: keys, Systems: cfg.Systems, PlayReadyLAURL: cfg.PlayReadyLAURL,
+				ClearKeyLAURL: cfg.ClearKeyLAURL, WidevineProvider: cfg.WidevineProvider, FairPlayKeyURI: cfg.FairPlayKeyURI}
+		}
+		if p.downloadPSSH, err = drm.PSSHBoxes(sig); err != nil {
+			return nil, err
+		}
+	}
+	var audio *track
+	for _, t := range tracks {
+		if t.kind == "audio" {
+			audio = t
+		}
+	}
+	if err := p.runTracks(ctx, tracks, audio); err != nil {
+		return nil, err
+	}
+	if err := p.writeManifests(); err != nil {
+		return nil, err
+	}
+	files, err := listFiles(tmp)
+	if err != nil {
+		return nil, err
+	}
+	if err := commitOutDir(tmp, cfg.OutDir, cfg.Overwrite); err != nil {
+		return nil, err
+	}
+	committed = true
+	abs, _ := filepath.Abs(cfg.OutDir)
+	res := &Result{OutDir: abs, Keys: keys, Files: files, Schemes: cfg.Schemes, Renditions: p.renditions[cfg.Schemes[0]]}
+	return res, nil
+}
+
+// packager holds the state shared by the rendition workers of one job.
+type packager struct {
+	cfg          Config
+	dir          string
+	keys         []drm.ContentKey
+	sigs         map[string]drm.Signalling
+	psshs        map[string][]*mp4.PsshBox
+	downloadPSSH []*mp4.PsshBox
+	progress     func(Progress)
+
+	mu         sync.Mutex
+	renditions map[string][]manifest.Rendition // per scheme
+}
+
+// runTracks packages the tracks on cfg.Concurrency workers; the first error cancels the rest.
+func (p *packager) runTracks(ctx context.Context, tracks []*track, audio *track) error {
+	n := p.cfg.Concurrency
+	if n <= 0 {
+		n = runtime.NumCPU()
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	sem := make(chan struct{}, n)
+	var wg sync.WaitGroup
+	for _, t := range tracks {
+		wg.Add(1)
+		go func(t *track) {
+			defer wg.Done()
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+			defer func() { <-sem }()
+			if err := p.writeTrack(ctx, t, audio); err != nil {
+				p.progress(Progress{Rendition: t.id, Done: true, Err: err.Error()})
+				cancel(err)
+			}
+		}(t)
+	}
+	wg.Wait()
+	if err := context.Cause(ctx); err != nil {
+		return err
+	}
+	return nil
+}
+
+// output is one CMAF track being written for one scheme.
+type output struct {
+	scheme string
+	prot   *cenc.Protector
+	rend   manifest.Rendition
+}
+
+// writeTrack writes t for every scheme, and for a video track also its single-file download.
+func (p *packager) writeTrack(ctx context.Context, t *track, audio *track) error {
+	f := t.src.file.F
+	var outs []*output
+	for _, scheme := range p.cfg.Schemes {
+		rel := filepath.ToSlash(filepath.Join(scheme, t.id))
+		if err := os.MkdirAll(filepath.Join(p.dir, rel), 0o755); err != nil {
+			return fmt.Errorf("create %s: %w", rel, err)
+		}
+		init, err := newInit(t, 1)
+		if err != nil {
+			return err
+		}
+		prot, err := cenc.ProtectInit(init, t.key, scheme, p.psshs[scheme])
+		if err != nil {
+			return err
+		}
+		initRel := rel + "/init.mp4"
+		if _, err := writeBoxes(filepath.Join(p.dir, initRel), init.Encode); err != nil {
+			return err
+		}
+		outs = append(outs, &output{scheme: scheme, prot: prot, rend: p.rendition(t, rel, initRel)})
+	}
+	var dl *download
+	if t.kind == "video" && p.cfg.has("mp4") {
+		var err error
+		if dl, err = p.newDownload(t, audio); err != nil {
+			return err
+		}
+		defer dl.abort()
+	}
+	start := time.Now()
+	var done int64
+	last := time.Time{}
+	nseg := len(t.cuts)
+	for k := 0; k < nseg; k++ {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		ss := t.segment(k)
+		data, n, err := sampleData(f, ss)
+		if err != nil {
+			return err
+		}
+		var dur uint64
+		for _, s := range ss {
+			dur += uint64(s.Dur)
+		}
+		for _, o := range outs {
+			frag, err := buildFragment(uint32(k+1), 1, ss, data)
+			if err != nil {
+				return err
+			}
+			if err := o.prot.EncryptFragment(frag); err != nil {
+				return err
+			}
+			seg := mp4.NewMediaSegment()
+			seg.AddFragment(frag)
+			rel := fmt.Sprintf("%s/seg_%05d.m4s", o.rend.Dir, k+1)
+			size, err := writeBoxes(filepath.Join(p.dir, rel), seg.Encode)
+			if err != nil {
+				return err
+			}
+			o.rend.Segments = append(o.rend.Segments, manifest.Segment{Number: k + 1, Start: ss[0].DecodeTime, Duration: dur, Path: rel, Size: size})
+		}
+		if dl != nil {
+			if err := dl.addSegment(k, ss, data); err != nil {
+				return err
+			}
+		}
+		done += n
+		if now := time.Now(); now.Sub(last) > 100*time.Millisecond || k == nseg-1 {
+			last = now
+			ev := Progress{Rendition: t.id, Bytes: done, TotalBytes: t.bytes, Fragments: k + 1, TotalFragments: nseg, Done: k == nseg-1}
+			if el := now.Sub(start); done > 0 && done < t.bytes {
+				ev.ETA = time.Duration(float64(el) * float64(t.bytes-done) / float64(done))
+			}
+			p.progress(ev)
+		}
+	}
+	if dl != nil {
+		if err := dl.finish(); err != nil {
+			return err
+		}
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, o := range outs {
+		o.rend.Bandwidth, o.rend.AvgBandwidth = bandwidth(o.rend)
+		p.renditions[o.scheme] = append(p.renditions[o.scheme], o.rend)
+	}
+	return nil
+}
+
+// rendition returns the manifest description of t (segments are added as written).
+func (p *packager) rendition(t *track, dir, initRel string) manifest.Rendition {
+	r := manifest.Rendition{ID: t.id, Kind: t.kind, Codecs: t.info.Codec, Language: t.info.Language, Timescale: t.info.Timescale,
+		Dir: dir, InitPath: initRel, KID: t.key.KID}
+	if t.kind == "video" {
+		r.Width, r.Height = t.info.Width, t.info.Height
+		r.FrameRate = frameRate(t)
+	} else {
+		r.SampleRate, r.Channels = t.info.SampleRate, t.info.Channels
+	}
+	if r.Language == "und" {
+		r.Language = ""
+	}
+	return r
+}
+
+// frameRate expresses the constant frame rate as an integer or a ratio (30000/1001).
+func frameRate(t *track) string {
+	if len(t.samples) == 0 || t.samples[0].Dur == 0 {
+		return ""
+	}
+	d := t.samples[0].Dur
+	ts := t.info.Timescale
+	if ts%d == 0 {
+		return strconv.Itoa(int(ts / d))
+	}
+	return fmt.Sprintf("%d/%d", ts, d)
+}
+
+// bandwidth returns the peak and average bitrate over the segments (bits/s).
+func bandwidth(r manifest.Rendition) (peak, avg int64) {
+	var bytes, dur uint64
+	for _, s := range r.Segments {
+		bytes += uint64(s.Size)
+		dur += s.Duration
+		if s.Duration > 0 {
+			if b := int64(float64(s.Size*8) * float64(r.Timescale) / float64(s.Duration)); b > peak {
+				peak = b
+			}
+		}
+	}
+	if dur > 0 {
+		avg = int64(float64(bytes*8) * float64(r.Timescale) / float64(dur))
+	}
+	return peak, avg
+}
+
+// writeManifests writes MPD/HLS per scheme, keys.cpix.xml and policy.json.
+func (p *packager) writeManifests() error {
+	for i, scheme := range p.cfg.Schemes {
+		rends := p.renditions[scheme]
+		sort.SliceStable(rends, func(a, b int) bool {
+			if rends[a].Kind != rends[b].Kind {
+				return rends[a].Kind == "video"
+			}
+			return rends[a].Bandwidth < rends[b].Bandwidth
+		})
+		pres := &manifest.Presentation{Scheme: scheme, Renditions: rends, Signalling: p.sigs[scheme], SegmentDuration: p.cfg.SegmentDuration}
+		for _, r := range rends {
+			if d := r.Duration(); d > pres.Duration {
+				pres.Duration = d
+			}
+		}
+		if p.cfg.has("dash") {
+			name := "manifest.mpd"
+			if i > 0 {
+				name = "manifest_" + scheme + ".mpd"
+			}
+			if err := writeBuffered(filepath.Join(p.dir, name), func(b *bytes.Buffer) error { return manifest.WriteMPD(b, pres) }); err != nil {
+				return err
+			}
+		}
+		if p.cfg.has("hls") {
+			for _, r := range rends {
+				if err := writeBuffered(filepath.Join(p.dir, r.Dir, "playlist.m3u8"), func(b *bytes.Buffer) error { return manifest.WriteHLSMedia(b, pres, r) }); err != nil {
+					return err
+				}
+			}
+			// The master playlist points at cbcs (FairPlay needs SAMPLE-AES) when it was written.
+			if scheme == "cbcs" || len(p.cfg.Schemes) == 1 {
+				name := "master.m3u8"
+				if scheme == "cenc" && len(p.cfg.Schemes) > 1 {
+					name = "master_cenc.m3u8"
+				}
+				uri := func(r manifest.Rendition) string { return r.Dir + "/playlist.m3u8" }
+				if err := writeBuffered(filepath.Join(p.dir, name), func(b *bytes.Buffer) error { return manifest.WriteHLSMaster(b, pres, uri) }); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	contentID := p.cfg.ContentID
+	if contentID == "" {
+		contentID = filepath.Base(p.cfg.OutDir)
+	}
+	doc, err := drm.NewCPIX(p.sigs[p.cfg.Schemes[len(p.cfg.Schemes)-1]], contentID)
+	if err != nil {
+		return err
+	}
+	if err := writeBuffered(filepath.Join(p.dir, "keys.cpix.xml"), func(b *bytes.Buffer) error { return drm.WriteCPIX(b, doc) }); err != nil {
+		return err
+	}
+	if len(p.cfg.PolicyJSON) > 0 {
+		if err := os.WriteFile(filepath.Join(p.dir, "policy.json"), p.cfg.PolicyJSON, 0o644); err != nil {
+			return fmt.Errorf("write policy.json: %w", err)
+		}
+	}
+	return nil
+}
+
+func writeBuffered(path string, fill func(*bytes.Buffer) error) error {
+	var b bytes.Buffer
+	if err := fill(&b); err != nil {
+		return fmt.Errorf("write %s: %w", filepath.Base(path), err)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(path, b.Bytes(), 0o644)
+}
+
+// listFiles lists the package's files relative to dir.
+func listFiles(dir string) ([]string, error) {
+	var files []string
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() {
+			rel, _ := filepath.Rel(dir, path)
+			files = append(files, filepath.ToSlash(rel))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list package: %w", err)
+	}
+	sort.Strings(files)
+	return files, nil
+}
+

@@ -1,0 +1,146 @@
+package packaging
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/Eyevinn/mp4ff/mp4"
+
+	"satchel/engine/probe"
+)
+
+// copyBox deep-copies a box by encoding and decoding it, so each output (cenc, cbcs,
+// download) protects its own sample entry.
+func copyBox(b mp4.Box) (mp4.Box, error) {
+	var buf bytes.Buffer
+	if err := b.Encode(&buf); err != nil {
+		return nil, err
+	}
+	return mp4.DecodeBox(0, &buf)
+}
+
+// newInit returns a single-track init segment (ftyp cmfc + moov with mvex) for t with the
+// given track ID; the sample entry is a copy of the source's.
+func newInit(t *track, trackID uint32) (*mp4.InitSegment, error) {
+	init := mp4.CreateEmptyInit()
+	lang := t.info.Language
+	if len(lang) != 3 {
+		lang = "und"
+	}
+	trak := init.AddEmptyTrack(t.info.Timescale, t.kind, lang)
+	trak.Tkhd.TrackID = trackID
+	init.Moov.Mvex.Trex.TrackID = trackID
+	init.Moov.Mvhd.NextTrackID = trackID + 1
+	src := t.src.file.Trak(t.info.ID)
+	entry, err := copyBox(src.Mdia.Minf.Stbl.Stsd.Children[0])
+	if err != nil {
+		return nil, fmt.Errorf("copy sample entry of %s: %w", t.src.path, err)
+	}
+	trak.Mdia.Minf.Stbl.Stsd.AddChild(entry)
+	if t.kind == "video" {
+		trak.Tkhd.Width = mp4.Fixed32(t.info.Width << 16)
+		trak.Tkhd.Height = mp4.Fixed32(t.info.Height << 16)
+	}
+	return init, nil
+}
+
+// sampleData reads the media bytes of samples with as few reads as possible (contiguous
+// samples are read together). It returns one buffer and each sample's slice of it.
+func sampleData(f *os.File, ss []probe.Sample) ([][]byte, int64, error) {
+	var total int64
+	for _, s := range ss {
+		total += int64(s.Size)
+	}
+	buf := make([]byte, total)
+	out := make([][]byte, len(ss))
+	var pos int64
+	for i := 0; i < len(ss); {
+		j := i + 1
+		end := ss[i].Offset + uint64(ss[i].Size)
+		for j < len(ss) && ss[j].Offset == end {
+			end += uint64(ss[j].Size)
+			j++
+		}
+		n := int64(end - ss[i].Offset)
+		if _, err := f.ReadAt(buf[pos:pos+n], int64(ss[i].Offset)); err != nil {
+			if err == io.EOF {
+				return nil, 0, fmt.Errorf("read %s: the file ends before sample %d; it is truncated", f.Name(), ss[j-1].Nr)
+			}
+			return nil, 0, fmt.Errorf("read %s: %w", f.Name(), err)
+		}
+		for k := i; k < j; k++ {
+			out[k] = buf[pos : pos+int64(ss[k].Size)]
+			pos += int64(ss[k].Size)
+		}
+		i = j
+	}
+	return out, total, nil
+}
+
+// buildFragment makes a single-track fragment from samples and their data.
+func buildFragment(seq, trackID uint32, ss []probe.Sample, data [][]byte) (*mp4.Fragment, error) {
+	f, err := mp4.CreateFragment(seq, trackID)
+	if err != nil {
+		return nil, err
+	}
+	for i, s := range ss {
+		flags := mp4.NonSyncSampleFlags
+		if s.Sync {
+			flags = mp4.SyncSampleFlags
+		}
+		f.AddFullSample(mp4.FullSample{
+			Sample:     mp4.Sample{Flags: flags, Dur: s.Dur, Size: s.Size, CompositionTimeOffset: s.CTO},
+			DecodeTime: s.DecodeTime,
+			Data:       data[i],
+		})
+	}
+	return f, nil
+}
+
+// fileWriter writes a file through a buffer and counts bytes.
+type fileWriter struct {
+	f *os.File
+	w *bufio.Writer
+	n int64
+}
+
+func createFile(path string) (*fileWriter, error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("create %s: %w", path, err)
+	}
+	return &fileWriter{f: f, w: bufio.NewWriterSize(f, 1<<20)}, nil
+}
+
+func (fw *fileWriter) Write(p []byte) (int, error) {
+	n, err := fw.w.Write(p)
+	fw.n += int64(n)
+	return n, err
+}
+
+func (fw *fileWriter) Close() error {
+	if err := fw.w.Flush(); err != nil {
+		fw.f.Close()
+		return fmt.Errorf("write %s: %w", fw.f.Name(), err)
+	}
+	if err := fw.f.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", fw.f.Name(), err)
+	}
+	return nil
+}
+
+// writeBoxes encodes boxes into a new file and returns its size.
+func writeBoxes(path string, encode func(io.Writer) error) (int64, error) {
+	fw, err := createFile(path)
+	if err != nil {
+		return 0, err
+	}
+	if err := encode(fw); err != nil {
+		fw.f.Close()
+		return 0, fmt.Errorf("write %s: %w", path, err)
+	}
+	return fw.n, fw.Close()
+}
