@@ -393,4 +393,3 @@ func listFiles(dir string) ([]string, error) {
 	sort.Strings(files)
 	return files, nil
 }
-
