@@ -1,0 +1,491 @@
+package manifest
+
+import (
+	"bufio"
+	"encoding/base64"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"satchel/engine/drm"
+)
+
+// MPDInfo is what the checker needs from a DASH MPD (Satchel's or another packager's).
+type MPDInfo struct {
+	Type            string
+	Duration        time.Duration
+	AdaptationSets  []AdaptationSetInfo
+	Representations []RepresentationInfo // all, in order
+}
+
+// AdaptationSetInfo is one AdaptationSet.
+type AdaptationSetInfo struct {
+	ContentType string
+	MimeType    string
+	Protection  []ProtectionInfo
+}
+
+// ProtectionInfo is one ContentProtection element.
+type ProtectionInfo struct {
+	SchemeIDURI string
+	Value       string
+	DefaultKID  string // as written (UUID)
+	PSSH        []byte // decoded cenc:pssh (full box)
+	PRO         []byte // decoded mspr:pro
+	LAURL       string
+}
+
+// RepresentationInfo is one Representation with resolved segment URLs (relative to the MPD
+// location, as written: BaseURLs and templates applied).
+type RepresentationInfo struct {
+	ID          string
+	ContentType string
+	Bandwidth   int64
+	Codecs      string
+	Width       int
+	Height      int
+	Protection  []ProtectionInfo // the Representation's own plus its AdaptationSet's
+	InitURL     string
+	SegmentURLs []string
+	// SingleFile is set for SegmentBase / BaseURL-only representations (one file).
+	SingleFile bool
+}
+
+type xMPD struct {
+	Type     string    `xml:"type,attr"`
+	Duration string    `xml:"mediaPresentationDuration,attr"`
+	BaseURL  string    `xml:"BaseURL"`
+	Periods  []xPeriod `xml:"Period"`
+}
+
+type xPeriod struct {
+	BaseURL string `xml:"BaseURL"`
+	Sets    []xSet `xml:"AdaptationSet"`
+}
+
+type xProt struct {
+	Scheme string `xml:"schemeIdUri,attr"`
+	Value  string `xml:"value,attr"`
+	KID    string `xml:"urn:mpeg:cenc:2013 default_KID,attr"`
+	PSSH   string `xml:"urn:mpeg:cenc:2013 pssh"`
+	PRO    string `xml:"urn:microsoft:playready pro"`
+	LAURL1 string `xml:"laurl"`
+	LAURL2 string `xml:"Laurl"`
+}
+
+type xTemplate struct {
+	Timescale      uint64 `xml:"timescale,attr"`
+	Init           string `xml:"initialization,attr"`
+	Media          string `xml:"media,attr"`
+	StartNumber    *int   `xml:"startNumber,attr"`
+	Duration       uint64 `xml:"duration,attr"`
+	PresentationTO uint64 `xml:"presentationTimeOffset,attr"`
+	Timeline       []struct {
+		T *uint64 `xml:"t,attr"`
+		D uint64  `xml:"d,attr"`
+		R int     `xml:"r,attr"`
+	} `xml:"SegmentTimeline>S"`
+}
+
+type xSet struct {
+	ContentType string     `xml:"contentType,attr"`
+	MimeType    string     `xml:"mimeType,attr"`
+	BaseURL     string     `xml:"BaseURL"`
+	Prot        []xProt    `xml:"ContentProtection"`
+	Template    *xTemplate `xml:"SegmentTemplate"`
+	Reps        []struct {
+		ID        string     `xml:"id,attr"`
+		Bandwidth int64      `xml:"bandwidth,attr"`
+		Codecs    string     `xml:"codecs,attr"`
+		MimeType  string     `xml:"mimeType,attr"`
+		Width     int        `xml:"width,attr"`
+		Height    int        `xml:"height,attr"`
+		BaseURL   string     `xml:"BaseURL"`
+		Prot      []xProt    `xml:"ContentProtection"`
+		Template  *xTemplate `xml:"SegmentTemplate"`
+		Base      *struct{}  `xml:"SegmentBase"`
+	} `xml:"Representation"`
+}
+
+// maxSegments bounds template expansion so a hostile MPD cannot exhaust memory.
+const maxSegments = 100000
+
+// ReadMPD parses a static MPD. Dynamic (live) MPDs are refused: offline packages are VOD.
+func ReadMPD(r io.Reader) (*MPDInfo, error) {
+	var x xMPD
+	if err := xml.NewDecoder(io.LimitReader(r, 32<<20)).Decode(&x); err != nil {
+		return nil, fmt.Errorf("mpd: not a readable MPD: %w", err)
+	}
+	info := &MPDInfo{Type: x.Type}
+	if x.Type == "dynamic" {
+		return nil, fmt.Errorf("mpd: a dynamic (live) MPD cannot be downloaded for offline playback; give a static MPD")
+	}
+	if x.Duration != "" {
+		d, err := parseISODuration(x.Duration)
+		if err != nil {
+			return nil, fmt.Errorf("mpd: mediaPresentationDuration: %w", err)
+		}
+		info.Duration = d
+	}
+	if len(x.Periods) == 0 {
+		return nil, fmt.Errorf("mpd: no Period")
+	}
+	for _, per := range x.Periods {
+		for _, set := range per.Sets {
+			ai := AdaptationSetInfo{ContentType: set.ContentType, MimeType: set.MimeType}
+			for _, p := range set.Prot {
+				pi, err := protInfo(p)
+				if err != nil {
+					return nil, err
+				}
+				ai.Protection = append(ai.Protection, pi)
+			}
+			info.AdaptationSets = append(info.AdaptationSets, ai)
+			for _, rep := range set.Reps {
+				ri := RepresentationInfo{ID: rep.ID, ContentType: set.ContentType, Bandwidth: rep.Bandwidth, Codecs: rep.Codecs, Width: rep.Width, Height: rep.Height}
+				if ri.ContentType == "" {
+					mt := set.MimeType + rep.MimeType
+					if strings.HasPrefix(mt, "video") {
+						ri.ContentType = "video"
+					} else if strings.HasPrefix(mt, "audio") {
+						ri.ContentType = "audio"
+					}
+				}
+				ri.Protection = append(ri.Protection, ai.Protection...)
+				for _, p := range rep.Prot {
+					pi, err := protInfo(p)
+					if err != nil {
+						return nil, err
+					}
+					ri.Protection = append(ri.Protection, pi)
+				}
+				base := joinBase(x.BaseURL, per.BaseURL, set.BaseURL, rep.BaseURL)
+				tpl := rep.Template
+				if tpl == nil {
+					tpl = set.Template
+				}
+				switch {
+				case tpl != nil:
+					if err := expandTemplate(&ri, tpl, base, info.Duration); err != nil {
+						return nil, fmt.Errorf("mpd: representation %s: %w", rep.ID, err)
+					}
+				case base != "":
+					ri.SingleFile = true
+					ri.InitURL = base
+				default:
+					return nil, fmt.Errorf("mpd: representation %s has neither SegmentTemplate nor BaseURL", rep.ID)
+				}
+				info.Representations = append(info.Representations, ri)
+			}
+		}
+	}
+	return info, nil
+}
+
+func protInfo(p xProt) (ProtectionInfo, error) {
+	pi := ProtectionInfo{SchemeIDURI: strings.ToLower(strings.TrimSpace(p.Scheme)), Value: p.Value, DefaultKID: strings.TrimSpace(p.KID), LAURL: strings.TrimSpace(p.LAURL1 + p.LAURL2)}
+	var err error
+	if s := strings.TrimSpace(p.PSSH); s != "" {
+		if pi.PSSH, err = base64.StdEncoding.DecodeString(s); err != nil {
+			return pi, fmt.Errorf("mpd: cenc:pssh of %s is not base64", p.Scheme)
+		}
+	}
+	if s := strings.TrimSpace(p.PRO); s != "" {
+		if pi.PRO, err = base64.StdEncoding.DecodeString(s); err != nil {
+			return pi, fmt.Errorf("mpd: mspr:pro is not base64")
+		}
+	}
+	return pi, nil
+}
+
+// KID returns the default KID of a ContentProtection, if any.
+func (p ProtectionInfo) KID() (drm.KID, bool) {
+	if p.DefaultKID == "" {
+		return drm.KID{}, false
+	}
+	k, err := drm.ParseKID(p.DefaultKID)
+	return k, err == nil
+}
+
+func joinBase(parts ...string) string {
+	out := ""
+	for _, p := range parts {
+		p = strings.TrimSpace(p)
+		if p == "" {
+			continue
+		}
+		if u, err := url.Parse(p); err == nil && u.IsAbs() || strings.HasPrefix(p, "/") {
+			out = p
+			continue
+		}
+		if out != "" && !strings.HasSuffix(out, "/") {
+			out = out[:strings.LastIndex(out, "/")+1]
+		}
+		out += p
+	}
+	return out
+}
+
+func expandTemplate(ri *RepresentationInfo, tpl *xTemplate, base string, total time.Duration) error {
+	fill := func(s string, number int, t uint64) string {
+		s = strings.ReplaceAll(s, "$RepresentationID$", ri.ID)
+		s = strings.ReplaceAll(s, "$Bandwidth$", strconv.FormatInt(ri.Bandwidth, 10))
+		s = replaceNumber(s, "Number", uint64(number))
+		s = replaceNumber(s, "Time", t)
+		return strings.ReplaceAll(s, "$$", "$")
+	}
+	prefix := base
+	if prefix != "" && !strings.HasSuffix(prefix, "/") {
+		prefix = prefix[:strings.LastIndex(prefix, "/")+1]
+	}
+	if tpl.Init != "" {
+		ri.InitURL = prefix + fill(tpl.Init, 0, 0)
+	}
+	start := 1
+	if tpl.StartNumber != nil {
+		start = *tpl.StartNumber
+	}
+	if tpl.Media == "" {
+		return fmt.Errorf("SegmentTemplate has no media attribute")
+	}
+	n := start
+	if len(tpl.Timeline) > 0 {
+		var t uint64
+		for _, s := range tpl.Timeline {
+			if s.T != nil {
+				t = *s.T
+			}
+			if s.R < 0 {
+				return fmt.Errorf("SegmentTimeline with r=-1 is for live streams; not supported")
+			}
+			for i := 0; i <= s.R; i++ {
+				if len(ri.SegmentURLs) >= maxSegments {
+					return fmt.Errorf("more than %d segments", maxSegments)
+				}
+				ri.SegmentURLs = append(ri.SegmentURLs, prefix+fill(tpl.Media, n, t))
+				t += s.D
+				n++
+			}
+		}
+		return nil
+	}
+	if tpl.Duration == 0 || tpl.Timescale == 0 || total <= 0 {
+		return fmt.Errorf("SegmentTemplate needs a SegmentTimeline or duration+timescale with mediaPresentationDuration")
+	}
+	count := int((total.Seconds()*float64(tpl.Timescale) + float64(tpl.Duration) - 1) / float64(tpl.Duration))
+	if count > maxSegments {
+		return fmt.Errorf("more than %d segments", maxSegments)
+	}
+	for i := 0; i < count; i++ {
+		ri.SegmentURLs = append(ri.SegmentURLs, prefix+fill(tpl.Media, n+i, uint64(i)*tpl.Duration))
+	}
+	return nil
+}
+
+// replaceNumber substitutes $Name$ and $Name%0Nd$.
+func replaceNumber(s, name string, v uint64) string {
+	for {
+		i := strings.Index(s, "$"+name)
+		if i < 0 {
+			return s
+		}
+		j := strings.Index(s[i+1:], "$")
+		if j < 0 {
+			return s
+		}
+		tag := s[i+1 : i+1+j]
+		val := strconv.FormatUint(v, 10)
+		if f, ok := strings.CutPrefix(tag, name+"%"); ok && strings.HasSuffix(f, "d") {
+			if w, err := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(f, "0"), "d")); err == nil && w < 20 {
+				val = fmt.Sprintf("%0*d", w, v)
+			}
+		} else if tag != name {
+			return s
+		}
+		s = s[:i] + val + s[i+j+2:]
+	}
+}
+
+// parseISODuration parses xs:duration values like PT1H2M3.5S or P1DT2H.
+func parseISODuration(s string) (time.Duration, error) {
+	if !strings.HasPrefix(s, "P") {
+		return 0, fmt.Errorf("%q is not an ISO 8601 duration", s)
+	}
+	var d time.Duration
+	inTime := false
+	num := ""
+	for _, c := range s[1:] {
+		switch {
+		case c == 'T':
+			inTime = true
+		case c >= '0' && c <= '9' || c == '.':
+			num += string(c)
+		default:
+			v, err := strconv.ParseFloat(num, 64)
+			if err != nil {
+				return 0, fmt.Errorf("%q is not an ISO 8601 duration", s)
+			}
+			num = ""
+			unit := map[rune]time.Duration{'D': 24 * time.Hour, 'H': time.Hour, 'S': time.Second}[c]
+			if c == 'M' {
+				unit = time.Minute
+				if !inTime {
+					unit = 30 * 24 * time.Hour
+				}
+			}
+			if unit == 0 {
+				return 0, fmt.Errorf("%q is not an ISO 8601 duration", s)
+			}
+			d += time.Duration(v * float64(unit))
+		}
+	}
+	if num != "" {
+		return 0, fmt.Errorf("%q is not an ISO 8601 duration", s)
+	}
+	return d, nil
+}
+
+// Playlist is a parsed HLS playlist (multivariant or media).
+type Playlist struct {
+	Master         bool
+	Variants       []Variant
+	Media          []MediaTag
+	SessionKeys    []KeyTag
+	Keys           []KeyTag
+	MapURI         string
+	Segments       []string // URIs as written
+	Durations      []float64
+	TargetDuration int
+	Ended          bool
+}
+
+// Variant is an EXT-X-STREAM-INF entry.
+type Variant struct {
+	URI        string
+	Bandwidth  int64
+	Codecs     string
+	Resolution string
+	Audio      string
+}
+
+// MediaTag is an EXT-X-MEDIA entry.
+type MediaTag struct{ Type, GroupID, Name, URI string }
+
+// KeyTag is an EXT-X-KEY or EXT-X-SESSION-KEY.
+type KeyTag struct{ Method, URI, KeyFormat, KeyFormatVersions, IV string }
+
+// ReadHLS parses an HLS playlist.
+func ReadHLS(r io.Reader) (*Playlist, error) {
+	sc := bufio.NewScanner(io.LimitReader(r, 16<<20))
+	sc.Buffer(make([]byte, 64*1024), 1<<20)
+	p := &Playlist{}
+	first := true
+	var pendingVariant *Variant
+	var pendingDur float64 = -1
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" {
+			continue
+		}
+		if first {
+			if line != "#EXTM3U" {
+				return nil, fmt.Errorf("hls: not a playlist (first line is not #EXTM3U)")
+			}
+			first = false
+			continue
+		}
+		tag, val, _ := strings.Cut(line, ":")
+		switch {
+		case tag == "#EXT-X-STREAM-INF":
+			a := parseAttrs(val)
+			bw, _ := strconv.ParseInt(a["BANDWIDTH"], 10, 64)
+			p.Master = true
+			pendingVariant = &Variant{Bandwidth: bw, Codecs: a["CODECS"], Resolution: a["RESOLUTION"], Audio: a["AUDIO"]}
+		case tag == "#EXT-X-MEDIA":
+			a := parseAttrs(val)
+			p.Master = true
+			p.Media = append(p.Media, MediaTag{Type: a["TYPE"], GroupID: a["GROUP-ID"], Name: a["NAME"], URI: a["URI"]})
+		case tag == "#EXT-X-SESSION-KEY" || tag == "#EXT-X-KEY":
+			a := parseAttrs(val)
+			k := KeyTag{Method: a["METHOD"], URI: a["URI"], KeyFormat: a["KEYFORMAT"], KeyFormatVersions: a["KEYFORMATVERSIONS"], IV: a["IV"]}
+			if tag == "#EXT-X-KEY" {
+				p.Keys = append(p.Keys, k)
+			} else {
+				p.SessionKeys = append(p.SessionKeys, k)
+			}
+		case tag == "#EXT-X-MAP":
+			p.MapURI = parseAttrs(val)["URI"]
+		case tag == "#EXT-X-TARGETDURATION":
+			p.TargetDuration, _ = strconv.Atoi(val)
+		case tag == "#EXTINF":
+			d, _, _ := strings.Cut(val, ",")
+			v, err := strconv.ParseFloat(strings.TrimSpace(d), 64)
+			if err != nil {
+				return nil, fmt.Errorf("hls: bad EXTINF %q", val)
+			}
+			pendingDur = v
+		case tag == "#EXT-X-ENDLIST":
+			p.Ended = true
+		case strings.HasPrefix(line, "#"):
+		default:
+			switch {
+			case pendingVariant != nil:
+				pendingVariant.URI = line
+				p.Variants = append(p.Variants, *pendingVariant)
+				pendingVariant = nil
+			case pendingDur >= 0:
+				if len(p.Segments) >= maxSegments {
+					return nil, fmt.Errorf("hls: more than %d segments", maxSegments)
+				}
+				p.Segments = append(p.Segments, line)
+				p.Durations = append(p.Durations, pendingDur)
+				pendingDur = -1
+			default:
+				return nil, fmt.Errorf("hls: URI %q without a preceding EXTINF or EXT-X-STREAM-INF", line)
+			}
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("hls: %w", err)
+	}
+	if first {
+		return nil, fmt.Errorf("hls: empty playlist")
+	}
+	return p, nil
+}
+
+// parseAttrs parses an HLS attribute list (quoted strings may contain commas).
+func parseAttrs(s string) map[string]string {
+	out := map[string]string{}
+	for len(s) > 0 {
+		eq := strings.IndexByte(s, '=')
+		if eq < 0 {
+			break
+		}
+		name := strings.TrimSpace(s[:eq])
+		s = s[eq+1:]
+		var val string
+		if strings.HasPrefix(s, `"`) {
+			end := strings.IndexByte(s[1:], '"')
+			if end < 0 {
+				val, s = s[1:], ""
+			} else {
+				val, s = s[1:end+1], s[end+2:]
+			}
+		} else {
+			end := strings.IndexByte(s, ',')
+			if end < 0 {
+				val, s = s, ""
+			} else {
+				val, s = s[:end], s[end:]
+			}
+		}
+		out[name] = val
+		s = strings.TrimPrefix(strings.TrimSpace(s), ",")
+	}
+	return out
+}
