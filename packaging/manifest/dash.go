@@ -5,11 +5,11 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
-	"math"
 	"strings"
 	"time"
 
 	"satchel/engine/drm"
+	"satchel/internal/isodur"
 )
 
 // DASH namespaces.
@@ -29,7 +29,7 @@ func WriteMPD(w io.Writer, p *Presentation) error {
 	var b strings.Builder
 	b.WriteString(xml.Header)
 	fmt.Fprintf(&b, `<MPD xmlns="%s" xmlns:cenc="%s" xmlns:mspr="%s" xmlns:dashif="%s" profiles="urn:mpeg:dash:profile:isoff-live:2011,urn:mpeg:dash:profile:cmaf:2019" type="static" mediaPresentationDuration="%s" minBufferTime="%s">`+"\n",
-		nsMPD, nsCENC, nsMSPR, nsDashIF, isoDuration(p.Duration), isoDuration(max(p.SegmentDuration, 2*time.Second)))
+		nsMPD, nsCENC, nsMSPR, nsDashIF, isodur.Format(p.Duration), isodur.Format(max(p.SegmentDuration, 2*time.Second)))
 	b.WriteString(`  <Period id="0" start="PT0S">` + "\n")
 	for i, group := range [][]Rendition{p.Video(), p.Audio()} {
 		if len(group) == 0 {
@@ -156,18 +156,3 @@ func esc(s string) string {
 	return strings.ReplaceAll(b.String(), `"`, "&quot;")
 }
 
-// isoDuration formats d as an xs:duration with millisecond precision.
-func isoDuration(d time.Duration) string {
-	s := math.Round(d.Seconds()*1000) / 1000
-	h := int(s) / 3600
-	m := (int(s) % 3600) / 60
-	sec := s - float64(h*3600+m*60)
-	out := "PT"
-	if h > 0 {
-		out += fmt.Sprintf("%dH", h)
-	}
-	if m > 0 {
-		out += fmt.Sprintf("%dM", m)
-	}
-	return out + strings.TrimSuffix(strings.TrimRight(fmt.Sprintf("%.3f", sec), "0"), ".") + "S"
-}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"satchel/engine/drm"
+	"satchel/internal/isodur"
 )
 
 // MPDInfo is what the checker needs from a DASH MPD (Satchel's or another packager's).
@@ -125,7 +126,7 @@ func ReadMPD(r io.Reader) (*MPDInfo, error) {
 		return nil, fmt.Errorf("mpd: a dynamic (live) MPD cannot be downloaded for offline playback; give a static MPD")
 	}
 	if x.Duration != "" {
-		d, err := parseISODuration(x.Duration)
+		d, err := isodur.Parse(x.Duration)
 		if err != nil {
 			return nil, fmt.Errorf("mpd: mediaPresentationDuration: %w", err)
 		}
@@ -308,45 +309,6 @@ func replaceNumber(s, name string, v uint64) string {
 		}
 		s = s[:i] + val + s[i+j+2:]
 	}
-}
-
-// parseISODuration parses xs:duration values like PT1H2M3.5S or P1DT2H.
-func parseISODuration(s string) (time.Duration, error) {
-	if !strings.HasPrefix(s, "P") {
-		return 0, fmt.Errorf("%q is not an ISO 8601 duration", s)
-	}
-	var d time.Duration
-	inTime := false
-	num := ""
-	for _, c := range s[1:] {
-		switch {
-		case c == 'T':
-			inTime = true
-		case c >= '0' && c <= '9' || c == '.':
-			num += string(c)
-		default:
-			v, err := strconv.ParseFloat(num, 64)
-			if err != nil {
-				return 0, fmt.Errorf("%q is not an ISO 8601 duration", s)
-			}
-			num = ""
-			unit := map[rune]time.Duration{'D': 24 * time.Hour, 'H': time.Hour, 'S': time.Second}[c]
-			if c == 'M' {
-				unit = time.Minute
-				if !inTime {
-					unit = 30 * 24 * time.Hour
-				}
-			}
-			if unit == 0 {
-				return 0, fmt.Errorf("%q is not an ISO 8601 duration", s)
-			}
-			d += time.Duration(v * float64(unit))
-		}
-	}
-	if num != "" {
-		return 0, fmt.Errorf("%q is not an ISO 8601 duration", s)
-	}
-	return d, nil
 }
 
 // Playlist is a parsed HLS playlist (multivariant or media).

@@ -1,0 +1,347 @@
+// Package policy models the offline license policy of each DRM system with the field names of
+// the Azure Media Services license templates (Widevine policy_overrides, PlayReady persistent
+// licenses and play rights, FairPlay offline rental, W3C ClearKey) plus the token restriction,
+// validates them with explanations a user can act on, and imports/exports AMS-style content
+// key policy JSON.
+package policy
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Policy is a named set of per-DRM license settings and a token restriction. A nil system
+// means that system is not licensed by this policy.
+type Policy struct {
+	Name        string           `json:"name"`
+	Description string           `json:"description,omitempty"`
+	Widevine    *WidevinePolicy  `json:"widevine,omitempty"`
+	PlayReady   *PlayReadyPolicy `json:"playready,omitempty"`
+	FairPlay    *FairPlayPolicy  `json:"fairplay,omitempty"`
+	ClearKey    *ClearKeyPolicy  `json:"clearkey,omitempty"`
+	Token       TokenRestriction `json:"token"`
+}
+
+// WidevinePolicy is the AMS widevineTemplate (snake_case JSON).
+type WidevinePolicy struct {
+	AllowedTrackTypes string            `json:"allowed_track_types,omitempty"` // SD_ONLY or SD_HD
+	ContentKeySpecs   []ContentKeySpec  `json:"content_key_specs,omitempty"`
+	PolicyOverrides   WidevineOverrides `json:"policy_overrides"`
+}
+
+// ContentKeySpec sets the robustness per track type.
+type ContentKeySpec struct {
+	TrackType                string            `json:"track_type"`
+	SecurityLevel            int               `json:"security_level"` // 1–5 (Android MediaDrm levels)
+	RequiredOutputProtection *OutputProtection `json:"required_output_protection,omitempty"`
+}
+
+// OutputProtection is the HDCP requirement (HDCP_NONE, HDCP_V1, HDCP_V2).
+type OutputProtection struct {
+	HDCP string `json:"hdcp"`
+}
+
+// WidevineOverrides is policy_overrides. Durations are pointers: unset differs from 0
+// (0 = unlimited; unset makes older Android report the license as expired).
+type WidevineOverrides struct {
+	CanPlay                        bool   `json:"can_play"`
+	CanPersist                     bool   `json:"can_persist"`
+	CanRenew                       bool   `json:"can_renew"`
+	LicenseDurationSeconds         *int64 `json:"license_duration_seconds,omitempty"`
+	RentalDurationSeconds          *int64 `json:"rental_duration_seconds,omitempty"`
+	PlaybackDurationSeconds        *int64 `json:"playback_duration_seconds,omitempty"`
+	RenewalServerURL               string `json:"renewal_server_url,omitempty"`
+	RenewalDelaySeconds            *int64 `json:"renewal_delay_seconds,omitempty"`
+	RenewalRetryIntervalSeconds    *int64 `json:"renewal_retry_interval_seconds,omitempty"`
+	RenewalRecoveryDurationSeconds *int64 `json:"renewal_recovery_duration_seconds,omitempty"`
+	RenewWithUsage                 bool   `json:"renew_with_usage,omitempty"`
+}
+
+// PlayReadyPolicy is one ContentKeyPolicyPlayReadyLicense (camelCase like the AMS REST API).
+type PlayReadyPolicy struct {
+	LicenseType            string         `json:"licenseType"`   // Persistent | NonPersistent
+	SecurityLevel          string         `json:"securityLevel"` // SL150 | SL2000 | SL3000
+	AllowTestDevices       bool           `json:"allowTestDevices"`
+	BeginDate              string         `json:"beginDate,omitempty"`      // RFC 3339 UTC
+	ExpirationDate         string         `json:"expirationDate,omitempty"` // RFC 3339 UTC
+	RelativeBeginDate      string         `json:"relativeBeginDate,omitempty"`
+	RelativeExpirationDate string         `json:"relativeExpirationDate,omitempty"` // ISO 8601, e.g. PT48H
+	GracePeriod            string         `json:"gracePeriod,omitempty"`
+	ContentType            string         `json:"contentType,omitempty"` // Unspecified | UltraVioletDownload | UltraVioletStreaming
+	PlayRight              PlayReadyRight `json:"playRight"`
+}
+
+// PlayReadyRight is the play right with output protection levels.
+type PlayReadyRight struct {
+	FirstPlayExpiration                                string                `json:"firstPlayExpiration,omitempty"` // ISO 8601
+	ScmsRestriction                                    *int                  `json:"scmsRestriction,omitempty"`
+	AgcAndColorStripeRestriction                       *int                  `json:"agcAndColorStripeRestriction,omitempty"`
+	ExplicitAnalogTelevisionOutputRestriction          *AnalogTVRestriction  `json:"explicitAnalogTelevisionOutputRestriction,omitempty"`
+	DigitalVideoOnlyContentRestriction                 bool                  `json:"digitalVideoOnlyContentRestriction"`
+	ImageConstraintForAnalogComponentVideoRestriction  bool                  `json:"imageConstraintForAnalogComponentVideoRestriction"`
+	ImageConstraintForAnalogComputerMonitorRestriction bool                  `json:"imageConstraintForAnalogComputerMonitorRestriction"`
+	AllowPassingVideoContentToUnknownOutput            string                `json:"allowPassingVideoContentToUnknownOutput"` // NotAllowed | Allowed | AllowedWithVideoConstriction
+	UncompressedDigitalVideoOpl                        int                   `json:"uncompressedDigitalVideoOpl,omitempty"`
+	CompressedDigitalVideoOpl                          int                   `json:"compressedDigitalVideoOpl,omitempty"`
+	AnalogVideoOpl                                     int                   `json:"analogVideoOpl,omitempty"`
+	CompressedDigitalAudioOpl                          int                   `json:"compressedDigitalAudioOpl,omitempty"`
+	UncompressedDigitalAudioOpl                        int                   `json:"uncompressedDigitalAudioOpl,omitempty"`
+}
+
+// AnalogTVRestriction is explicitAnalogTelevisionOutputRestriction.
+type AnalogTVRestriction struct {
+	BestEffort        bool `json:"bestEffort"`
+	ConfigurationData int  `json:"configurationData"` // 0–3
+}
+
+// FairPlayPolicy is ContentKeyPolicyFairPlayConfiguration.
+type FairPlayPolicy struct {
+	RentalAndLeaseKeyType      string               `json:"rentalAndLeaseKeyType"` // Undefined | DualExpiry | PersistentUnlimited | PersistentLimited
+	RentalDuration             int64                `json:"rentalDuration"`        // seconds
+	OfflineRentalConfiguration *OfflineRentalConfig `json:"offlineRentalConfiguration,omitempty"`
+	// ASk is the Application Secret Key (32 hex digits). Secret.
+	ASk string `json:"ask,omitempty"`
+	// FairPlayPfx is the base64 PKCS#12 with the private key. Secret.
+	FairPlayPfx string `json:"fairPlayPfx,omitempty"`
+	// FairPlayPfxPassword unlocks the PFX. Secret.
+	FairPlayPfxPassword string `json:"fairPlayPfxPassword,omitempty"`
+}
+
+// OfflineRentalConfig is the FairPlay offline rental: storage = time to start watching,
+// playback = time after playback starts.
+type OfflineRentalConfig struct {
+	PlaybackDurationSeconds int64 `json:"playbackDurationSeconds"`
+	StorageDurationSeconds  int64 `json:"storageDurationSeconds"`
+}
+
+// ClearKeyPolicy is the W3C ClearKey session type and an optional license duration.
+type ClearKeyPolicy struct {
+	LicenseType     string `json:"licenseType"` // temporary | persistent-license
+	DurationSeconds int64  `json:"durationSeconds,omitempty"`
+}
+
+// Key restriction types.
+const (
+	RestrictionOpen = "open"
+	RestrictionJWT  = "jwt"
+)
+
+// ContentKeyIdentifierClaim is the AMS claim that must carry the KID when required.
+const ContentKeyIdentifierClaim = "urn:microsoft:azure:mediaservices:contentkeyidentifier"
+
+// TokenRestriction is open, or JWT with issuer/audience and a verification key.
+type TokenRestriction struct {
+	Type     string `json:"type"` // open | jwt
+	Issuer   string `json:"issuer,omitempty"`
+	Audience string `json:"audience,omitempty"`
+	// KeyType is symmetric (HS256, KeyValue base64), rsa (KeyValue PEM public key) or x509
+	// (KeyValue PEM certificate).
+	KeyType       string   `json:"keyType,omitempty"`
+	KeyValue      string   `json:"keyValue,omitempty"` // secret when symmetric
+	AlternateKeys []string `json:"alternateKeys,omitempty"`
+	// RequiredClaims lists claim types the token must carry (the content key identifier claim
+	// must equal the requested KID).
+	RequiredClaims []Claim `json:"requiredClaims,omitempty"`
+}
+
+// Claim is a required claim; an empty Value means "present" (or the KID for the content key
+// identifier claim).
+type Claim struct {
+	Type  string `json:"claimType"`
+	Value string `json:"claimValue,omitempty"`
+}
+
+// Offline reports whether every configured system allows persistent (offline) licenses.
+func (p *Policy) Offline() bool {
+	any := false
+	if p.Widevine != nil {
+		any = true
+		if !p.Widevine.PolicyOverrides.CanPersist {
+			return false
+		}
+	}
+	if p.PlayReady != nil {
+		any = true
+		if p.PlayReady.LicenseType != "Persistent" {
+			return false
+		}
+	}
+	if p.FairPlay != nil {
+		any = true
+		if !p.FairPlay.Persistable() {
+			return false
+		}
+	}
+	if p.ClearKey != nil {
+		any = true
+		if p.ClearKey.LicenseType != "persistent-license" {
+			return false
+		}
+	}
+	return any
+}
+
+// Persistable reports whether the FairPlay key type can be stored for offline playback.
+func (f *FairPlayPolicy) Persistable() bool {
+	switch f.RentalAndLeaseKeyType {
+	case "PersistentUnlimited", "PersistentLimited", "DualExpiry":
+		return true
+	}
+	return false
+}
+
+// For returns the system's policy ("widevine", "playready", "fairplay", "clearkey") as JSON
+// (secrets redacted), or nil.
+func (p *Policy) For(system string) json.RawMessage {
+	r := p.Redacted()
+	var v any
+	switch strings.ToLower(system) {
+	case "widevine":
+		if r.Widevine != nil {
+			v = r.Widevine
+		}
+	case "playready":
+		if r.PlayReady != nil {
+			v = r.PlayReady
+		}
+	case "fairplay":
+		if r.FairPlay != nil {
+			v = r.FairPlay
+		}
+	case "clearkey":
+		if r.ClearKey != nil {
+			v = r.ClearKey
+		}
+	}
+	if v == nil {
+		return nil
+	}
+	b, _ := json.Marshal(v)
+	return b
+}
+
+// Persistent reports whether the policy lets system's license be stored.
+func (p *Policy) Persistent(system string) bool {
+	switch strings.ToLower(system) {
+	case "widevine":
+		return p.Widevine != nil && p.Widevine.PolicyOverrides.CanPersist
+	case "playready":
+		return p.PlayReady != nil && p.PlayReady.LicenseType == "Persistent"
+	case "fairplay":
+		return p.FairPlay != nil && p.FairPlay.Persistable()
+	case "clearkey":
+		return p.ClearKey != nil && p.ClearKey.LicenseType == "persistent-license"
+	}
+	return false
+}
+
+// Redacted returns a deep copy without secrets (FairPlay ASk/PFX/password, symmetric token
+// keys), for previews, policy.json and license responses.
+func (p *Policy) Redacted() *Policy {
+	c := p.Clone()
+	if c.FairPlay != nil {
+		if c.FairPlay.ASk != "" {
+			c.FairPlay.ASk = "(secret)"
+		}
+		if c.FairPlay.FairPlayPfx != "" {
+			c.FairPlay.FairPlayPfx = "(secret)"
+		}
+		if c.FairPlay.FairPlayPfxPassword != "" {
+			c.FairPlay.FairPlayPfxPassword = "(secret)"
+		}
+	}
+	if c.Token.KeyType == "symmetric" {
+		if c.Token.KeyValue != "" {
+			c.Token.KeyValue = "(secret)"
+		}
+		for i := range c.Token.AlternateKeys {
+			c.Token.AlternateKeys[i] = "(secret)"
+		}
+	}
+	return c
+}
+
+// Secrets returns the secret values by name (for encrypted storage) and a copy without them.
+func (p *Policy) Secrets() (map[string]string, *Policy) {
+	c := p.Clone()
+	s := map[string]string{}
+	if c.FairPlay != nil {
+		s["fairplay.ask"], c.FairPlay.ASk = c.FairPlay.ASk, ""
+		s["fairplay.pfx"], c.FairPlay.FairPlayPfx = c.FairPlay.FairPlayPfx, ""
+		s["fairplay.pfx_password"], c.FairPlay.FairPlayPfxPassword = c.FairPlay.FairPlayPfxPassword, ""
+	}
+	if c.Token.KeyType == "symmetric" {
+		s["token.key"], c.Token.KeyValue = c.Token.KeyValue, ""
+		b, _ := json.Marshal(c.Token.AlternateKeys)
+		s["token.alternate_keys"], c.Token.AlternateKeys = string(b), nil
+	}
+	for k, v := range s {
+		if v == "" || v == "null" {
+			delete(s, k)
+		}
+	}
+	return s, c
+}
+
+// WithSecrets puts secrets from Secrets back.
+func (p *Policy) WithSecrets(s map[string]string) *Policy {
+	c := p.Clone()
+	if c.FairPlay != nil {
+		c.FairPlay.ASk = s["fairplay.ask"]
+		c.FairPlay.FairPlayPfx = s["fairplay.pfx"]
+		c.FairPlay.FairPlayPfxPassword = s["fairplay.pfx_password"]
+	}
+	if v, ok := s["token.key"]; ok {
+		c.Token.KeyValue = v
+	}
+	if v, ok := s["token.alternate_keys"]; ok {
+		_ = json.Unmarshal([]byte(v), &c.Token.AlternateKeys)
+	}
+	return c
+}
+
+// Clone returns a deep copy.
+func (p *Policy) Clone() *Policy {
+	b, _ := json.Marshal(p)
+	var c Policy
+	_ = json.Unmarshal(b, &c)
+	return &c
+}
+
+// MarshalPublic returns indented JSON with secrets redacted.
+func MarshalPublic(p *Policy) ([]byte, error) {
+	return json.MarshalIndent(p.Redacted(), "", "  ")
+}
+
+// Read reads a Satchel policy JSON or an AMS content key policy JSON (detected by its
+// "properties"/"options" shape).
+func Read(r io.Reader) (*Policy, error) {
+	b, err := io.ReadAll(io.LimitReader(r, 4<<20))
+	if err != nil {
+		return nil, err
+	}
+	var probe map[string]json.RawMessage
+	if err := json.Unmarshal(b, &probe); err != nil {
+		return nil, fmt.Errorf("not a JSON object: %w", err)
+	}
+	if _, ok := probe["properties"]; ok {
+		return importAMS(b)
+	}
+	if _, ok := probe["options"]; ok {
+		return importAMS(b)
+	}
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec.DisallowUnknownFields()
+	var p Policy
+	if err := dec.Decode(&p); err != nil {
+		return nil, fmt.Errorf("not a Satchel policy: %w", err)
+	}
+	if p.Token.Type == "" {
+		p.Token.Type = RestrictionOpen
+	}
+	return &p, nil
+}
+
+func i64(v int64) *int64 { return &v }

@@ -1,0 +1,290 @@
+package policy
+
+import (
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"satchel/internal/isodur"
+)
+
+// Issue is one validation finding.
+type Issue struct {
+	Severity string `json:"severity"` // error | warning
+	System   string `json:"system"`
+	Field    string `json:"field"` // JSON path, e.g. widevine.policy_overrides.can_persist
+	Message  string `json:"message"`
+	Fix      string `json:"fix"`
+}
+
+// HasErrors reports whether any issue is an error.
+func HasErrors(issues []Issue) bool {
+	for _, i := range issues {
+		if i.Severity == "error" {
+			return true
+		}
+	}
+	return false
+}
+
+// Allowed output protection levels (PlayReady "Output Protection Levels").
+var (
+	OPLCompressedDigitalAudio   = []int{100, 150, 200, 250, 300}
+	OPLUncompressedDigitalAudio = []int{100, 150, 200, 250, 300}
+	OPLCompressedDigitalVideo   = []int{400, 500}
+	OPLUncompressedDigitalVideo = []int{100, 250, 270, 300}
+	OPLAnalogVideo              = []int{100, 150, 200}
+)
+
+type issues []Issue
+
+func (is *issues) add(sev, system, field, msg, fix string) {
+	*is = append(*is, Issue{Severity: sev, System: system, Field: field, Message: msg, Fix: fix})
+}
+
+// Validate checks p; offline asks for download-and-play-later (persistent licenses).
+func Validate(p *Policy, offline bool) []Issue {
+	var is issues
+	if p.Widevine == nil && p.PlayReady == nil && p.FairPlay == nil && p.ClearKey == nil {
+		is.add("error", "", "", "the policy configures no DRM system", "add at least one of Widevine, PlayReady, FairPlay or ClearKey")
+	}
+	if p.Widevine != nil {
+		validateWidevine(&is, p.Widevine, offline)
+	}
+	if p.PlayReady != nil {
+		validatePlayReady(&is, p.PlayReady, offline)
+	}
+	if p.FairPlay != nil {
+		validateFairPlay(&is, p.FairPlay, offline)
+	}
+	if p.ClearKey != nil {
+		ck := p.ClearKey
+		switch ck.LicenseType {
+		case "temporary", "persistent-license":
+		default:
+			is.add("error", "clearkey", "clearkey.licenseType", fmt.Sprintf("license type %q is not temporary or persistent-license", ck.LicenseType), "choose temporary (streaming) or persistent-license (offline)")
+		}
+		if offline && ck.LicenseType == "temporary" {
+			is.add("error", "clearkey", "clearkey.licenseType", "a temporary ClearKey session is discarded when the page closes, so downloaded content cannot play offline", "set licenseType to persistent-license")
+		}
+		if ck.DurationSeconds < 0 {
+			is.add("error", "clearkey", "clearkey.durationSeconds", "duration is negative", "use 0 for unlimited or a positive number of seconds")
+		}
+	}
+	validateToken(&is, &p.Token)
+	return is
+}
+
+func validateWidevine(is *issues, w *WidevinePolicy, offline bool) {
+	o := &w.PolicyOverrides
+	const sys = "widevine"
+	if w.AllowedTrackTypes != "" && len(w.ContentKeySpecs) > 0 {
+		is.add("error", sys, "widevine.allowed_track_types", "both allowed_track_types and content_key_specs are set", "set only one of them")
+	}
+	if w.AllowedTrackTypes != "" && w.AllowedTrackTypes != "SD_ONLY" && w.AllowedTrackTypes != "SD_HD" {
+		is.add("error", sys, "widevine.allowed_track_types", fmt.Sprintf("%q is not SD_ONLY or SD_HD", w.AllowedTrackTypes), "use SD_ONLY or SD_HD")
+	}
+	for i, s := range w.ContentKeySpecs {
+		f := fmt.Sprintf("widevine.content_key_specs[%d]", i)
+		if s.SecurityLevel < 1 || s.SecurityLevel > 5 {
+			is.add("error", sys, f+".security_level", fmt.Sprintf("security level %d is outside 1–5", s.SecurityLevel), "use 1 (SW secure crypto) to 5 (HW secure all); L1 devices need 5 for HD")
+		}
+		if s.TrackType == "" {
+			is.add("error", sys, f+".track_type", "track_type is empty", "use SD, HD, UHD1, UHD2 or AUDIO and list every track type")
+		}
+		if op := s.RequiredOutputProtection; op != nil && !slices.Contains([]string{"HDCP_NONE", "HDCP_V1", "HDCP_V2"}, op.HDCP) {
+			is.add("error", sys, f+".required_output_protection.hdcp", fmt.Sprintf("%q is not a valid HDCP value", op.HDCP), "use HDCP_NONE, HDCP_V1 or HDCP_V2")
+		}
+	}
+	if !o.CanPlay {
+		is.add("error", sys, "widevine.policy_overrides.can_play", "can_play is false, so no license plays", "set can_play to true")
+	}
+	if offline && !o.CanPersist {
+		is.add("error", sys, "widevine.policy_overrides.can_persist", "can_persist is false, so Android cannot store the license for offline playback", "set can_persist to true")
+	}
+	for _, d := range []struct {
+		name string
+		v    *int64
+	}{{"license_duration_seconds", o.LicenseDurationSeconds}, {"rental_duration_seconds", o.RentalDurationSeconds}, {"playback_duration_seconds", o.PlaybackDurationSeconds}} {
+		f := "widevine.policy_overrides." + d.name
+		switch {
+		case d.v == nil:
+			is.add("warning", sys, f, d.name+" is unset: older Android devices (4.4 and earlier) report the license as expired and offline playback fails", "set it explicitly: 0 for unlimited or a number of seconds")
+		case *d.v < 0:
+			is.add("error", sys, f, d.name+" is negative", "use 0 for unlimited or a positive number of seconds")
+		}
+	}
+	if o.PlaybackDurationSeconds != nil && o.LicenseDurationSeconds != nil && *o.LicenseDurationSeconds > 0 && *o.PlaybackDurationSeconds > *o.LicenseDurationSeconds {
+		is.add("warning", sys, "widevine.policy_overrides.playback_duration_seconds", "the playback window is longer than the license itself, so it is cut short", "make playback_duration_seconds ≤ license_duration_seconds")
+	}
+	if o.CanRenew && o.RenewalServerURL == "" {
+		is.add("error", sys, "widevine.policy_overrides.renewal_server_url", "can_renew is true but renewal_server_url is empty, so renewals have nowhere to go", "set renewal_server_url or turn can_renew off (offline licenses usually don't renew)")
+	}
+	if o.RenewalServerURL != "" {
+		if u, err := url.Parse(o.RenewalServerURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") {
+			is.add("error", sys, "widevine.policy_overrides.renewal_server_url", "renewal_server_url is not an http(s) URL", "give a full https:// URL")
+		}
+	}
+	for _, d := range []struct {
+		name string
+		v    *int64
+	}{{"renewal_delay_seconds", o.RenewalDelaySeconds}, {"renewal_retry_interval_seconds", o.RenewalRetryIntervalSeconds}, {"renewal_recovery_duration_seconds", o.RenewalRecoveryDurationSeconds}} {
+		if d.v != nil && *d.v < 0 {
+			is.add("error", sys, "widevine.policy_overrides."+d.name, d.name+" is negative", "use 0 or a positive number of seconds")
+		}
+	}
+}
+
+func validatePlayReady(is *issues, pr *PlayReadyPolicy, offline bool) {
+	const sys = "playready"
+	switch pr.LicenseType {
+	case "Persistent", "NonPersistent":
+	default:
+		is.add("error", sys, "playready.licenseType", fmt.Sprintf("license type %q is not Persistent or NonPersistent", pr.LicenseType), "choose Persistent (offline) or NonPersistent (streaming)")
+	}
+	if offline && pr.LicenseType == "NonPersistent" {
+		is.add("error", sys, "playready.licenseType", "a NonPersistent license lives in memory only, so downloaded content cannot play offline", "set licenseType to Persistent")
+	}
+	if !slices.Contains([]string{"SL150", "SL2000", "SL3000"}, pr.SecurityLevel) {
+		is.add("error", sys, "playready.securityLevel", fmt.Sprintf("security level %q is not SL150, SL2000 or SL3000", pr.SecurityLevel), "use SL2000 for most devices, SL3000 for hardware DRM only, SL150 for testing")
+	}
+	if pr.SecurityLevel == "SL150" {
+		is.add("warning", sys, "playready.securityLevel", "SL150 is for development: content is not protected on the client", "use SL2000 or SL3000 in production")
+	}
+	if pr.SecurityLevel == "SL3000" {
+		is.add("warning", sys, "playready.securityLevel", "SL3000 plays only on hardware-DRM devices; audio must use a separate key at SL2000 or lower, and a policy with SL3000 may only contain other SL3000 PlayReady options or Widevine L1 options", "give audio its own key (Satchel's AUDIO key) and keep lower-level options in another policy")
+	}
+	var begin, expire time.Time
+	var err error
+	if pr.BeginDate != "" {
+		if begin, err = time.Parse(time.RFC3339, pr.BeginDate); err != nil {
+			is.add("error", sys, "playready.beginDate", "beginDate is not an RFC 3339 date-time", "use e.g. 2026-01-01T00:00:00Z")
+		}
+	}
+	if pr.ExpirationDate != "" {
+		if expire, err = time.Parse(time.RFC3339, pr.ExpirationDate); err != nil {
+			is.add("error", sys, "playready.expirationDate", "expirationDate is not an RFC 3339 date-time", "use e.g. 2026-12-31T23:59:59Z")
+		}
+	}
+	if !begin.IsZero() && !expire.IsZero() && !expire.After(begin) {
+		is.add("error", sys, "playready.expirationDate", "the license expires before it begins", "set expirationDate after beginDate")
+	}
+	if pr.ExpirationDate != "" && pr.RelativeExpirationDate != "" {
+		is.add("error", sys, "playready.relativeExpirationDate", "both an absolute and a relative expiration are set", "set only one")
+	}
+	for _, d := range []struct{ name, v string }{{"relativeBeginDate", pr.RelativeBeginDate}, {"relativeExpirationDate", pr.RelativeExpirationDate}, {"gracePeriod", pr.GracePeriod}, {"playRight.firstPlayExpiration", pr.PlayRight.FirstPlayExpiration}} {
+		if d.v == "" {
+			continue
+		}
+		if _, err := isodur.Parse(d.v); err != nil {
+			is.add("error", sys, "playready."+d.name, err.Error(), "use an ISO 8601 duration such as PT48H")
+		}
+	}
+	if pr.ContentType != "" && !slices.Contains([]string{"Unspecified", "UltraVioletDownload", "UltraVioletStreaming"}, pr.ContentType) {
+		is.add("error", sys, "playready.contentType", fmt.Sprintf("%q is not a PlayReady content type", pr.ContentType), "use Unspecified, UltraVioletDownload or UltraVioletStreaming")
+	}
+	r := &pr.PlayRight
+	opl := func(name string, v int, allowed []int) {
+		if v != 0 && !slices.Contains(allowed, v) {
+			is.add("error", sys, "playready.playRight."+name, fmt.Sprintf("%s %d is not an allowed output protection level", name, v), "use one of "+ints(allowed)+" (or leave it unset)")
+		}
+	}
+	opl("compressedDigitalVideoOpl", r.CompressedDigitalVideoOpl, OPLCompressedDigitalVideo)
+	opl("uncompressedDigitalVideoOpl", r.UncompressedDigitalVideoOpl, OPLUncompressedDigitalVideo)
+	opl("analogVideoOpl", r.AnalogVideoOpl, OPLAnalogVideo)
+	opl("compressedDigitalAudioOpl", r.CompressedDigitalAudioOpl, OPLCompressedDigitalAudio)
+	opl("uncompressedDigitalAudioOpl", r.UncompressedDigitalAudioOpl, OPLUncompressedDigitalAudio)
+	if !slices.Contains([]string{"NotAllowed", "Allowed", "AllowedWithVideoConstriction"}, r.AllowPassingVideoContentToUnknownOutput) {
+		is.add("error", sys, "playready.playRight.allowPassingVideoContentToUnknownOutput", fmt.Sprintf("%q is not a valid value", r.AllowPassingVideoContentToUnknownOutput), "use NotAllowed, Allowed or AllowedWithVideoConstriction")
+	}
+	for _, v := range []struct {
+		name string
+		v    *int
+	}{{"scmsRestriction", r.ScmsRestriction}, {"agcAndColorStripeRestriction", r.AgcAndColorStripeRestriction}} {
+		if v.v != nil && (*v.v < 0 || *v.v > 3) {
+			is.add("error", sys, "playready.playRight."+v.name, v.name+" must be 0–3", "use a value from 0 to 3")
+		}
+	}
+	if a := r.ExplicitAnalogTelevisionOutputRestriction; a != nil && (a.ConfigurationData < 0 || a.ConfigurationData > 3) {
+		is.add("error", sys, "playready.playRight.explicitAnalogTelevisionOutputRestriction.configurationData", "configurationData must be 0–3", "use a value from 0 to 3")
+	}
+}
+
+func validateFairPlay(is *issues, fp *FairPlayPolicy, offline bool) {
+	const sys = "fairplay"
+	if !slices.Contains([]string{"Undefined", "DualExpiry", "PersistentUnlimited", "PersistentLimited"}, fp.RentalAndLeaseKeyType) {
+		is.add("error", sys, "fairplay.rentalAndLeaseKeyType", fmt.Sprintf("%q is not a FairPlay key type", fp.RentalAndLeaseKeyType), "use Undefined, DualExpiry, PersistentUnlimited or PersistentLimited")
+	}
+	if offline && !fp.Persistable() {
+		is.add("error", sys, "fairplay.rentalAndLeaseKeyType", "key type "+fp.RentalAndLeaseKeyType+" cannot be persisted, so iOS cannot play downloads offline", "use DualExpiry (offline rental), PersistentLimited or PersistentUnlimited, and allow persistent licenses in the streaming policy")
+	}
+	if fp.RentalDuration < 0 {
+		is.add("error", sys, "fairplay.rentalDuration", "rentalDuration is negative", "use 0 or a positive number of seconds")
+	}
+	if fp.RentalAndLeaseKeyType == "PersistentLimited" && fp.RentalDuration <= 0 {
+		is.add("error", sys, "fairplay.rentalDuration", "PersistentLimited needs a rental duration", "set rentalDuration in seconds (e.g. 172800 for 48 h)")
+	}
+	if fp.RentalAndLeaseKeyType == "DualExpiry" {
+		rc := fp.OfflineRentalConfiguration
+		if rc == nil || rc.StorageDurationSeconds <= 0 || rc.PlaybackDurationSeconds <= 0 {
+			is.add("error", sys, "fairplay.offlineRentalConfiguration", "DualExpiry needs both a storage duration (time to start watching) and a playback duration (time after starting)", "set offlineRentalConfiguration.storageDurationSeconds and playbackDurationSeconds, e.g. 2592000 and 86400")
+		}
+	}
+	if fp.ASk != "" && fp.ASk != "(secret)" {
+		if b, err := hex.DecodeString(strings.ReplaceAll(fp.ASk, " ", "")); err != nil || len(b) != 16 {
+			is.add("error", sys, "fairplay.ask", "the ASk must be 16 bytes written as 32 hex digits", "copy the Application Secret Key from Apple's FPS deployment package")
+		}
+	}
+	if fp.FairPlayPfx != "" && fp.FairPlayPfx != "(secret)" {
+		if _, err := base64.StdEncoding.DecodeString(fp.FairPlayPfx); err != nil {
+			is.add("error", sys, "fairplay.fairPlayPfx", "the certificate is not base64 PKCS#12", "import the .pfx file")
+		}
+	}
+}
+
+func validateToken(is *issues, t *TokenRestriction) {
+	switch t.Type {
+	case "", RestrictionOpen:
+		return
+	case RestrictionJWT:
+	default:
+		is.add("error", "token", "token.type", fmt.Sprintf("restriction %q is not open or jwt", t.Type), "use open or jwt")
+		return
+	}
+	if t.Issuer == "" {
+		is.add("error", "token", "token.issuer", "a JWT restriction needs an issuer", "set the issuer your token service writes in iss")
+	}
+	if t.Audience == "" {
+		is.add("error", "token", "token.audience", "a JWT restriction needs an audience", "set the audience your token service writes in aud")
+	}
+	switch t.KeyType {
+	case "symmetric":
+		k, err := base64.StdEncoding.DecodeString(t.KeyValue)
+		if t.KeyValue == "(secret)" {
+			break
+		}
+		if err != nil || len(k) == 0 {
+			is.add("error", "token", "token.keyValue", "the HS256 key is missing or not base64", "paste the base64 symmetric key")
+		} else if len(k) < 32 {
+			is.add("warning", "token", "token.keyValue", fmt.Sprintf("the HS256 key has %d bits; fewer than 256 bits can be brute-forced", len(k)*8), "use a 256-bit (32-byte) random key")
+		}
+	case "rsa", "x509":
+		if !strings.Contains(t.KeyValue, "-----BEGIN") {
+			is.add("error", "token", "token.keyValue", "the "+t.KeyType+" key must be PEM", "paste the PEM public key or certificate")
+		}
+	default:
+		is.add("error", "token", "token.keyType", fmt.Sprintf("key type %q is not symmetric, rsa or x509", t.KeyType), "choose symmetric (HS256), rsa or x509")
+	}
+}
+
+func ints(v []int) string {
+	s := make([]string, len(v))
+	for i, x := range v {
+		s[i] = fmt.Sprint(x)
+	}
+	return strings.Join(s, ", ")
+}
