@@ -75,19 +75,19 @@ type PlayReadyPolicy struct {
 
 // PlayReadyRight is the play right with output protection levels.
 type PlayReadyRight struct {
-	FirstPlayExpiration                                string                `json:"firstPlayExpiration,omitempty"` // ISO 8601
-	ScmsRestriction                                    *int                  `json:"scmsRestriction,omitempty"`
-	AgcAndColorStripeRestriction                       *int                  `json:"agcAndColorStripeRestriction,omitempty"`
-	ExplicitAnalogTelevisionOutputRestriction          *AnalogTVRestriction  `json:"explicitAnalogTelevisionOutputRestriction,omitempty"`
-	DigitalVideoOnlyContentRestriction                 bool                  `json:"digitalVideoOnlyContentRestriction"`
-	ImageConstraintForAnalogComponentVideoRestriction  bool                  `json:"imageConstraintForAnalogComponentVideoRestriction"`
-	ImageConstraintForAnalogComputerMonitorRestriction bool                  `json:"imageConstraintForAnalogComputerMonitorRestriction"`
-	AllowPassingVideoContentToUnknownOutput            string                `json:"allowPassingVideoContentToUnknownOutput"` // NotAllowed | Allowed | AllowedWithVideoConstriction
-	UncompressedDigitalVideoOpl                        int                   `json:"uncompressedDigitalVideoOpl,omitempty"`
-	CompressedDigitalVideoOpl                          int                   `json:"compressedDigitalVideoOpl,omitempty"`
-	AnalogVideoOpl                                     int                   `json:"analogVideoOpl,omitempty"`
-	CompressedDigitalAudioOpl                          int                   `json:"compressedDigitalAudioOpl,omitempty"`
-	UncompressedDigitalAudioOpl                        int                   `json:"uncompressedDigitalAudioOpl,omitempty"`
+	FirstPlayExpiration                                string               `json:"firstPlayExpiration,omitempty"` // ISO 8601
+	ScmsRestriction                                    *int                 `json:"scmsRestriction,omitempty"`
+	AgcAndColorStripeRestriction                       *int                 `json:"agcAndColorStripeRestriction,omitempty"`
+	ExplicitAnalogTelevisionOutputRestriction          *AnalogTVRestriction `json:"explicitAnalogTelevisionOutputRestriction,omitempty"`
+	DigitalVideoOnlyContentRestriction                 bool                 `json:"digitalVideoOnlyContentRestriction"`
+	ImageConstraintForAnalogComponentVideoRestriction  bool                 `json:"imageConstraintForAnalogComponentVideoRestriction"`
+	ImageConstraintForAnalogComputerMonitorRestriction bool                 `json:"imageConstraintForAnalogComputerMonitorRestriction"`
+	AllowPassingVideoContentToUnknownOutput            string               `json:"allowPassingVideoContentToUnknownOutput"` // NotAllowed | Allowed | AllowedWithVideoConstriction
+	UncompressedDigitalVideoOpl                        int                  `json:"uncompressedDigitalVideoOpl,omitempty"`
+	CompressedDigitalVideoOpl                          int                  `json:"compressedDigitalVideoOpl,omitempty"`
+	AnalogVideoOpl                                     int                  `json:"analogVideoOpl,omitempty"`
+	CompressedDigitalAudioOpl                          int                  `json:"compressedDigitalAudioOpl,omitempty"`
+	UncompressedDigitalAudioOpl                        int                  `json:"uncompressedDigitalAudioOpl,omitempty"`
 }
 
 // AnalogTVRestriction is explicitAnalogTelevisionOutputRestriction.

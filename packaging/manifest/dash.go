@@ -155,4 +155,3 @@ func esc(s string) string {
 	_ = xml.EscapeText(&b, []byte(s))
 	return strings.ReplaceAll(b.String(), `"`, "&quot;")
 }
-
