@@ -1,0 +1,222 @@
+package license
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdh"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"satchel/engine/drm"
+)
+
+// Client is the reference client of both protocols (the checker uses it).
+type Client struct {
+	BaseURL string // e.g. http://127.0.0.1:8787
+	Token   string // bearer JWT, optional
+	HTTP    *http.Client
+	// ServerKey pins the Ed25519 key; when nil it is fetched from /license/publickey.
+	ServerKey ed25519.PublicKey
+}
+
+// NewClient returns a client for baseURL.
+func NewClient(baseURL, token string) *Client {
+	return &Client{BaseURL: strings.TrimRight(baseURL, "/"), Token: token, HTTP: &http.Client{Timeout: 15 * time.Second}}
+}
+
+// License is a verified license with its keys unwrapped.
+type License struct {
+	System      drm.System       `json:"system"`
+	Keys        []drm.ContentKey `json:"-"`
+	KIDs        []string         `json:"kids"`
+	Policy      json.RawMessage  `json:"policy,omitempty"`
+	PolicyName  string           `json:"policy_name,omitempty"`
+	Persistent  bool             `json:"persistent"`
+	ExpiresAt   *time.Time       `json:"expires_at,omitempty"`
+	SessionType string           `json:"session_type,omitempty"` // ClearKey
+	RawRequest  []byte           `json:"-"`
+	RawResponse []byte           `json:"-"`
+}
+
+// StatusError is a non-200 answer from the server.
+type StatusError struct {
+	Status int
+	Reason string
+}
+
+func (e *StatusError) Error() string {
+	return fmt.Sprintf("license server answered %d: %s", e.Status, e.Reason)
+}
+
+func (c *Client) post(ctx context.Context, path string, body []byte) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.BaseURL+path, bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if c.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.Token)
+	}
+	resp, err := c.HTTP.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("license server %s unreachable: %w", c.BaseURL, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		var e struct {
+			Error string `json:"error"`
+		}
+		_ = json.Unmarshal(b, &e)
+		if e.Error == "" {
+			e.Error = strings.TrimSpace(string(b))
+		}
+		return b, &StatusError{Status: resp.StatusCode, Reason: e.Error}
+	}
+	return b, nil
+}
+
+// ClearKey requests keys with the W3C ClearKey protocol.
+func (c *Client) ClearKey(ctx context.Context, kids []drm.KID, persistent bool) (*License, error) {
+	req := ClearKeyRequest{Type: "temporary"}
+	if persistent {
+		req.Type = "persistent-license"
+	}
+	for _, k := range kids {
+		req.KIDs = append(req.KIDs, k.Base64URL())
+	}
+	body, _ := json.Marshal(req)
+	lic := &License{System: drm.ClearKey, RawRequest: body, SessionType: req.Type, Persistent: persistent}
+	raw, err := c.post(ctx, "/clearkey", body)
+	lic.RawResponse = raw
+	if err != nil {
+		return lic, err
+	}
+	var resp ClearKeyResponse
+	if err := json.Unmarshal(raw, &resp); err != nil {
+		return lic, fmt.Errorf("clearkey response is not a JWK set: %w", err)
+	}
+	for _, j := range resp.Keys {
+		kid, err1 := base64.RawURLEncoding.DecodeString(strings.TrimRight(j.KID, "="))
+		key, err2 := base64.RawURLEncoding.DecodeString(strings.TrimRight(j.K, "="))
+		if err1 != nil || err2 != nil || len(kid) != 16 || len(key) != 16 || j.Kty != "oct" {
+			return lic, fmt.Errorf("clearkey response holds a malformed JWK")
+		}
+		ck := drm.ContentKey{KID: drm.KID(kid)}
+		copy(ck.Key[:], key)
+		lic.Keys = append(lic.Keys, ck)
+		lic.KIDs = append(lic.KIDs, ck.KID.String())
+	}
+	return lic, nil
+}
+
+func (c *Client) serverKey(ctx context.Context) (ed25519.PublicKey, error) {
+	if c.ServerKey != nil {
+		return c.ServerKey, nil
+	}
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, c.BaseURL+"/license/publickey", nil)
+	resp, err := c.HTTP.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("license server %s unreachable: %w", c.BaseURL, err)
+	}
+	defer resp.Body.Close()
+	var pk struct {
+		PublicKey string `json:"public_key"`
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 4096)).Decode(&pk); err != nil {
+		return nil, fmt.Errorf("license server public key: %w", err)
+	}
+	b, err := base64.StdEncoding.DecodeString(pk.PublicKey)
+	if err != nil || len(b) != ed25519.PublicKeySize {
+		return nil, errors.New("license server public key is malformed")
+	}
+	c.ServerKey = b
+	return c.ServerKey, nil
+}
+
+// TestLicense runs the test protocol for system with its init data: it verifies the
+// server's signature, checks the nonce and unwraps the keys.
+func (c *Client) TestLicense(ctx context.Context, system drm.System, initData []byte) (*License, error) {
+	spk, err := c.serverKey(ctx)
+	if err != nil {
+		return nil, err
+	}
+	eph, err := ecdh.P256().GenerateKey(rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	nb := make([]byte, 12)
+	rand.Read(nb)
+	nonce := hex.EncodeToString(nb)
+	body, _ := json.Marshal(TestRequest{InitData: base64.StdEncoding.EncodeToString(initData), ClientPublicKey: base64.StdEncoding.EncodeToString(eph.PublicKey().Bytes()),
+		Client: "satchel-checker", Nonce: nonce})
+	lic := &License{System: system, RawRequest: body}
+	raw, err := c.post(ctx, "/license/"+string(system), body)
+	lic.RawResponse = raw
+	if err != nil {
+		return lic, err
+	}
+	var resp TestResponse
+	if err := json.Unmarshal(raw, &resp); err != nil {
+		return lic, fmt.Errorf("test license response: %w", err)
+	}
+	sig, err := base64.StdEncoding.DecodeString(resp.Signature)
+	if err != nil || !ed25519.Verify(spk, resp.License, sig) {
+		return lic, errors.New("test license signature does not verify: the response was altered or comes from another server")
+	}
+	var lb LicenseBody
+	if err := json.Unmarshal(resp.License, &lb); err != nil {
+		return lic, fmt.Errorf("test license body: %w", err)
+	}
+	if lb.Protocol != ProtocolVersion || lb.System != string(system) || lb.Nonce != nonce {
+		return lic, errors.New("test license does not answer this request (protocol, system or nonce differ)")
+	}
+	sp, err := base64.StdEncoding.DecodeString(lb.ServerPublicKey)
+	if err != nil {
+		return lic, errors.New("test license: server key is not base64")
+	}
+	spub, err := ecdh.P256().NewPublicKey(sp)
+	if err != nil {
+		return lic, fmt.Errorf("test license: server key: %w", err)
+	}
+	shared, err := eph.ECDH(spub)
+	if err != nil {
+		return lic, err
+	}
+	aead, err := wrapKey(shared, nonce, system)
+	if err != nil {
+		return lic, err
+	}
+	for _, w := range lb.WrappedKeys {
+		kid, err := drm.ParseKID(w.KID)
+		if err != nil {
+			return lic, fmt.Errorf("test license: %w", err)
+		}
+		n, err1 := base64.StdEncoding.DecodeString(w.Nonce)
+		ct, err2 := base64.StdEncoding.DecodeString(w.Ciphertext)
+		if err1 != nil || err2 != nil || len(n) != aead.NonceSize() {
+			return lic, errors.New("test license: malformed wrapped key")
+		}
+		key, err := aead.Open(nil, n, ct, kid[:])
+		if err != nil || len(key) != 16 {
+			return lic, fmt.Errorf("test license: key %s does not unwrap", kid)
+		}
+		ck := drm.ContentKey{KID: kid}
+		copy(ck.Key[:], key)
+		lic.Keys = append(lic.Keys, ck)
+	}
+	lic.KIDs, lic.Policy, lic.PolicyName, lic.Persistent, lic.ExpiresAt = lb.KIDs, lb.Policy, lb.PolicyName, lb.Persistent, lb.ExpiresAt
+	return lic, nil
+}

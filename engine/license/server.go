@@ -1,0 +1,366 @@
+// Package license is Satchel's embedded license server and its reference client. It speaks
+// the real W3C ClearKey protocol (browsers use it directly through EME) and a documented
+// Satchel TEST protocol per DRM system (docs/license-protocol.md): the request carries that
+// system's init data (Widevine PSSH, PlayReady Object, FairPlay skd:// URI) and an ephemeral
+// P-256 public key; the response carries the configured offline policy and the content keys
+// wrapped for that key, signed with the server's Ed25519 key. Real Widevine, PlayReady and
+// FairPlay licenses need the vendors' license services.
+package license
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"satchel/engine/drm"
+	"satchel/engine/policy"
+	"satchel/internal/isodur"
+)
+
+// MaxRequestBytes bounds license request bodies.
+const MaxRequestBytes = 64 << 10
+
+// KeyStore finds content keys by KID.
+type KeyStore interface {
+	Key(kid drm.KID) (drm.ContentKey, bool)
+}
+
+// StaticKeys is a KeyStore over a fixed key list.
+type StaticKeys []drm.ContentKey
+
+// Key implements KeyStore.
+func (s StaticKeys) Key(kid drm.KID) (drm.ContentKey, bool) { return drm.KeyByKID(s, kid) }
+
+// Entry is one issued license in the ledger.
+type Entry struct {
+	Time       time.Time `json:"time"`
+	System     string    `json:"system"`
+	Type       string    `json:"type"` // clearkey session type, or "test-license"
+	KIDs       []string  `json:"kids"`
+	Persistent bool      `json:"persistent"`
+	Policy     string    `json:"policy,omitempty"`
+	Client     string    `json:"client,omitempty"`
+	Remote     string    `json:"remote,omitempty"`
+	ExpiresAt  string    `json:"expires_at,omitempty"`
+}
+
+// Ledger records issued licenses.
+type Ledger interface {
+	Record(Entry) error
+}
+
+// MemoryLedger keeps entries in memory (tests, `satchel verify`'s private server).
+type MemoryLedger struct {
+	mu      sync.Mutex
+	entries []Entry
+}
+
+// Record implements Ledger.
+func (m *MemoryLedger) Record(e Entry) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.entries = append(m.entries, e)
+	return nil
+}
+
+// Entries returns a copy of the entries.
+func (m *MemoryLedger) Entries() []Entry {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]Entry(nil), m.entries...)
+}
+
+// Server issues licenses. Zero values work: no keys, open policy, no ledger, a fresh signing
+// key.
+type Server struct {
+	Keys   KeyStore
+	Policy func() *policy.Policy // nil or returning nil: open, non-persistent ClearKey as requested
+	Ledger Ledger
+	Signer ed25519.PrivateKey
+	Logger *slog.Logger
+	Now    func() time.Time
+
+	once sync.Once
+}
+
+func (s *Server) init() {
+	s.once.Do(func() {
+		if s.Signer == nil {
+			_, s.Signer, _ = ed25519.GenerateKey(rand.Reader)
+		}
+		if s.Logger == nil {
+			s.Logger = slog.Default()
+		}
+		if s.Now == nil {
+			s.Now = time.Now
+		}
+		if s.Keys == nil {
+			s.Keys = StaticKeys(nil)
+		}
+	})
+}
+
+// PublicKey returns the server's Ed25519 verification key.
+func (s *Server) PublicKey() ed25519.PublicKey {
+	s.init()
+	return s.Signer.Public().(ed25519.PublicKey)
+}
+
+// httpError is a client-facing failure with its status.
+type httpError struct {
+	status int
+	msg    string
+}
+
+func (e *httpError) Error() string { return e.msg }
+
+func errorf(status int, format string, a ...any) error {
+	return &httpError{status: status, msg: fmt.Sprintf(format, a...)}
+}
+
+// Handler returns the HTTP handler: POST /clearkey, POST /license/{widevine,playready,
+// fairplay}, GET /license/publickey, GET /health. Every response carries CORS headers so a
+// player page on another origin can call it.
+func (s *Server) Handler() http.Handler {
+	s.init()
+	mux := http.NewServeMux()
+	mux.HandleFunc("/clearkey", s.post(s.clearKey))
+	for _, sys := range []drm.System{drm.Widevine, drm.PlayReady, drm.FairPlay} {
+		mux.HandleFunc("/license/"+string(sys), s.post(func(r *http.Request, body []byte) (any, error) { return s.testLicense(r, sys, body) }))
+	}
+	mux.HandleFunc("/license/publickey", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"algorithm": "Ed25519", "public_key": base64.StdEncoding.EncodeToString(s.PublicKey())})
+	})
+	mux.HandleFunc("/health", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	return s.middleware(mux)
+}
+
+func (s *Server) middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		origin := r.Header.Get("Origin")
+		if origin == "" {
+			origin = "*"
+		}
+		h.Set("Access-Control-Allow-Origin", origin)
+		h.Set("Vary", "Origin")
+		h.Set("Access-Control-Allow-Methods", "POST, GET, OPTIONS")
+		h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type")
+		h.Set("Access-Control-Max-Age", "600")
+		if r.Method == http.MethodOptions {
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		defer func() {
+			if p := recover(); p != nil {
+				s.Logger.Error("license handler panic", "path", r.URL.Path, "panic", p)
+				writeJSON(w, http.StatusBadRequest, map[string]string{"error": "the request could not be processed"})
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// post wraps a JSON POST endpoint: method check, body limit, error mapping.
+func (s *Server) post(fn func(r *http.Request, body []byte) (any, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			w.Header().Set("Allow", "POST, OPTIONS")
+			writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"error": "use POST with a JSON body"})
+			return
+		}
+		body, err := io.ReadAll(io.LimitReader(r.Body, MaxRequestBytes+1))
+		if err != nil {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "could not read the request body"})
+			return
+		}
+		if len(body) > MaxRequestBytes {
+			writeJSON(w, http.StatusRequestEntityTooLarge, map[string]string{"error": fmt.Sprintf("request body over %d KiB", MaxRequestBytes>>10)})
+			return
+		}
+		resp, err := fn(r, body)
+		if err != nil {
+			var he *httpError
+			status := http.StatusBadRequest
+			if errors.As(err, &he) {
+				status = he.status
+			}
+			if status == http.StatusUnauthorized {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="satchel"`)
+			}
+			s.Logger.Info("license request refused", "path", r.URL.Path, "status", status, "reason", err.Error())
+			writeJSON(w, status, map[string]string{"error": err.Error()})
+			return
+		}
+		writeJSON(w, http.StatusOK, resp)
+	}
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// currentPolicy returns the configured policy or nil.
+func (s *Server) currentPolicy() *policy.Policy {
+	if s.Policy == nil {
+		return nil
+	}
+	return s.Policy()
+}
+
+// authorize checks the bearer token for every KID against the policy's restriction.
+func (s *Server) authorize(r *http.Request, p *policy.Policy, kids []drm.KID) error {
+	if p == nil || p.Token.Type != policy.RestrictionJWT {
+		return nil
+	}
+	auth := r.Header.Get("Authorization")
+	token, ok := strings.CutPrefix(auth, "Bearer ")
+	if !ok {
+		token = ""
+	}
+	for _, k := range kids {
+		if err := policy.ValidateToken(p.Token, strings.TrimSpace(token), k.String(), s.Now()); err != nil {
+			if errors.Is(err, policy.ErrTokenMissing) {
+				return errorf(http.StatusUnauthorized, "%v", err)
+			}
+			return errorf(http.StatusForbidden, "%v", err)
+		}
+	}
+	return nil
+}
+
+func (s *Server) lookup(kids []drm.KID) ([]drm.ContentKey, error) {
+	if len(kids) == 0 {
+		return nil, errorf(http.StatusBadRequest, "the request names no key IDs")
+	}
+	if len(kids) > 64 {
+		return nil, errorf(http.StatusBadRequest, "the request names %d key IDs; at most 64", len(kids))
+	}
+	var keys []drm.ContentKey
+	for _, k := range kids {
+		ck, ok := s.Keys.Key(k)
+		if !ok {
+			return nil, errorf(http.StatusNotFound, "unknown KID %s: this server has no key for it", k)
+		}
+		keys = append(keys, ck)
+	}
+	return keys, nil
+}
+
+// expiry returns when a license issued now expires under the system's policy (zero: never).
+func expiry(p *policy.Policy, system drm.System, now time.Time) time.Time {
+	if p == nil {
+		return time.Time{}
+	}
+	secs := func(v *int64) time.Duration {
+		if v == nil || *v <= 0 {
+			return 0
+		}
+		return time.Duration(*v) * time.Second
+	}
+	var d time.Duration
+	switch system {
+	case drm.Widevine:
+		if p.Widevine != nil {
+			d = secs(p.Widevine.PolicyOverrides.LicenseDurationSeconds)
+		}
+	case drm.PlayReady:
+		if p.PlayReady != nil {
+			if v, err := isodur.Parse(p.PlayReady.RelativeExpirationDate); err == nil {
+				d = v
+			} else if t, err := time.Parse(time.RFC3339, p.PlayReady.ExpirationDate); err == nil {
+				return t
+			}
+		}
+	case drm.FairPlay:
+		if fp := p.FairPlay; fp != nil {
+			switch {
+			case fp.RentalAndLeaseKeyType == "DualExpiry" && fp.OfflineRentalConfiguration != nil:
+				d = time.Duration(fp.OfflineRentalConfiguration.StorageDurationSeconds) * time.Second
+			case fp.RentalAndLeaseKeyType == "PersistentLimited" && fp.RentalDuration > 0:
+				d = time.Duration(fp.RentalDuration) * time.Second
+			}
+		}
+	case drm.ClearKey:
+		if p.ClearKey != nil && p.ClearKey.DurationSeconds > 0 {
+			d = time.Duration(p.ClearKey.DurationSeconds) * time.Second
+		}
+	}
+	if d == 0 {
+		return time.Time{}
+	}
+	return now.Add(d)
+}
+
+func (s *Server) record(e Entry) {
+	if s.Ledger == nil {
+		return
+	}
+	if err := s.Ledger.Record(e); err != nil {
+		s.Logger.Error("ledger write failed", "err", err)
+	}
+}
+
+// Listen opens addr (default 127.0.0.1:8787). A non-loopback address is allowed but logged:
+// browsers only allow EME in a secure context, i.e. HTTPS or localhost.
+func Listen(addr string, log *slog.Logger) (net.Listener, error) {
+	if addr == "" {
+		addr = "127.0.0.1:8787"
+	}
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, fmt.Errorf("license server address %q: %w (use host:port, e.g. 127.0.0.1:8787)", addr, err)
+	}
+	if ip := net.ParseIP(host); (ip == nil && host != "localhost") || (ip != nil && !ip.IsLoopback()) {
+		if log == nil {
+			log = slog.Default()
+		}
+		log.Warn("license server listening beyond loopback; browsers need HTTPS for EME off localhost", "addr", addr)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("license server cannot listen on %s: %w; choose another port", addr, err)
+	}
+	return ln, nil
+}
+
+// Serve serves h on ln until ctx ends, over TLS when certFile and keyFile are given.
+func Serve(ctx context.Context, ln net.Listener, h http.Handler, certFile, keyFile string) error {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() {
+		if certFile != "" && keyFile != "" {
+			errc <- srv.ServeTLS(ln, certFile, keyFile)
+		} else {
+			errc <- srv.Serve(ln)
+		}
+	}()
+	select {
+	case <-ctx.Done():
+		sctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+		return nil
+	case err := <-errc:
+		if errors.Is(err, http.ErrServerClosed) {
+			return nil
+		}
+		return err
+	}
+}
