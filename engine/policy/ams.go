@@ -92,7 +92,7 @@ func ImportAMS(r io.Reader) (*Policy, error) {
 func importAMS(b []byte) (*Policy, error) {
 	var a amsPolicy
 	if err := json.Unmarshal(b, &a); err != nil {
-		return nil, fmt.Errorf("AMS content key policy: %w", err)
+		return nil, fmt.Errorf("AMS content key policy is not a JSON object: %w", err)
 	}
 	if len(a.Properties.Options) == 0 {
 		// The bare properties object.
@@ -105,80 +105,145 @@ func importAMS(b []byte) (*Policy, error) {
 		}
 	}
 	if len(a.Properties.Options) == 0 {
-		return nil, errors.New("AMS content key policy: no options")
+		return nil, errors.New("AMS content key policy has no options: expected properties.options[] with configuration and restriction")
+	}
+	if len(a.Properties.Options) > 64 {
+		return nil, fmt.Errorf("AMS content key policy has %d options; at most 64 are supported", len(a.Properties.Options))
 	}
 	p := &Policy{Name: a.Name, Description: a.Properties.Description, Token: TokenRestriction{Type: RestrictionOpen}}
+	restrictionFrom := 0 // option number whose restriction p.Token holds (0: none yet)
 	for i, o := range a.Properties.Options {
-		var t amsType
-		if err := json.Unmarshal(o.Configuration, &t); err != nil {
-			return nil, fmt.Errorf("AMS option %d: configuration: %w", i+1, err)
+		n := i + 1
+		if err := importConfiguration(p, o.Configuration); err != nil {
+			return nil, fmt.Errorf("AMS option %d (%s): %w", n, o.Name, err)
 		}
-		switch t.Type {
-		case odataWidevine:
-			var c struct {
-				Template string `json:"widevineTemplate"`
-			}
-			if err := json.Unmarshal(o.Configuration, &c); err != nil {
-				return nil, fmt.Errorf("AMS option %d: %w", i+1, err)
-			}
-			var w WidevinePolicy
-			if c.Template != "" && c.Template != "{}" {
-				if err := json.Unmarshal([]byte(c.Template), &w); err != nil {
-					return nil, fmt.Errorf("AMS option %d: widevineTemplate is not valid JSON: %w", i+1, err)
-				}
-			}
-			p.Widevine = &w
-		case odataPlayReady:
-			var c struct {
-				Licenses []amsPlayReadyLicense `json:"licenses"`
-			}
-			if err := json.Unmarshal(o.Configuration, &c); err != nil {
-				return nil, fmt.Errorf("AMS option %d: %w", i+1, err)
-			}
-			if len(c.Licenses) == 0 {
-				return nil, fmt.Errorf("AMS option %d: PlayReady configuration without licenses", i+1)
-			}
-			pr := c.Licenses[0].PlayReadyPolicy
-			p.PlayReady = &pr
-		case odataFairPlay:
-			var c amsFairPlay
-			if err := json.Unmarshal(o.Configuration, &c); err != nil {
-				return nil, fmt.Errorf("AMS option %d: %w", i+1, err)
-			}
-			fp := &FairPlayPolicy{RentalAndLeaseKeyType: c.RentalAndLeaseKeyType, RentalDuration: c.RentalDuration, OfflineRentalConfiguration: c.OfflineRentalConfiguration,
-				FairPlayPfx: c.FairPlayPfx, FairPlayPfxPassword: c.FairPlayPfxPassword}
-			if c.ASk != "" {
-				raw, err := base64.StdEncoding.DecodeString(c.ASk)
-				if err != nil {
-					return nil, fmt.Errorf("AMS option %d: ask is not base64", i+1)
-				}
-				fp.ASk = hex.EncodeToString(raw)
-			}
-			p.FairPlay = fp
-		case odataClearKey:
-			var c struct {
-				LicenseType string `json:"x-satchel-licenseType"`
-			}
-			_ = json.Unmarshal(o.Configuration, &c)
-			if c.LicenseType == "" {
-				c.LicenseType = "temporary"
-			}
-			p.ClearKey = &ClearKeyPolicy{LicenseType: c.LicenseType}
-		default:
-			return nil, fmt.Errorf("AMS option %d: configuration type %q is not supported (Widevine, PlayReady, FairPlay, ClearKey are)", i+1, t.Type)
+		if len(o.Restriction) == 0 || string(o.Restriction) == "null" {
+			continue // AMS requires a restriction; an option without one states nothing
 		}
-		if len(o.Restriction) > 0 {
-			tr, err := importRestriction(o.Restriction)
-			if err != nil {
-				return nil, fmt.Errorf("AMS option %d: %w", i+1, err)
-			}
-			p.Token = tr
+		tr, err := importRestriction(o.Restriction)
+		if err != nil {
+			return nil, fmt.Errorf("AMS option %d (%s): %w", n, o.Name, err)
 		}
+		// Satchel applies one restriction to a whole policy; AMS allows one per option.
+		if restrictionFrom > 0 && !jsonEqual(tr, p.Token) {
+			return nil, fmt.Errorf("AMS options %d and %d use different restrictions; Satchel applies one restriction per policy, so split this AMS policy into one policy per restriction", restrictionFrom, n)
+		}
+		p.Token, restrictionFrom = tr, n
 	}
 	if p.Name == "" {
 		p.Name = a.Properties.Options[0].Name
 	}
 	return p, nil
+}
+
+// importConfiguration sets the system of one AMS option's configuration on p. A second
+// option for the same system must configure the same license (AMS uses several options to
+// serve several restrictions; Satchel keeps one license per system).
+func importConfiguration(p *Policy, raw json.RawMessage) error {
+	var t amsType
+	if err := json.Unmarshal(raw, &t); err != nil {
+		return fmt.Errorf("configuration is not a JSON object: %w", err)
+	}
+	dup := func(system string, have, got any) error {
+		if jsonEqual(have, got) {
+			return nil
+		}
+		return fmt.Errorf("a second, different %s configuration; Satchel keeps one %s license per policy, so split this AMS policy", system, system)
+	}
+	switch t.Type {
+	case odataWidevine:
+		var c struct {
+			Template *string `json:"widevineTemplate"`
+		}
+		if err := json.Unmarshal(raw, &c); err != nil {
+			return fmt.Errorf("Widevine configuration: %w", err)
+		}
+		if c.Template == nil {
+			return errors.New("Widevine configuration without widevineTemplate (use \"{}\" for the defaults)")
+		}
+		var w WidevinePolicy
+		if tpl := strings.TrimSpace(*c.Template); tpl != "" && tpl != "{}" {
+			if err := json.Unmarshal([]byte(tpl), &w); err != nil {
+				return fmt.Errorf("widevineTemplate is not a valid Widevine template: %w", err)
+			}
+		} else {
+			// AMS "Basic license": an empty template yields a playable streaming license.
+			w.PolicyOverrides.CanPlay = true
+		}
+		if p.Widevine != nil {
+			return dup("Widevine", p.Widevine, &w)
+		}
+		p.Widevine = &w
+	case odataPlayReady:
+		var c struct {
+			Licenses []amsPlayReadyLicense `json:"licenses"`
+		}
+		if err := json.Unmarshal(raw, &c); err != nil {
+			return fmt.Errorf("PlayReady configuration: %w", err)
+		}
+		if len(c.Licenses) == 0 {
+			return errors.New("PlayReady configuration without licenses")
+		}
+		pr := c.Licenses[0].PlayReadyPolicy
+		for _, l := range c.Licenses[1:] {
+			if err := dup("PlayReady", &pr, &l.PlayReadyPolicy); err != nil {
+				return err
+			}
+		}
+		if p.PlayReady != nil {
+			return dup("PlayReady", p.PlayReady, &pr)
+		}
+		p.PlayReady = &pr
+	case odataFairPlay:
+		var c amsFairPlay
+		if err := json.Unmarshal(raw, &c); err != nil {
+			return fmt.Errorf("FairPlay configuration: %w", err)
+		}
+		fp := &FairPlayPolicy{RentalAndLeaseKeyType: c.RentalAndLeaseKeyType, RentalDuration: c.RentalDuration, OfflineRentalConfiguration: c.OfflineRentalConfiguration,
+			FairPlayPfx: c.FairPlayPfx, FairPlayPfxPassword: c.FairPlayPfxPassword}
+		if c.ASk != "" {
+			// The REST API carries the ASk as base64 bytes; Satchel shows it as hex.
+			raw, err := base64.StdEncoding.DecodeString(c.ASk)
+			if err != nil {
+				return errors.New("FairPlay ask is not base64 (the REST API sends the 16-byte ASk base64-encoded)")
+			}
+			fp.ASk = hex.EncodeToString(raw)
+		}
+		if p.FairPlay != nil {
+			return dup("FairPlay", p.FairPlay, fp)
+		}
+		p.FairPlay = fp
+	case odataClearKey:
+		// AMS's ClearKey configuration has no properties; Satchel adds its session type and
+		// duration as x-satchel-* extensions and defaults to a temporary session.
+		var c struct {
+			LicenseType     string `json:"x-satchel-licenseType"`
+			DurationSeconds int64  `json:"x-satchel-durationSeconds"`
+		}
+		if err := json.Unmarshal(raw, &c); err != nil {
+			return fmt.Errorf("ClearKey configuration: %w", err)
+		}
+		if c.LicenseType == "" {
+			c.LicenseType = "temporary"
+		}
+		ck := &ClearKeyPolicy{LicenseType: c.LicenseType, DurationSeconds: c.DurationSeconds}
+		if p.ClearKey != nil {
+			return dup("ClearKey", p.ClearKey, ck)
+		}
+		p.ClearKey = ck
+	case "":
+		return errors.New("configuration has no @odata.type")
+	default:
+		return fmt.Errorf("configuration type %q is not supported (Satchel reads %s, %s, %s and %s)", t.Type, odataWidevine, odataPlayReady, odataFairPlay, odataClearKey)
+	}
+	return nil
+}
+
+// jsonEqual compares two values by their JSON encoding.
+func jsonEqual(a, b any) bool {
+	x, err1 := json.Marshal(a)
+	y, err2 := json.Marshal(b)
+	return err1 == nil && err2 == nil && string(x) == string(y)
 }
 
 func importRestriction(raw json.RawMessage) (TokenRestriction, error) {
@@ -187,11 +252,13 @@ func importRestriction(raw json.RawMessage) (TokenRestriction, error) {
 		return TokenRestriction{}, fmt.Errorf("restriction: %w", err)
 	}
 	switch r.Type {
-	case odataOpen, "":
+	case odataOpen:
 		return TokenRestriction{Type: RestrictionOpen}, nil
 	case odataToken:
+	case "":
+		return TokenRestriction{}, errors.New("restriction has no @odata.type")
 	default:
-		return TokenRestriction{}, fmt.Errorf("restriction type %q is not supported (open or token)", r.Type)
+		return TokenRestriction{}, fmt.Errorf("restriction type %q is not supported (Satchel reads %s and %s)", r.Type, odataOpen, odataToken)
 	}
 	if r.RestrictionTokenType != "" && !strings.EqualFold(r.RestrictionTokenType, "Jwt") {
 		return TokenRestriction{}, fmt.Errorf("token type %s is not supported: use JWT (SWT is deprecated)", r.RestrictionTokenType)
@@ -205,10 +272,13 @@ func importRestriction(raw json.RawMessage) (TokenRestriction, error) {
 		return t, err
 	}
 	t.KeyType, t.KeyValue = kt, v
-	for _, k := range r.AlternateVerificationKeys {
-		_, v, err := importKey(k)
+	for i, k := range r.AlternateVerificationKeys {
+		akt, v, err := importKey(k)
 		if err != nil {
-			return t, err
+			return t, fmt.Errorf("alternate verification key %d: %w", i+1, err)
+		}
+		if akt != kt {
+			return t, fmt.Errorf("alternate verification key %d is %s but the primary key is %s; Satchel needs all keys of a restriction to be of one kind", i+1, akt, kt)
 		}
 		t.AlternateKeys = append(t.AlternateKeys, v)
 	}
@@ -218,48 +288,48 @@ func importRestriction(raw json.RawMessage) (TokenRestriction, error) {
 func importKey(k amsKey) (string, string, error) {
 	switch k.Type {
 	case odataSymKey:
-		return "symmetric", k.KeyValue, nil
+		return KeySymmetric, k.KeyValue, nil
 	case odataRSAKey:
 		n, err1 := base64.StdEncoding.DecodeString(k.Modulus)
 		e, err2 := base64.StdEncoding.DecodeString(k.Exponent)
 		if err1 != nil || err2 != nil || len(n) == 0 || len(e) == 0 {
 			return "", "", errors.New("RSA token key: modulus/exponent are not base64")
 		}
-		pub := &rsa.PublicKey{N: new(big.Int).SetBytes(n), E: int(new(big.Int).SetBytes(e).Int64())}
+		exp := new(big.Int).SetBytes(e)
+		if !exp.IsInt64() || exp.Int64() < 3 || exp.Int64() > 1<<31-1 {
+			return "", "", errors.New("RSA token key: the exponent is out of range (usually AQAB = 65537)")
+		}
+		pub := &rsa.PublicKey{N: new(big.Int).SetBytes(n), E: int(exp.Int64())}
 		der, err := x509.MarshalPKIXPublicKey(pub)
 		if err != nil {
 			return "", "", fmt.Errorf("RSA token key: %w", err)
 		}
-		return "rsa", string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})), nil
+		return KeyRSA, string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})), nil
 	case odataX509Key:
 		der, err := base64.StdEncoding.DecodeString(k.RawBody)
 		if err != nil {
 			return "", "", errors.New("X.509 token key: rawBody is not base64")
 		}
-		return "x509", string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})), nil
+		if _, err := x509.ParseCertificate(der); err != nil {
+			return "", "", fmt.Errorf("X.509 token key: rawBody is not a DER certificate (export the certificate's raw data, not the .pfx): %w", err)
+		}
+		return KeyX509, string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})), nil
 	}
 	return "", "", fmt.Errorf("token key type %q is not supported", k.Type)
 }
 
 func exportKey(kt, v string) (*amsKey, error) {
 	switch kt {
-	case "symmetric":
+	case KeySymmetric:
 		return &amsKey{Type: odataSymKey, KeyValue: v}, nil
-	case "rsa":
-		blk, _ := pem.Decode([]byte(v))
-		if blk == nil {
-			return nil, errors.New("RSA token key is not PEM")
-		}
-		pub, err := x509.ParsePKIXPublicKey(blk.Bytes)
+	case KeyRSA:
+		k, err := parseVerificationKey(KeyRSA, v)
 		if err != nil {
-			return nil, fmt.Errorf("RSA token key: %w", err)
+			return nil, fmt.Errorf("export token key: %w", err)
 		}
-		rk, ok := pub.(*rsa.PublicKey)
-		if !ok {
-			return nil, errors.New("token key is not RSA")
-		}
+		rk := k.(*rsa.PublicKey)
 		return &amsKey{Type: odataRSAKey, Modulus: base64.StdEncoding.EncodeToString(rk.N.Bytes()), Exponent: base64.StdEncoding.EncodeToString(big.NewInt(int64(rk.E)).Bytes())}, nil
-	case "x509":
+	case KeyX509:
 		blk, _ := pem.Decode([]byte(v))
 		if blk == nil {
 			return nil, errors.New("X.509 token key is not PEM")
@@ -309,9 +379,9 @@ func ExportAMS(w io.Writer, p *Policy) error {
 		fp := amsFairPlay{Type: odataFairPlay, RentalAndLeaseKeyType: p.FairPlay.RentalAndLeaseKeyType, RentalDuration: p.FairPlay.RentalDuration,
 			OfflineRentalConfiguration: p.FairPlay.OfflineRentalConfiguration, FairPlayPfx: p.FairPlay.FairPlayPfx, FairPlayPfxPassword: p.FairPlay.FairPlayPfxPassword}
 		if p.FairPlay.ASk != "" {
-			raw, err := hex.DecodeString(p.FairPlay.ASk)
+			raw, err := ParseASk(p.FairPlay.ASk)
 			if err != nil {
-				return fmt.Errorf("fairplay ask is not hex: %w", err)
+				return fmt.Errorf("export FairPlay configuration: %w", err)
 			}
 			fp.ASk = base64.StdEncoding.EncodeToString(raw)
 		}
@@ -320,7 +390,11 @@ func ExportAMS(w io.Writer, p *Policy) error {
 		}
 	}
 	if p.ClearKey != nil {
-		if err := add("clearkey", map[string]string{"@odata.type": odataClearKey, "x-satchel-licenseType": p.ClearKey.LicenseType}); err != nil {
+		ck := map[string]any{"@odata.type": odataClearKey, "x-satchel-licenseType": p.ClearKey.LicenseType}
+		if p.ClearKey.DurationSeconds != 0 {
+			ck["x-satchel-durationSeconds"] = p.ClearKey.DurationSeconds
+		}
+		if err := add("clearkey", ck); err != nil {
 			return err
 		}
 	}

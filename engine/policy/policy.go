@@ -6,7 +6,10 @@
 package policy
 
 import (
+	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -128,6 +131,13 @@ const (
 	RestrictionJWT  = "jwt"
 )
 
+// Verification key types of a JWT restriction (TokenRestriction.KeyType).
+const (
+	KeySymmetric = "symmetric" // HS256; KeyValue is the base64 key (a secret)
+	KeyRSA       = "rsa"       // RS256/RS384/RS512/PS256; KeyValue is a PEM public key
+	KeyX509      = "x509"      // KeyValue is a PEM certificate whose public key verifies
+)
+
 // ContentKeyIdentifierClaim is the AMS claim that must carry the KID when required.
 const ContentKeyIdentifierClaim = "urn:microsoft:azure:mediaservices:contentkeyidentifier"
 
@@ -153,34 +163,37 @@ type Claim struct {
 	Value string `json:"claimValue,omitempty"`
 }
 
-// Offline reports whether every configured system allows persistent (offline) licenses.
+// Systems are the DRM system names For and Persistent accept, in display order.
+var Systems = []string{"widevine", "playready", "fairplay", "clearkey"}
+
+// Offline reports whether the policy configures at least one system and every configured
+// system allows persistent (offline) licenses.
 func (p *Policy) Offline() bool {
-	any := false
-	if p.Widevine != nil {
-		any = true
-		if !p.Widevine.PolicyOverrides.CanPersist {
-			return false
+	configured := false
+	for _, s := range Systems {
+		if p.configures(s) {
+			configured = true
+			if !p.Persistent(s) {
+				return false
+			}
 		}
 	}
-	if p.PlayReady != nil {
-		any = true
-		if p.PlayReady.LicenseType != "Persistent" {
-			return false
-		}
+	return configured
+}
+
+// configures reports whether the policy has a license configuration for system.
+func (p *Policy) configures(system string) bool {
+	switch strings.ToLower(system) {
+	case "widevine":
+		return p.Widevine != nil
+	case "playready":
+		return p.PlayReady != nil
+	case "fairplay":
+		return p.FairPlay != nil
+	case "clearkey":
+		return p.ClearKey != nil
 	}
-	if p.FairPlay != nil {
-		any = true
-		if !p.FairPlay.Persistable() {
-			return false
-		}
-	}
-	if p.ClearKey != nil {
-		any = true
-		if p.ClearKey.LicenseType != "persistent-license" {
-			return false
-		}
-	}
-	return any
+	return false
 }
 
 // Persistable reports whether the FairPlay key type can be stored for offline playback.
@@ -192,33 +205,29 @@ func (f *FairPlayPolicy) Persistable() bool {
 	return false
 }
 
-// For returns the system's policy ("widevine", "playready", "fairplay", "clearkey") as JSON
-// (secrets redacted), or nil.
+// For returns the system's license configuration ("widevine", "playready", "fairplay",
+// "clearkey"; case-insensitive) as JSON with secrets redacted, ready to embed in a license
+// response or preview, or nil when the policy does not license that system.
 func (p *Policy) For(system string) json.RawMessage {
+	if !p.configures(system) {
+		return nil
+	}
 	r := p.Redacted()
 	var v any
 	switch strings.ToLower(system) {
 	case "widevine":
-		if r.Widevine != nil {
-			v = r.Widevine
-		}
+		v = r.Widevine
 	case "playready":
-		if r.PlayReady != nil {
-			v = r.PlayReady
-		}
+		v = r.PlayReady
 	case "fairplay":
-		if r.FairPlay != nil {
-			v = r.FairPlay
-		}
+		v = r.FairPlay
 	case "clearkey":
-		if r.ClearKey != nil {
-			v = r.ClearKey
-		}
+		v = r.ClearKey
 	}
-	if v == nil {
+	b, err := json.Marshal(v)
+	if err != nil { // the models hold only JSON-safe types
 		return nil
 	}
-	b, _ := json.Marshal(v)
 	return b
 }
 
@@ -237,27 +246,48 @@ func (p *Policy) Persistent(system string) bool {
 	return false
 }
 
+// redacted replaces secret values in previews; validation skips values equal to it.
+const redacted = "(secret)"
+
+// ParseASk decodes a FairPlay Application Secret Key written as 32 hex digits (spaces, dashes
+// and a 0x prefix are ignored) or as base64, the two forms AMSE accepts. The ASk is always 16
+// bytes.
+func ParseASk(s string) ([]byte, error) {
+	h := strings.NewReplacer(" ", "", "-", "", ":", "").Replace(strings.TrimSpace(s))
+	h = strings.TrimPrefix(strings.TrimPrefix(h, "0x"), "0X")
+	b, err := hex.DecodeString(h)
+	if err != nil {
+		if b, err = base64.StdEncoding.DecodeString(strings.TrimSpace(s)); err != nil {
+			return nil, errors.New("the FairPlay ASk is neither hex nor base64")
+		}
+	}
+	if len(b) != 16 {
+		return nil, fmt.Errorf("the FairPlay ASk is %d bytes; it must be 16 bytes (32 hex digits)", len(b))
+	}
+	return b, nil
+}
+
 // Redacted returns a deep copy without secrets (FairPlay ASk/PFX/password, symmetric token
 // keys), for previews, policy.json and license responses.
 func (p *Policy) Redacted() *Policy {
 	c := p.Clone()
 	if c.FairPlay != nil {
 		if c.FairPlay.ASk != "" {
-			c.FairPlay.ASk = "(secret)"
+			c.FairPlay.ASk = redacted
 		}
 		if c.FairPlay.FairPlayPfx != "" {
-			c.FairPlay.FairPlayPfx = "(secret)"
+			c.FairPlay.FairPlayPfx = redacted
 		}
 		if c.FairPlay.FairPlayPfxPassword != "" {
-			c.FairPlay.FairPlayPfxPassword = "(secret)"
+			c.FairPlay.FairPlayPfxPassword = redacted
 		}
 	}
-	if c.Token.KeyType == "symmetric" {
+	if c.Token.KeyType == KeySymmetric {
 		if c.Token.KeyValue != "" {
-			c.Token.KeyValue = "(secret)"
+			c.Token.KeyValue = redacted
 		}
 		for i := range c.Token.AlternateKeys {
-			c.Token.AlternateKeys[i] = "(secret)"
+			c.Token.AlternateKeys[i] = redacted
 		}
 	}
 	return c
@@ -272,7 +302,7 @@ func (p *Policy) Secrets() (map[string]string, *Policy) {
 		s["fairplay.pfx"], c.FairPlay.FairPlayPfx = c.FairPlay.FairPlayPfx, ""
 		s["fairplay.pfx_password"], c.FairPlay.FairPlayPfxPassword = c.FairPlay.FairPlayPfxPassword, ""
 	}
-	if c.Token.KeyType == "symmetric" {
+	if c.Token.KeyType == KeySymmetric {
 		s["token.key"], c.Token.KeyValue = c.Token.KeyValue, ""
 		b, _ := json.Marshal(c.Token.AlternateKeys)
 		s["token.alternate_keys"], c.Token.AlternateKeys = string(b), nil

@@ -1,6 +1,8 @@
 package policy
 
 import (
+	"crypto/ecdsa"
+	"crypto/rsa"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/pem"
@@ -12,7 +14,8 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 )
 
-// Token errors; the license server maps ErrTokenMissing to 401 and the others to 403.
+// Token errors. ValidateToken wraps exactly one of them, so the license server can answer
+// ErrTokenMissing with 401 and the others with 403, and quote the reason.
 var (
 	ErrTokenMissing   = errors.New("a bearer token is required (Authorization: Bearer <JWT>)")
 	ErrTokenExpired   = errors.New("the token has expired or is not valid yet")
@@ -21,18 +24,29 @@ var (
 	ErrTokenSignature = errors.New("the token's signature does not verify with the policy's key")
 	ErrTokenClaim     = errors.New("the token lacks a required claim")
 	ErrTokenMalformed = errors.New("the token is not a well-formed JWT")
+	// ErrTokenPolicy means the restriction itself is broken (no or unreadable key); fix the
+	// policy, not the token.
+	ErrTokenPolicy = errors.New("the policy's token restriction cannot verify tokens")
 )
 
-// ValidateToken checks token against the restriction for a license request for kid (any KID
-// notation). Open restrictions accept anything.
+// clockSkew is the leeway for exp/nbf/iat so small clock differences between the token
+// service and the license server do not reject fresh tokens.
+const clockSkew = 30 * time.Second
+
+// ValidateToken checks token (the compact JWT, without "Bearer ") against the restriction for
+// a license request for kid (any notation: UUID, 32 hex digits, with or without braces). Open
+// restrictions accept anything. The token must be signed with the primary or an alternate key,
+// carry the restriction's issuer and audience, an exp in the future (nbf, when present, in the
+// past) and every required claim; the content key identifier claim with no value must name kid.
 func ValidateToken(tr TokenRestriction, token, kid string, now time.Time) error {
 	if tr.Type != RestrictionJWT {
 		return nil
 	}
-	if strings.TrimSpace(token) == "" {
+	token = strings.TrimSpace(token)
+	if token == "" {
 		return ErrTokenMissing
 	}
-	keys, methods, err := verificationKeys(tr)
+	keys, err := verificationKeys(tr)
 	if err != nil {
 		return err
 	}
@@ -40,41 +54,45 @@ func ValidateToken(tr TokenRestriction, token, kid string, now time.Time) error 
 	for _, key := range keys {
 		claims := jwt.MapClaims{}
 		_, err := jwt.ParseWithClaims(token, claims, func(*jwt.Token) (any, error) { return key, nil },
-			jwt.WithValidMethods(methods), jwt.WithIssuer(tr.Issuer), jwt.WithAudience(tr.Audience),
-			jwt.WithTimeFunc(func() time.Time { return now }), jwt.WithExpirationRequired(), jwt.WithLeeway(30*time.Second))
+			jwt.WithValidMethods(methodsFor(key)), jwt.WithIssuer(tr.Issuer), jwt.WithAudience(tr.Audience),
+			jwt.WithTimeFunc(func() time.Time { return now }), jwt.WithExpirationRequired(), jwt.WithLeeway(clockSkew))
 		if err == nil {
 			return checkClaims(tr, claims, kid)
 		}
 		switch {
-		case errors.Is(err, jwt.ErrTokenSignatureInvalid):
-			last = ErrTokenSignature
-			continue // try the alternate keys
-		case errors.Is(err, jwt.ErrTokenExpired), errors.Is(err, jwt.ErrTokenNotValidYet), errors.Is(err, jwt.ErrTokenRequiredClaimMissing) && strings.Contains(err.Error(), "exp"):
+		case errors.Is(err, jwt.ErrTokenMalformed):
+			return fmt.Errorf("%w: %v", ErrTokenMalformed, err)
+		case errors.Is(err, jwt.ErrTokenSignatureInvalid), errors.Is(err, jwt.ErrTokenUnverifiable):
+			last = fmt.Errorf("%w: %v", ErrTokenSignature, err)
+			continue // the next (alternate) key may verify it: key rotation
+		case errors.Is(err, jwt.ErrTokenRequiredClaimMissing):
+			return fmt.Errorf("%w exp (the token must say when it expires)", ErrTokenClaim)
+		case errors.Is(err, jwt.ErrTokenExpired), errors.Is(err, jwt.ErrTokenNotValidYet), errors.Is(err, jwt.ErrTokenUsedBeforeIssued):
 			return fmt.Errorf("%w: %v", ErrTokenExpired, err)
 		case errors.Is(err, jwt.ErrTokenInvalidAudience):
 			return fmt.Errorf("%w (want %q)", ErrTokenAudience, tr.Audience)
 		case errors.Is(err, jwt.ErrTokenInvalidIssuer):
 			return fmt.Errorf("%w (want %q)", ErrTokenIssuer, tr.Issuer)
-		case errors.Is(err, jwt.ErrTokenMalformed):
-			return fmt.Errorf("%w: %v", ErrTokenMalformed, err)
 		default:
-			last = fmt.Errorf("%w: %v", ErrTokenSignature, err)
+			return fmt.Errorf("%w: %v", ErrTokenMalformed, err)
 		}
 	}
 	return last
 }
 
+// checkClaims enforces the restriction's required claims on verified claims.
 func checkClaims(tr TokenRestriction, claims jwt.MapClaims, kid string) error {
 	for _, c := range tr.RequiredClaims {
 		v, ok := claims[c.Type]
-		if !ok {
+		if !ok || v == nil {
 			return fmt.Errorf("%w %s", ErrTokenClaim, c.Type)
 		}
 		s := fmt.Sprint(v)
 		switch {
 		case c.Type == ContentKeyIdentifierClaim && c.Value == "":
+			// AMS: the required claim has no value and the token carries the KID GUID.
 			if normKID(s) != normKID(kid) {
-				return fmt.Errorf("%w %s for key %s (token is for %s)", ErrTokenClaim, c.Type, kid, s)
+				return fmt.Errorf("%w %s for key %s (the token is for %s)", ErrTokenClaim, c.Type, kid, s)
 			}
 		case c.Value != "" && s != c.Value:
 			return fmt.Errorf("%w %s=%s", ErrTokenClaim, c.Type, c.Value)
@@ -83,58 +101,102 @@ func checkClaims(tr TokenRestriction, claims jwt.MapClaims, kid string) error {
 	return nil
 }
 
+// normKID reduces a KID to lowercase hex so UUID, brace and plain-hex notations compare equal.
 func normKID(s string) string {
 	return strings.ToLower(strings.NewReplacer("-", "", "{", "", "}", "").Replace(strings.TrimSpace(s)))
 }
 
-func verificationKeys(tr TokenRestriction) ([]any, []string, error) {
-	vals := append([]string{tr.KeyValue}, tr.AlternateKeys...)
+// verificationKeys parses the primary and alternate keys of tr.
+func verificationKeys(tr TokenRestriction) ([]any, error) {
 	var keys []any
-	for _, v := range vals {
-		switch tr.KeyType {
-		case "symmetric":
-			k, err := base64.StdEncoding.DecodeString(v)
-			if err != nil || len(k) == 0 {
-				return nil, nil, errors.New("the policy's HS256 key is not base64; fix the token restriction")
+	for i, v := range append([]string{tr.KeyValue}, tr.AlternateKeys...) {
+		k, err := parseVerificationKey(tr.KeyType, v)
+		if err != nil {
+			which := "primary key"
+			if i > 0 {
+				which = fmt.Sprintf("alternate key %d", i)
 			}
-			keys = append(keys, k)
-		case "rsa", "x509":
-			blk, _ := pem.Decode([]byte(v))
-			if blk == nil {
-				return nil, nil, errors.New("the policy's token key is not PEM; fix the token restriction")
-			}
-			if tr.KeyType == "x509" {
-				cert, err := x509.ParseCertificate(blk.Bytes)
-				if err != nil {
-					return nil, nil, fmt.Errorf("the policy's certificate: %w", err)
-				}
-				keys = append(keys, cert.PublicKey)
-			} else {
-				pub, err := x509.ParsePKIXPublicKey(blk.Bytes)
-				if err != nil {
-					return nil, nil, fmt.Errorf("the policy's RSA key: %w", err)
-				}
-				keys = append(keys, pub)
-			}
-		default:
-			return nil, nil, fmt.Errorf("token key type %q is not supported", tr.KeyType)
+			return nil, fmt.Errorf("%w: %s: %v", ErrTokenPolicy, which, err)
 		}
+		keys = append(keys, k)
 	}
-	if tr.KeyType == "symmetric" {
-		return keys, []string{"HS256"}, nil
-	}
-	return keys, []string{"RS256", "RS384", "RS512", "PS256"}, nil
+	return keys, nil
 }
 
-// IssueTestToken signs an HS256 token that satisfies tr for kid, valid for ttl (for trainers
-// and tests; production tokens come from the studio's token service).
-func IssueTestToken(tr TokenRestriction, kid string, ttl time.Duration) (string, error) {
-	if tr.Type != RestrictionJWT || tr.KeyType != "symmetric" {
-		return "", errors.New("test tokens can only be issued for an HS256 (symmetric) JWT restriction")
+// parseVerificationKey decodes one key of the given type: symmetric → []byte (base64),
+// rsa → *rsa.PublicKey (PEM "PUBLIC KEY" or PKCS#1 "RSA PUBLIC KEY"), x509 → the certificate's
+// public key (PEM "CERTIFICATE"; RSA or ECDSA).
+func parseVerificationKey(keyType, value string) (any, error) {
+	switch keyType {
+	case KeySymmetric:
+		k, err := base64.StdEncoding.DecodeString(strings.TrimSpace(value))
+		if err != nil {
+			if k, err = base64.RawURLEncoding.DecodeString(strings.TrimSpace(value)); err != nil {
+				return nil, errors.New("the HS256 key is not base64")
+			}
+		}
+		if len(k) == 0 {
+			return nil, errors.New("the HS256 key is empty")
+		}
+		return k, nil
+	case KeyRSA, KeyX509:
+		blk, _ := pem.Decode([]byte(value))
+		if blk == nil {
+			return nil, fmt.Errorf("the %s key is not PEM", keyType)
+		}
+		if keyType == KeyX509 {
+			cert, err := x509.ParseCertificate(blk.Bytes)
+			if err != nil {
+				return nil, fmt.Errorf("the X.509 certificate does not parse: %v", err)
+			}
+			switch cert.PublicKey.(type) {
+			case *rsa.PublicKey, *ecdsa.PublicKey:
+				return cert.PublicKey, nil
+			}
+			return nil, fmt.Errorf("the certificate's %s key cannot verify JWTs (RSA or ECDSA needed)", cert.PublicKeyAlgorithm)
+		}
+		if pub, err := x509.ParsePKCS1PublicKey(blk.Bytes); err == nil {
+			return pub, nil
+		}
+		pub, err := x509.ParsePKIXPublicKey(blk.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("the RSA public key does not parse: %v", err)
+		}
+		rk, ok := pub.(*rsa.PublicKey)
+		if !ok {
+			return nil, fmt.Errorf("the key is %T, not RSA; use key type x509 for ECDSA certificates", pub)
+		}
+		return rk, nil
 	}
-	key, err := base64.StdEncoding.DecodeString(tr.KeyValue)
+	return nil, fmt.Errorf("token key type %q is not symmetric, rsa or x509", keyType)
+}
+
+// methodsFor lists the JWT algorithms a key may verify, so a token cannot pick a weaker or
+// mismatched algorithm (e.g. HS256 signed with an RSA public key, or "none").
+func methodsFor(key any) []string {
+	switch key.(type) {
+	case []byte:
+		return []string{"HS256"}
+	case *ecdsa.PublicKey:
+		return []string{"ES256", "ES384", "ES512"}
+	}
+	return []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512"}
+}
+
+// IssueTestToken signs an HS256 token that satisfies tr for kid and is valid for ttl from
+// now (for trainers, the GUI and tests; production tokens come from the studio's token
+// service). Required claims get their configured value; the content key identifier claim gets
+// kid.
+func IssueTestToken(tr TokenRestriction, kid string, ttl time.Duration) (string, error) {
+	if tr.Type != RestrictionJWT || tr.KeyType != KeySymmetric {
+		return "", errors.New("test tokens can only be issued for a JWT restriction with a symmetric (HS256) key; switch the restriction's key type to symmetric")
+	}
+	if ttl <= 0 {
+		return "", fmt.Errorf("test token lifetime %s must be positive", ttl)
+	}
+	k, err := parseVerificationKey(KeySymmetric, tr.KeyValue)
 	if err != nil {
-		return "", errors.New("the policy's HS256 key is not base64")
+		return "", fmt.Errorf("issue test token: %w", err)
 	}
 	now := time.Now()
 	claims := jwt.MapClaims{"iss": tr.Issuer, "aud": tr.Audience, "iat": now.Unix(), "nbf": now.Add(-time.Minute).Unix(), "exp": now.Add(ttl).Unix()}
@@ -148,5 +210,9 @@ func IssueTestToken(tr TokenRestriction, kid string, ttl time.Duration) (string,
 			claims[c.Type] = "1"
 		}
 	}
-	return jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(key)
+	s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(k.([]byte))
+	if err != nil {
+		return "", fmt.Errorf("issue test token: %w", err)
+	}
+	return s, nil
 }

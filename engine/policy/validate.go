@@ -2,7 +2,6 @@ package policy
 
 import (
 	"encoding/base64"
-	"encoding/hex"
 	"fmt"
 	"net/url"
 	"slices"
@@ -75,8 +74,50 @@ func Validate(p *Policy, offline bool) []Issue {
 			is.add("error", "clearkey", "clearkey.durationSeconds", "duration is negative", "use 0 for unlimited or a positive number of seconds")
 		}
 	}
+	validateSL3000(&is, p)
 	validateToken(&is, &p.Token)
 	return is
+}
+
+// validateSL3000 applies the AMS rule for hardware-only PlayReady
+// (drm-playready-license-template-concept.md): a policy that contains an SL3000 option may
+// contain only other SL3000 PlayReady options or Widevine L1 options. Widevine L1 means the
+// key is only released to hardware decode: security_level 4 (HW_SECURE_DECODE) or 5
+// (HW_SECURE_ALL).
+func validateSL3000(is *issues, p *Policy) {
+	if p.PlayReady == nil || p.PlayReady.SecurityLevel != "SL3000" {
+		return
+	}
+	const why = "a policy with an SL3000 PlayReady license may contain only SL3000 PlayReady and Widevine L1 options"
+	if w := p.Widevine; w != nil {
+		if len(w.ContentKeySpecs) == 0 {
+			is.add("error", "widevine", "widevine.content_key_specs", why+"; without content_key_specs Widevine licenses at the default software level", "list content_key_specs for every track type with security_level 4 or 5, or move Widevine to a separate policy")
+		}
+		for i, s := range w.ContentKeySpecs {
+			if s.SecurityLevel >= 1 && s.SecurityLevel < 4 {
+				is.add("error", "widevine", fmt.Sprintf("widevine.content_key_specs[%d].security_level", i), fmt.Sprintf("%s; security level %d is not L1", why, s.SecurityLevel), "raise it to 4 (HW_SECURE_DECODE) or 5 (HW_SECURE_ALL), or move this track type to a separate policy")
+			}
+		}
+	}
+	if p.FairPlay != nil {
+		is.add("error", "fairplay", "fairplay", why+"; FairPlay is neither", "move FairPlay to a separate policy")
+	}
+	if p.ClearKey != nil {
+		is.add("error", "clearkey", "clearkey", why+"; ClearKey has no hardware protection at all", "move ClearKey to a separate policy")
+	}
+}
+
+// relDur parses an ISO 8601 duration for comparisons; unset or invalid values (reported
+// elsewhere) count as 0.
+func relDur(s string) time.Duration {
+	if s == "" {
+		return 0
+	}
+	d, err := isodur.Parse(s)
+	if err != nil {
+		return 0
+	}
+	return d
 }
 
 func validateWidevine(is *issues, w *WidevinePolicy, offline bool) {
@@ -112,9 +153,11 @@ func validateWidevine(is *issues, w *WidevinePolicy, offline bool) {
 	}{{"license_duration_seconds", o.LicenseDurationSeconds}, {"rental_duration_seconds", o.RentalDurationSeconds}, {"playback_duration_seconds", o.PlaybackDurationSeconds}} {
 		f := "widevine.policy_overrides." + d.name
 		switch {
-		case d.v == nil:
-			is.add("warning", sys, f, d.name+" is unset: older Android devices (4.4 and earlier) report the license as expired and offline playback fails", "set it explicitly: 0 for unlimited or a number of seconds")
-		case *d.v < 0:
+		case d.v == nil && (offline || o.CanPersist):
+			// AMS "Working with older Android devices": unset durations overflow to
+			// Long.MAX_VALUE and persisted licenses report as expired (ExoPlayer #3150).
+			is.add("warning", sys, f, d.name+" is unset: older Android devices (4.4 and earlier) report a stored license as expired and offline playback fails", "set it explicitly: 0 for unlimited or a number of seconds")
+		case d.v != nil && *d.v < 0:
 			is.add("error", sys, f, d.name+" is negative", "use 0 for unlimited or a positive number of seconds")
 		}
 	}
@@ -156,7 +199,7 @@ func validatePlayReady(is *issues, pr *PlayReadyPolicy, offline bool) {
 		is.add("warning", sys, "playready.securityLevel", "SL150 is for development: content is not protected on the client", "use SL2000 or SL3000 in production")
 	}
 	if pr.SecurityLevel == "SL3000" {
-		is.add("warning", sys, "playready.securityLevel", "SL3000 plays only on hardware-DRM devices; audio must use a separate key at SL2000 or lower, and a policy with SL3000 may only contain other SL3000 PlayReady options or Widevine L1 options", "give audio its own key (Satchel's AUDIO key) and keep lower-level options in another policy")
+		is.add("warning", sys, "playready.securityLevel", "SL3000 plays only on hardware-DRM devices (not in Azure Media Player), and audio must use a separate key licensed at SL2000 or lower", "give audio its own key (Satchel's AUDIO key) and license it from a separate SL2000 policy")
 	}
 	var begin, expire time.Time
 	var err error
@@ -172,6 +215,12 @@ func validatePlayReady(is *issues, pr *PlayReadyPolicy, offline bool) {
 	}
 	if !begin.IsZero() && !expire.IsZero() && !expire.After(begin) {
 		is.add("error", sys, "playready.expirationDate", "the license expires before it begins", "set expirationDate after beginDate")
+	}
+	if rb, rx := relDur(pr.RelativeBeginDate), relDur(pr.RelativeExpirationDate); rx > 0 && rb >= rx {
+		is.add("error", sys, "playready.relativeExpirationDate", "the relative expiration ("+pr.RelativeExpirationDate+") is not after the relative begin ("+pr.RelativeBeginDate+"), so the license is never valid", "make relativeExpirationDate longer than relativeBeginDate")
+	}
+	if pr.BeginDate != "" && pr.RelativeBeginDate != "" {
+		is.add("error", sys, "playready.relativeBeginDate", "both an absolute and a relative begin are set", "set only one")
 	}
 	if pr.ExpirationDate != "" && pr.RelativeExpirationDate != "" {
 		is.add("error", sys, "playready.relativeExpirationDate", "both an absolute and a relative expiration are set", "set only one")
@@ -228,18 +277,21 @@ func validateFairPlay(is *issues, fp *FairPlayPolicy, offline bool) {
 	if fp.RentalAndLeaseKeyType == "PersistentLimited" && fp.RentalDuration <= 0 {
 		is.add("error", sys, "fairplay.rentalDuration", "PersistentLimited needs a rental duration", "set rentalDuration in seconds (e.g. 172800 for 48 h)")
 	}
+	if rc := fp.OfflineRentalConfiguration; rc != nil && (rc.StorageDurationSeconds < 0 || rc.PlaybackDurationSeconds < 0) {
+		is.add("error", sys, "fairplay.offlineRentalConfiguration", "an offline rental duration is negative", "use positive numbers of seconds (storage = time to start watching, playback = time after starting)")
+	}
 	if fp.RentalAndLeaseKeyType == "DualExpiry" {
 		rc := fp.OfflineRentalConfiguration
 		if rc == nil || rc.StorageDurationSeconds <= 0 || rc.PlaybackDurationSeconds <= 0 {
 			is.add("error", sys, "fairplay.offlineRentalConfiguration", "DualExpiry needs both a storage duration (time to start watching) and a playback duration (time after starting)", "set offlineRentalConfiguration.storageDurationSeconds and playbackDurationSeconds, e.g. 2592000 and 86400")
 		}
 	}
-	if fp.ASk != "" && fp.ASk != "(secret)" {
-		if b, err := hex.DecodeString(strings.ReplaceAll(fp.ASk, " ", "")); err != nil || len(b) != 16 {
-			is.add("error", sys, "fairplay.ask", "the ASk must be 16 bytes written as 32 hex digits", "copy the Application Secret Key from Apple's FPS deployment package")
+	if fp.ASk != "" && fp.ASk != redacted {
+		if _, err := ParseASk(fp.ASk); err != nil {
+			is.add("error", sys, "fairplay.ask", err.Error(), "copy the Application Secret Key (32 hex digits) from Apple's FPS deployment package")
 		}
 	}
-	if fp.FairPlayPfx != "" && fp.FairPlayPfx != "(secret)" {
+	if fp.FairPlayPfx != "" && fp.FairPlayPfx != redacted {
 		if _, err := base64.StdEncoding.DecodeString(fp.FairPlayPfx); err != nil {
 			is.add("error", sys, "fairplay.fairPlayPfx", "the certificate is not base64 PKCS#12", "import the .pfx file")
 		}
@@ -262,23 +314,47 @@ func validateToken(is *issues, t *TokenRestriction) {
 		is.add("error", "token", "token.audience", "a JWT restriction needs an audience", "set the audience your token service writes in aud")
 	}
 	switch t.KeyType {
-	case "symmetric":
-		k, err := base64.StdEncoding.DecodeString(t.KeyValue)
-		if t.KeyValue == "(secret)" {
-			break
-		}
-		if err != nil || len(k) == 0 {
-			is.add("error", "token", "token.keyValue", "the HS256 key is missing or not base64", "paste the base64 symmetric key")
-		} else if len(k) < 32 {
-			is.add("warning", "token", "token.keyValue", fmt.Sprintf("the HS256 key has %d bits; fewer than 256 bits can be brute-forced", len(k)*8), "use a 256-bit (32-byte) random key")
-		}
-	case "rsa", "x509":
-		if !strings.Contains(t.KeyValue, "-----BEGIN") {
-			is.add("error", "token", "token.keyValue", "the "+t.KeyType+" key must be PEM", "paste the PEM public key or certificate")
-		}
+	case KeySymmetric, KeyRSA, KeyX509:
 	default:
-		is.add("error", "token", "token.keyType", fmt.Sprintf("key type %q is not symmetric, rsa or x509", t.KeyType), "choose symmetric (HS256), rsa or x509")
+		is.add("error", "token", "token.keyType", fmt.Sprintf("key type %q is not symmetric, rsa or x509", t.KeyType), "choose symmetric (HS256), rsa (PEM public key) or x509 (PEM certificate)")
+		return
 	}
+	keyIssue := func(field, value string) {
+		if value == redacted {
+			return
+		}
+		if value == "" {
+			is.add("error", "token", field, "the JWT restriction has no verification key", keyFix(t.KeyType))
+			return
+		}
+		k, err := parseVerificationKey(t.KeyType, value)
+		if err != nil {
+			is.add("error", "token", field, err.Error(), keyFix(t.KeyType))
+			return
+		}
+		if b, ok := k.([]byte); ok && len(b) < 32 {
+			is.add("warning", "token", field, fmt.Sprintf("the HS256 key has %d bits; keys shorter than 256 bits can be brute-forced", len(b)*8), "use a 256-bit (32-byte) random key")
+		}
+	}
+	keyIssue("token.keyValue", t.KeyValue)
+	for i, v := range t.AlternateKeys {
+		keyIssue(fmt.Sprintf("token.alternateKeys[%d]", i), v)
+	}
+	for i, c := range t.RequiredClaims {
+		if strings.TrimSpace(c.Type) == "" {
+			is.add("error", "token", fmt.Sprintf("token.requiredClaims[%d].claimType", i), "a required claim has no claim type", "name the claim, e.g. "+ContentKeyIdentifierClaim)
+		}
+	}
+}
+
+func keyFix(keyType string) string {
+	switch keyType {
+	case KeySymmetric:
+		return "paste the base64 HS256 key your token service signs with (32 random bytes)"
+	case KeyRSA:
+		return "paste the token service's RSA public key as PEM (-----BEGIN PUBLIC KEY-----)"
+	}
+	return "paste the token service's X.509 certificate as PEM (-----BEGIN CERTIFICATE-----)"
 }
 
 func ints(v []int) string {

@@ -1,0 +1,148 @@
+// Package verify is Satchel's round-trip checker. Given a file, a folder, a manifest or a URL
+// (Satchel's output or another packager's) it checks the structure, the encryption and DRM
+// signalling, runs a license round trip per DRM system, lints the offline policy, decrypts
+// every sample and checks that the decrypted media parses (and matches the source when it is
+// known). Every finding is pass, warn or fail with the reason and the fix.
+package verify
+
+import (
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"io"
+	"time"
+)
+
+// Finding statuses.
+const (
+	Pass = "pass"
+	Warn = "warn"
+	Fail = "fail"
+)
+
+// Finding categories.
+const (
+	CatStructure  = "structure"
+	CatEncryption = "encryption"
+	CatDRM        = "drm"
+	CatLicense    = "license"
+	CatPolicy     = "policy"
+	CatDecryption = "decryption"
+	CatIntegrity  = "integrity"
+	CatPublish    = "publish"
+)
+
+// Finding is one check result.
+type Finding struct {
+	Category string `json:"category"`
+	Status   string `json:"status"`
+	Subject  string `json:"subject"` // file, track or URL the finding is about
+	Message  string `json:"message"` // what was found and why it matters
+	Fix      string `json:"fix,omitempty"`
+}
+
+// Exchange is one license request/response, kept for the GUI's viewer.
+type Exchange struct {
+	System   string          `json:"system"`
+	Endpoint string          `json:"endpoint"`
+	Request  json.RawMessage `json:"request,omitempty"`
+	Response json.RawMessage `json:"response,omitempty"`
+	Error    string          `json:"error,omitempty"`
+}
+
+// Summary counts findings.
+type Summary struct {
+	Pass int `json:"pass"`
+	Warn int `json:"warn"`
+	Fail int `json:"fail"`
+}
+
+// Report is the checker's result.
+type Report struct {
+	Target           string        `json:"target"`
+	Started          time.Time     `json:"started"`
+	Duration         time.Duration `json:"duration_ns"`
+	Tracks           int           `json:"tracks"`
+	Samples          int           `json:"samples_decrypted"`
+	Findings         []Finding     `json:"findings"`
+	Summary          Summary       `json:"summary"`
+	LicenseExchanges []Exchange    `json:"license_exchanges,omitempty"`
+}
+
+// Failed reports whether any finding failed.
+func (r *Report) Failed() bool { return r.Summary.Fail > 0 }
+
+func (r *Report) add(cat, status, subject, msg, fix string) {
+	r.Findings = append(r.Findings, Finding{Category: cat, Status: status, Subject: subject, Message: msg, Fix: fix})
+	switch status {
+	case Pass:
+		r.Summary.Pass++
+	case Warn:
+		r.Summary.Warn++
+	case Fail:
+		r.Summary.Fail++
+	}
+}
+
+func (r *Report) pass(cat, subject, format string, a ...any) {
+	r.add(cat, Pass, subject, fmt.Sprintf(format, a...), "")
+}
+
+func (r *Report) warn(cat, subject, msg, fix string) { r.add(cat, Warn, subject, msg, fix) }
+func (r *Report) fail(cat, subject, msg, fix string) { r.add(cat, Fail, subject, msg, fix) }
+
+// Verdict is "PASS", "PASS WITH WARNINGS" or "FAIL".
+func (r *Report) Verdict() string {
+	switch {
+	case r.Summary.Fail > 0:
+		return "FAIL"
+	case r.Summary.Warn > 0:
+		return "PASS WITH WARNINGS"
+	}
+	return "PASS"
+}
+
+// WriteText writes the human report.
+func (r *Report) WriteText(w io.Writer) error {
+	fmt.Fprintf(w, "Satchel verify: %s\n", r.Target)
+	fmt.Fprintf(w, "%d tracks, %d samples decrypted, %.1fs\n\n", r.Tracks, r.Samples, r.Duration.Seconds())
+	for _, f := range r.Findings {
+		mark := map[string]string{Pass: "PASS", Warn: "WARN", Fail: "FAIL"}[f.Status]
+		fmt.Fprintf(w, "[%s] %-10s %s: %s\n", mark, f.Category, f.Subject, f.Message)
+		if f.Fix != "" && f.Status != Pass {
+			fmt.Fprintf(w, "                  fix: %s\n", f.Fix)
+		}
+	}
+	_, err := fmt.Fprintf(w, "\n%s — %d pass, %d warn, %d fail\n", r.Verdict(), r.Summary.Pass, r.Summary.Warn, r.Summary.Fail)
+	return err
+}
+
+// WriteJSON writes the report as one JSON document.
+func (r *Report) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
+
+var htmlReport = template.Must(template.New("report").Parse(`<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Satchel verify: {{.Target}}</title>
+<style>
+body{font-family:system-ui,sans-serif;margin:2rem;color:#1b1f24}
+h1{font-size:1.3rem} .verdict{font-size:1.1rem;font-weight:bold}
+table{border-collapse:collapse;width:100%;margin-top:1rem} td,th{border-bottom:1px solid #ddd;padding:.4rem;text-align:left;vertical-align:top}
+.pass{color:#1a7f37} .warn{color:#9a6700} .fail{color:#cf222e} .fix{color:#57606a;font-size:.9em}
+pre{background:#f6f8fa;padding:.5rem;overflow:auto;max-height:20rem}
+</style></head><body>
+<h1>Satchel verify: {{.Target}}</h1>
+<p class="verdict">{{.Verdict}} — {{.Summary.Pass}} pass, {{.Summary.Warn}} warn, {{.Summary.Fail}} fail</p>
+<p>{{.Tracks}} tracks, {{.Samples}} samples decrypted. Checked {{.Started.Format "2006-01-02 15:04:05 MST"}}.</p>
+<table><tr><th>Status</th><th>Category</th><th>Subject</th><th>Finding</th></tr>
+{{range .Findings}}<tr><td class="{{.Status}}">{{.Status}}</td><td>{{.Category}}</td><td>{{.Subject}}</td><td>{{.Message}}{{if and .Fix (ne .Status "pass")}}<div class="fix">Fix: {{.Fix}}</div>{{end}}</td></tr>
+{{end}}</table>
+{{if .LicenseExchanges}}<h2>License exchanges</h2>{{range .LicenseExchanges}}<h3>{{.System}} — {{.Endpoint}}</h3>
+<p>Request</p><pre>{{printf "%s" .Request}}</pre><p>Response</p><pre>{{printf "%s" .Response}}</pre>{{if .Error}}<p class="fail">{{.Error}}</p>{{end}}{{end}}{{end}}
+</body></html>
+`))
+
+// WriteHTML writes a self-contained HTML report.
+func (r *Report) WriteHTML(w io.Writer) error { return htmlReport.Execute(w, r) }
