@@ -1,0 +1,282 @@
+// Package store is the Satchel workspace: one bbolt database with versioned buckets (assets,
+// key sets, policies, jobs, publish targets, publications, the license ledger, verify
+// reports, settings) and secrets encrypted at rest with AES-256-GCM under a data key kept
+// 0600 beside the database, optionally wrapped by a passphrase (scrypt).
+package store
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Bucket names.
+const (
+	BucketAssets       = "assets"
+	BucketKeySets      = "keysets"
+	BucketPolicies     = "policies"
+	BucketJobs         = "jobs"
+	BucketTargets      = "publish_targets"
+	BucketPublications = "publications"
+	BucketLedger       = "ledger"
+	BucketReports      = "reports"
+	BucketSettings     = "settings"
+	BucketSecrets      = "secrets"
+	BucketMeta         = "meta"
+)
+
+var allBuckets = []string{BucketAssets, BucketKeySets, BucketPolicies, BucketJobs, BucketTargets, BucketPublications, BucketLedger, BucketReports, BucketSettings, BucketSecrets, BucketMeta}
+
+// SchemaVersion is the current layout version.
+const SchemaVersion = 2
+
+// File names inside the workspace folder.
+const (
+	DBFile  = "satchel.db"
+	KeyFile = "satchel.key"
+	PIDFile = "satchel.pid"
+)
+
+// ErrNotFound is returned by Get for a missing record.
+var ErrNotFound = errors.New("not found")
+
+// InUseError says another process holds the workspace.
+type InUseError struct {
+	Path string
+	PID  int
+}
+
+func (e *InUseError) Error() string {
+	who := "another Satchel process"
+	if e.PID > 0 {
+		who += fmt.Sprintf(" (PID %d)", e.PID)
+	}
+	return fmt.Sprintf("workspace %s is in use by %s; close it or pass --workspace DIR", e.Path, who)
+}
+
+// Options configure Open.
+type Options struct {
+	Passphrase string
+	Timeout    time.Duration // lock wait, default 1 s
+	ReadOnly   bool
+}
+
+// Record is one stored value.
+type Record struct {
+	ID   string
+	Data []byte
+}
+
+// Workspace is an open workspace.
+type Workspace struct {
+	dir     string
+	db      *bolt.DB
+	dataKey []byte
+	mu      sync.Mutex
+}
+
+// DefaultDir is $SATCHEL_WORKSPACE or <user config dir>/satchel/workspace.
+func DefaultDir() (string, error) {
+	if d := os.Getenv("SATCHEL_WORKSPACE"); d != "" {
+		return d, nil
+	}
+	cfg, err := os.UserConfigDir()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(cfg, "satchel", "workspace"), nil
+}
+
+// Open opens or creates the workspace in dir. Another process holding it gives *InUseError
+// within the timeout.
+func Open(dir string, opts Options) (*Workspace, error) {
+	if opts.Timeout == 0 {
+		opts.Timeout = time.Second
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create workspace %s: %w; choose a writable folder with --workspace", dir, err)
+	}
+	db, err := bolt.Open(filepath.Join(dir, DBFile), 0o600, &bolt.Options{Timeout: opts.Timeout, ReadOnly: opts.ReadOnly})
+	if err != nil {
+		if errors.Is(err, bolt.ErrTimeout) {
+			pid, _ := readPID(dir)
+			return nil, &InUseError{Path: dir, PID: pid}
+		}
+		return nil, fmt.Errorf("open workspace %s: %w", dir, err)
+	}
+	w := &Workspace{dir: dir, db: db}
+	fail := func(err error) (*Workspace, error) {
+		db.Close()
+		return nil, err
+	}
+	if !opts.ReadOnly {
+		if err := w.migrate(); err != nil {
+			return fail(err)
+		}
+	}
+	if w.dataKey, err = loadDataKey(dir, opts.Passphrase); err != nil {
+		return fail(err)
+	}
+	if !opts.ReadOnly {
+		if err := w.migrateSecrets(); err != nil {
+			return fail(err)
+		}
+		_ = os.WriteFile(filepath.Join(dir, PIDFile), []byte(strconv.Itoa(os.Getpid())), 0o600)
+	}
+	return w, nil
+}
+
+func readPID(dir string) (int, error) {
+	b, err := os.ReadFile(filepath.Join(dir, PIDFile))
+	if err != nil {
+		return 0, err
+	}
+	return strconv.Atoi(strings.TrimSpace(string(b)))
+}
+
+// Close closes the database.
+func (w *Workspace) Close() error {
+	if pid, err := readPID(w.dir); err == nil && pid == os.Getpid() {
+		os.Remove(filepath.Join(w.dir, PIDFile))
+	}
+	return w.db.Close()
+}
+
+// Dir returns the workspace folder.
+func (w *Workspace) Dir() string { return w.dir }
+
+// DB exposes the database for tests and integrity checks.
+func (w *Workspace) DB() *bolt.DB { return w.db }
+
+// SchemaVersion returns the stored schema version.
+func (w *Workspace) SchemaVersion() int {
+	v := 0
+	_ = w.db.View(func(tx *bolt.Tx) error {
+		if b := tx.Bucket([]byte(BucketMeta)); b != nil {
+			v, _ = strconv.Atoi(string(b.Get([]byte("schema_version"))))
+		}
+		return nil
+	})
+	return v
+}
+
+// Put stores v as JSON under bucket/id.
+func (w *Workspace) Put(bucket, id string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("store %s/%s: %w", bucket, id, err)
+	}
+	return w.db.Update(func(tx *bolt.Tx) error {
+		bk, err := tx.CreateBucketIfNotExists([]byte(bucket))
+		if err != nil {
+			return err
+		}
+		return bk.Put([]byte(id), b)
+	})
+}
+
+// Get decodes bucket/id into v; ErrNotFound when missing.
+func (w *Workspace) Get(bucket, id string, v any) error {
+	var data []byte
+	err := w.db.View(func(tx *bolt.Tx) error {
+		bk := tx.Bucket([]byte(bucket))
+		if bk == nil {
+			return ErrNotFound
+		}
+		d := bk.Get([]byte(id))
+		if d == nil {
+			return ErrNotFound
+		}
+		data = append([]byte(nil), d...)
+		return nil
+	})
+	if err != nil {
+		if errors.Is(err, ErrNotFound) {
+			return fmt.Errorf("%s %q: %w", strings.TrimSuffix(bucket, "s"), id, ErrNotFound)
+		}
+		return err
+	}
+	return json.Unmarshal(data, v)
+}
+
+// Delete removes bucket/id (no error when missing).
+func (w *Workspace) Delete(bucket, id string) error {
+	return w.db.Update(func(tx *bolt.Tx) error {
+		if bk := tx.Bucket([]byte(bucket)); bk != nil {
+			return bk.Delete([]byte(id))
+		}
+		return nil
+	})
+}
+
+// List returns every record of a bucket in key order.
+func (w *Workspace) List(bucket string) ([]Record, error) {
+	var out []Record
+	err := w.db.View(func(tx *bolt.Tx) error {
+		bk := tx.Bucket([]byte(bucket))
+		if bk == nil {
+			return nil
+		}
+		return bk.ForEach(func(k, v []byte) error {
+			out = append(out, Record{ID: string(k), Data: append([]byte(nil), v...)})
+			return nil
+		})
+	})
+	return out, err
+}
+
+// Append stores v under the bucket's next sequence number (zero-padded, so List is in
+// insertion order) and returns the ID.
+func (w *Workspace) Append(bucket string, v any) (string, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return "", err
+	}
+	var id string
+	err = w.db.Update(func(tx *bolt.Tx) error {
+		bk, err := tx.CreateBucketIfNotExists([]byte(bucket))
+		if err != nil {
+			return err
+		}
+		seq, err := bk.NextSequence()
+		if err != nil {
+			return err
+		}
+		id = fmt.Sprintf("%016d", seq)
+		return bk.Put([]byte(id), b)
+	})
+	return id, err
+}
+
+// Settings are the user's preferences.
+type Settings struct {
+	DefaultOutDir string  `json:"default_out_dir"`
+	Concurrency   int     `json:"concurrency"`
+	Theme         string  `json:"theme"` // light | dark | system
+	LastScreen    string  `json:"last_screen"`
+	WindowW       float32 `json:"window_w"`
+	WindowH       float32 `json:"window_h"`
+	LicenseAddr   string  `json:"license_addr"`
+	PlayerOrigin  string  `json:"player_origin"`
+}
+
+// Settings returns the stored settings (defaults when none).
+func (w *Workspace) Settings() (Settings, error) {
+	s := Settings{Theme: "system", LicenseAddr: "127.0.0.1:8787", WindowW: 1200, WindowH: 780}
+	err := w.Get(BucketSettings, "settings", &s)
+	if errors.Is(err, ErrNotFound) {
+		err = nil
+	}
+	return s, err
+}
+
+// SaveSettings stores the settings.
+func (w *Workspace) SaveSettings(s Settings) error { return w.Put(BucketSettings, "settings", s) }
