@@ -5,28 +5,17 @@
 package services
 
 import (
-	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"sync"
 
 	"satchel/app/jobs"
 	"satchel/app/store"
-)
-
-// Bucket names used in the workspace store.
-const (
-	bucketAssets       = "assets"
-	bucketKeySets      = "keysets"
-	bucketPolicies     = "policies"
-	bucketJobs         = "jobs"
-	bucketTargets      = "publish_targets"
-	bucketPublications = "publications"
-	bucketLedger       = "ledger"
-	bucketReports      = "reports"
 )
 
 // Options configure Open.
@@ -48,10 +37,11 @@ type Service struct {
 
 	mu      sync.Mutex
 	license *licenseRuntime
+	ledger  *ledgerHub
 }
 
 // Open opens (creating if needed) the workspace and returns the service. A workspace held by
-// another Satchel process fails fast with store.InUseError.
+// another Satchel process fails fast with *store.InUseError.
 func Open(opts Options) (*Service, error) {
 	dir := opts.Dir
 	if dir == "" {
@@ -73,7 +63,7 @@ func Open(opts Options) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Service{WS: ws, Log: log, Dir: abs}
+	s := &Service{WS: ws, Log: log, Dir: abs, ledger: &ledgerHub{}}
 	s.Jobs = jobs.NewManager(jobRecorder{ws}, log)
 	return s, nil
 }
@@ -91,35 +81,34 @@ func (s *Service) Close() error {
 // jobRecorder persists job records in the jobs bucket.
 type jobRecorder struct{ ws *store.Workspace }
 
-func (r jobRecorder) SaveJob(rec jobs.Record) error { return r.ws.Put(bucketJobs, rec.ID, rec) }
+func (r jobRecorder) SaveJob(rec jobs.Record) error { return r.ws.Put(store.BucketJobs, rec.ID, rec) }
 
 // JobHistory returns persisted jobs of kind ("" for all), newest first.
 func (s *Service) JobHistory(kind string) ([]jobs.Record, error) {
-	var out []jobs.Record
-	recs, err := s.WS.List(bucketJobs)
+	recs, err := s.WS.List(store.BucketJobs)
 	if err != nil {
 		return nil, fmt.Errorf("read job history: %w", err)
 	}
-	for i := len(recs) - 1; i >= 0; i-- {
+	var out []jobs.Record
+	for _, rec := range recs {
 		var r jobs.Record
-		if err := decode(recs[i].Data, &r); err != nil {
-			s.Log.Warn("skip unreadable job record", "id", recs[i].ID, "err", err)
+		if err := json.Unmarshal(rec.Data, &r); err != nil {
+			s.Log.Warn("skip unreadable job record", "id", rec.ID, "err", err)
 			continue
 		}
 		if kind == "" || r.Kind == kind {
 			out = append(out, r)
 		}
 	}
+	sortRecords(out)
 	return out, nil
+}
+
+// idFor derives a stable record ID from a name.
+func idFor(name string) string {
+	h := sha256.Sum256([]byte(name))
+	return hex.EncodeToString(h[:8])
 }
 
 // isNotFound reports whether err is the store's not-found error.
 func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }
-
-// fileExists reports whether path exists.
-func fileExists(path string) bool {
-	_, err := os.Stat(path)
-	return err == nil
-}
-
-var _ = context.Background

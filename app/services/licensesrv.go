@@ -1,0 +1,251 @@
+package services
+
+import (
+	"context"
+	"encoding/json"
+
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"satchel/app/store"
+	"satchel/assets"
+	"satchel/engine/drm"
+	"satchel/engine/license"
+	"satchel/engine/policy"
+	"satchel/engine/probe"
+)
+
+// LicenseOptions configure the embedded license server.
+type LicenseOptions struct {
+	Addr       string // default from settings, else 127.0.0.1:8787
+	ContentDir string // a package folder served at /content/ for the demo player (optional)
+	Policy     string // policy name; empty serves keys without restrictions (temporary or persistent as asked)
+	TLSCert    string
+	TLSKey     string
+}
+
+type licenseRuntime struct {
+	cancel context.CancelFunc
+	url    string
+	done   chan struct{}
+}
+
+// ledgerHub fans ledger entries out to subscribers (the GUI's live ledger).
+type ledgerHub struct {
+	mu   sync.Mutex
+	subs map[chan license.Entry]struct{}
+}
+
+func (h *ledgerHub) publish(e license.Entry) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for c := range h.subs {
+		select {
+		case c <- e:
+		default:
+		}
+	}
+}
+
+// SubscribeLedger returns a channel of new ledger entries and a cancel function.
+func (s *Service) SubscribeLedger() (<-chan license.Entry, func()) {
+	c := make(chan license.Entry, 32)
+	s.ledger.mu.Lock()
+	if s.ledger.subs == nil {
+		s.ledger.subs = map[chan license.Entry]struct{}{}
+	}
+	s.ledger.subs[c] = struct{}{}
+	s.ledger.mu.Unlock()
+	return c, func() {
+		s.ledger.mu.Lock()
+		delete(s.ledger.subs, c)
+		s.ledger.mu.Unlock()
+	}
+}
+
+// workspaceLedger records entries in the workspace and notifies subscribers.
+type workspaceLedger struct{ s *Service }
+
+func (l workspaceLedger) Record(e license.Entry) error {
+	if _, err := l.s.WS.Append(store.BucketLedger, e); err != nil {
+		return err
+	}
+	l.s.ledger.publish(e)
+	return nil
+}
+
+// Ledger returns every issued license, oldest first.
+func (s *Service) Ledger() ([]license.Entry, error) {
+	recs, err := s.WS.List(store.BucketLedger)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]license.Entry, 0, len(recs))
+	for _, r := range recs {
+		var e license.Entry
+		if json.Unmarshal(r.Data, &e) == nil {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+// workspaceKeys finds keys in every key set, then in the served package's keys.cpix.xml.
+type workspaceKeys struct {
+	s     *Service
+	extra []drm.ContentKey
+}
+
+func (k workspaceKeys) Key(kid drm.KID) (drm.ContentKey, bool) {
+	if ck, ok := drm.KeyByKID(k.extra, kid); ok {
+		return ck, true
+	}
+	all, err := k.s.AllKeys()
+	if err != nil {
+		return drm.ContentKey{}, false
+	}
+	return drm.KeyByKID(all, kid)
+}
+
+// StartLicenseServer starts the license server (and demo player) and returns its base URL.
+func (s *Service) StartLicenseServer(opts LicenseOptions) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.license != nil {
+		return s.license.url, nil
+	}
+	if opts.Addr == "" {
+		st, _ := s.Settings()
+		opts.Addr = st.LicenseAddr
+	}
+	var pol *policy.Policy
+	if opts.Policy != "" {
+		p, err := s.PolicyByName(opts.Policy)
+		if err != nil {
+			return "", err
+		}
+		pol = p
+	}
+	ks := workspaceKeys{s: s}
+	if opts.ContentDir != "" {
+		if st, err := os.Stat(opts.ContentDir); err != nil || !st.IsDir() {
+			return "", fmt.Errorf("content folder %s does not exist; give a folder made by `satchel package`", opts.ContentDir)
+		}
+		if f, err := os.Open(filepath.Join(opts.ContentDir, "keys.cpix.xml")); err == nil {
+			if doc, err := drm.ReadCPIX(f); err == nil {
+				ks.extra = doc.Keys
+			}
+			f.Close()
+		}
+	}
+	srv := &license.Server{Keys: ks, Ledger: workspaceLedger{s}, Logger: s.Log, Policy: func() *policy.Policy { return pol }}
+	ln, err := license.Listen(opts.Addr, s.Log)
+	if err != nil {
+		return "", err
+	}
+	scheme := "http"
+	if opts.TLSCert != "" {
+		scheme = "https"
+	}
+	url := scheme + "://" + ln.Addr().String()
+	ctx, cancel := context.WithCancel(context.Background())
+	rt := &licenseRuntime{cancel: cancel, url: url, done: make(chan struct{})}
+	handler := s.licenseMux(srv, opts.ContentDir)
+	go func() {
+		defer close(rt.done)
+		if err := license.Serve(ctx, ln, handler, opts.TLSCert, opts.TLSKey); err != nil {
+			s.Log.Error("license server stopped", "err", err)
+		}
+	}()
+	s.license = rt
+	s.Log.Info("license server started", "url", url)
+	return url, nil
+}
+
+// licenseMux adds the demo player (/player/) and the package (/content/, /api/downloads).
+func (s *Service) licenseMux(srv *license.Server, contentDir string) http.Handler {
+	mux := http.NewServeMux()
+	lic := srv.Handler()
+	mux.Handle("/clearkey", lic)
+	mux.Handle("/license/", lic)
+	mux.Handle("/health", lic)
+	mux.Handle("/player/", http.StripPrefix("/player/", http.FileServerFS(assets.Player())))
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/" {
+			http.Redirect(w, r, "/player/", http.StatusFound)
+			return
+		}
+		http.NotFound(w, r)
+	})
+	if contentDir != "" {
+		files := http.StripPrefix("/content/", http.FileServer(http.Dir(contentDir)))
+		mux.Handle("/content/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if strings.HasSuffix(r.URL.Path, "keys.cpix.xml") || strings.HasSuffix(r.URL.Path, "policy.json") {
+				http.Error(w, "keys are not served", http.StatusForbidden)
+				return
+			}
+			w.Header().Set("Access-Control-Allow-Origin", "*")
+			files.ServeHTTP(w, r)
+		}))
+		mux.HandleFunc("/api/downloads", func(w http.ResponseWriter, r *http.Request) {
+			list, err := downloads(r.Context(), contentDir)
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusInternalServerError)
+				return
+			}
+			w.Header().Set("Content-Type", "application/json")
+			json.NewEncoder(w).Encode(list)
+		})
+	}
+	return mux
+}
+
+// Download is a single-file rendition the demo player can play.
+type Download struct {
+	Name   string `json:"name"`
+	URL    string `json:"url"`
+	Codecs string `json:"codecs"`
+}
+
+func downloads(ctx context.Context, dir string) ([]Download, error) {
+	matches, _ := filepath.Glob(filepath.Join(dir, "download", "*.mp4"))
+	out := []Download{}
+	for _, m := range matches {
+		a, err := probe.Probe(ctx, m)
+		if err != nil {
+			continue
+		}
+		var codecs []string
+		for _, t := range a.Tracks {
+			codecs = append(codecs, t.Codec)
+		}
+		out = append(out, Download{Name: filepath.Base(m), URL: "/content/download/" + filepath.Base(m), Codecs: strings.Join(codecs, ",")})
+	}
+	return out, nil
+}
+
+// StopLicenseServer stops the license server if it runs.
+func (s *Service) StopLicenseServer() {
+	s.mu.Lock()
+	rt := s.license
+	s.license = nil
+	s.mu.Unlock()
+	if rt != nil {
+		rt.cancel()
+		<-rt.done
+	}
+}
+
+// LicenseURL returns the running server's base URL.
+func (s *Service) LicenseURL() (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.license == nil {
+		return "", false
+	}
+	return s.license.url, true
+}
