@@ -103,17 +103,33 @@ func headerSize(b mp4.Box) int64 {
 	return -1
 }
 
+// children returns a box's child boxes, including those of stsd and the sample entries
+// (encv/enca → sinf → schm/tenc), which mp4ff does not expose as containers.
+func children(b mp4.Box) []mp4.Box {
+	switch x := b.(type) {
+	case *mp4.StsdBox:
+		return x.Children
+	case *mp4.VisualSampleEntryBox:
+		return x.Children
+	case *mp4.AudioSampleEntryBox:
+		return x.Children
+	case mp4.ContainerBox:
+		return x.GetChildren()
+	}
+	return nil
+}
+
 func node(b mp4.Box, offset int64) *Node {
 	n := &Node{Type: b.Type(), Size: b.Size(), Offset: offset}
 	n.Fields = ownFields(b)
 	n.DRM = drmDetails(b)
-	if c, ok := b.(mp4.ContainerBox); ok {
+	if kids := children(b); kids != nil {
 		hs := headerSize(b)
 		childOff := int64(-1)
 		if offset >= 0 && hs >= 0 {
 			childOff = offset + hs
 		}
-		for _, ch := range c.GetChildren() {
+		for _, ch := range kids {
 			n.Children = append(n.Children, node(ch, childOff))
 			if childOff >= 0 {
 				childOff += int64(ch.Size())

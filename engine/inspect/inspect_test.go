@@ -57,9 +57,8 @@ func TestProtectedInitDecoded(t *testing.T) {
 	}
 	// Keep only the video track so InitProtect's one-track contract holds.
 	init := mp4.CreateEmptyInit()
-	init.AddEmptyTrack(mf.Init.Moov.Traks[0].Mdia.Mdhd.Timescale, "video", "und")
-	init.Moov.Traks[0] = mf.Init.Moov.Traks[0]
-	init.Moov.Mvex.Trexs[0].TrackID = mf.Init.Moov.Traks[0].Tkhd.TrackID
+	trak := init.AddEmptyTrack(mf.Init.Moov.Traks[0].Mdia.Mdhd.Timescale, "video", "und")
+	trak.Mdia.Minf.Stbl.Stsd.AddChild(mf.Init.Moov.Traks[0].Mdia.Minf.Stbl.Stsd.Children[0])
 	key, _ := drm.RandomContentKey(drm.TrackSD)
 	pssh := drm.CommonPSSH([]drm.KID{key.KID})
 	if _, err := mp4.InitProtect(init, key.Key[:], make([]byte, 16), "cbcs", mp4.UUID(key.KID[:]), []*mp4.PsshBox{pssh}); err != nil {

@@ -1,0 +1,62 @@
+package cli
+
+import (
+	"fmt"
+
+	"satchel/app/services"
+)
+
+func init() {
+	register(&command{
+		name:    "serve",
+		summary: "Run the embedded license server (ClearKey + test license endpoints) and the demo player.",
+		usage:   "satchel serve [--addr 127.0.0.1:8787] [--content DIR] [--policy NAME] [--tls-cert FILE --tls-key FILE] [--workspace DIR]",
+		run:     runServe,
+	})
+}
+
+func runServe(e *env, args []string) error {
+	fs := newFlags(e, commands["serve"])
+	addr := fs.String("addr", "", "listen address (default from settings: 127.0.0.1:8787); EME needs HTTPS off localhost")
+	content := fs.String("content", "", "a package folder to serve at /content/ for the demo player (its keys.cpix.xml is loaded)")
+	pol := fs.String("policy", "", "policy (name in the workspace or preset) the licenses follow; default: none (open)")
+	cert := fs.String("tls-cert", "", "TLS certificate (PEM) for HTTPS")
+	key := fs.String("tls-key", "", "TLS private key (PEM) for HTTPS")
+	wsDir := workspaceFlag(fs)
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usagef("serve takes no arguments (use --content DIR)")
+	}
+	if (*cert == "") != (*key == "") {
+		return usagef("give both --tls-cert and --tls-key for HTTPS")
+	}
+	svc, err := openWorkspace(e, *wsDir)
+	if err != nil {
+		return err
+	}
+	defer svc.Close()
+	url, err := svc.StartLicenseServer(services.LicenseOptions{Addr: *addr, ContentDir: *content, Policy: *pol, TLSCert: *cert, TLSKey: *key})
+	if err != nil {
+		return &InputError{Err: err}
+	}
+	fmt.Fprintf(e.stdout, "Satchel license server on %s\n", url)
+	fmt.Fprintf(e.stdout, "  ClearKey (W3C EME):  POST %s/clearkey\n", url)
+	fmt.Fprintf(e.stdout, "  Test licenses:       POST %s/license/{widevine,playready,fairplay}  (Satchel test protocol, docs/license-protocol.md)\n", url)
+	if *content != "" {
+		fmt.Fprintf(e.stdout, "  Demo player:         %s/player/\n", url)
+	}
+	fmt.Fprintln(e.stdout, "Press Ctrl+C to stop. Every license issued is recorded in the workspace ledger.")
+	ledger, stop := svc.SubscribeLedger()
+	defer stop()
+	for {
+		select {
+		case <-e.ctx.Done():
+			return nil
+		case en := <-ledger:
+			fmt.Fprintf(e.stdout, "%s  %-9s %-18s persistent=%-5v KIDs %v\n", en.Time.Format("15:04:05"), en.System, en.Type, en.Persistent, en.KIDs)
+		}
+	}
+}
