@@ -82,9 +82,9 @@ type amsRestriction struct {
 // ImportAMS reads an AMS content key policy (the REST body with properties.options, or the
 // bare properties object).
 func ImportAMS(r io.Reader) (*Policy, error) {
-	b, err := io.ReadAll(io.LimitReader(r, 4<<20))
+	b, err := readLimited(r)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("read AMS content key policy: %w", err)
 	}
 	return importAMS(b)
 }

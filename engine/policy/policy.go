@@ -1,18 +1,25 @@
 // Package policy models the offline license policy of each DRM system with the field names of
-// the Azure Media Services license templates (Widevine policy_overrides, PlayReady persistent
-// licenses and play rights, FairPlay offline rental, W3C ClearKey) plus the token restriction,
-// validates them with explanations a user can act on, and imports/exports AMS-style content
-// key policy JSON.
+// the Azure Media Services v3 license templates: the Widevine template (snake_case
+// policy_overrides with *int64 durations, so "unset" differs from 0), the PlayReady license and
+// play right (camelCase, with the allowed output protection levels), the FairPlay offline
+// rental configuration and the W3C ClearKey session type, plus the AMS token restriction.
+//
+// It provides presets, Validate (errors and warnings with the JSON path of the field and a
+// fix), AMS content key policy import/export (ImportAMS, ExportAMS), JWT checking for the
+// license server (ValidateToken with typed errors, IssueTestToken), and the split of secrets
+// (FairPlay ASk, .pfx and password; HS256 keys) from the rest for encrypted storage and
+// redacted previews.
 package policy
 
 import (
-	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
+	"time"
+
+	"satchel/internal/isodur"
 )
 
 // Policy is a named set of per-DRM license settings and a token restriction. A nil system
@@ -32,6 +39,30 @@ type WidevinePolicy struct {
 	AllowedTrackTypes string            `json:"allowed_track_types,omitempty"` // SD_ONLY or SD_HD
 	ContentKeySpecs   []ContentKeySpec  `json:"content_key_specs,omitempty"`
 	PolicyOverrides   WidevineOverrides `json:"policy_overrides"`
+}
+
+// MissingTrackTypes returns the track types (e.g. Satchel's AUDIO, SD, HD, UHD) that have
+// keys in a package but no content_key_specs entry. The AMS docs warn that a track type left
+// out of content_key_specs makes playback fail after about 10 s. With allowed_track_types
+// instead of content_key_specs nothing is missing. Comparison ignores case.
+func (w *WidevinePolicy) MissingTrackTypes(trackTypes []string) []string {
+	if w == nil || len(w.ContentKeySpecs) == 0 {
+		return nil
+	}
+	var missing []string
+	for _, tt := range trackTypes {
+		found := false
+		for _, s := range w.ContentKeySpecs {
+			if strings.EqualFold(s.TrackType, tt) {
+				found = true
+				break
+			}
+		}
+		if !found && !slices.Contains(missing, tt) {
+			missing = append(missing, tt)
+		}
+	}
+	return missing
 }
 
 // ContentKeySpec sets the robustness per track type.
@@ -74,6 +105,36 @@ type PlayReadyPolicy struct {
 	GracePeriod            string         `json:"gracePeriod,omitempty"`
 	ContentType            string         `json:"contentType,omitempty"` // Unspecified | UltraVioletDownload | UltraVioletStreaming
 	PlayRight              PlayReadyRight `json:"playRight"`
+}
+
+// Validity returns when a license issued at issued begins and expires under pr: the absolute
+// beginDate/expirationDate when set, otherwise issued plus relativeBeginDate/
+// relativeExpirationDate. begin defaults to issued; a zero expire means no expiration.
+func (pr *PlayReadyPolicy) Validity(issued time.Time) (begin, expire time.Time, err error) {
+	at := func(field, abs, rel string, def time.Time) (time.Time, error) {
+		switch {
+		case abs != "":
+			t, err := time.Parse(time.RFC3339, abs)
+			if err != nil {
+				return time.Time{}, fmt.Errorf("playready %s %q is not an RFC 3339 date-time such as 2026-01-01T00:00:00Z", field, abs)
+			}
+			return t, nil
+		case rel != "":
+			d, err := isodur.Parse(rel)
+			if err != nil {
+				return time.Time{}, fmt.Errorf("playready relative %s: %w", field, err)
+			}
+			return issued.Add(d), nil
+		}
+		return def, nil
+	}
+	if begin, err = at("beginDate", pr.BeginDate, pr.RelativeBeginDate, issued); err != nil {
+		return time.Time{}, time.Time{}, err
+	}
+	if expire, err = at("expirationDate", pr.ExpirationDate, pr.RelativeExpirationDate, time.Time{}); err != nil {
+		return time.Time{}, time.Time{}, err
+	}
+	return begin, expire, nil
 }
 
 // PlayReadyRight is the play right with output protection levels.
@@ -169,6 +230,9 @@ var Systems = []string{"widevine", "playready", "fairplay", "clearkey"}
 // Offline reports whether the policy configures at least one system and every configured
 // system allows persistent (offline) licenses.
 func (p *Policy) Offline() bool {
+	if p == nil {
+		return false
+	}
 	configured := false
 	for _, s := range Systems {
 		if p.configures(s) {
@@ -183,6 +247,9 @@ func (p *Policy) Offline() bool {
 
 // configures reports whether the policy has a license configuration for system.
 func (p *Policy) configures(system string) bool {
+	if p == nil {
+		return false
+	}
 	switch strings.ToLower(system) {
 	case "widevine":
 		return p.Widevine != nil
@@ -233,6 +300,9 @@ func (p *Policy) For(system string) json.RawMessage {
 
 // Persistent reports whether the policy lets system's license be stored.
 func (p *Policy) Persistent(system string) bool {
+	if p == nil {
+		return false
+	}
 	switch strings.ToLower(system) {
 	case "widevine":
 		return p.Widevine != nil && p.Widevine.PolicyOverrides.CanPersist
@@ -244,92 +314,6 @@ func (p *Policy) Persistent(system string) bool {
 		return p.ClearKey != nil && p.ClearKey.LicenseType == "persistent-license"
 	}
 	return false
-}
-
-// redacted replaces secret values in previews; validation skips values equal to it.
-const redacted = "(secret)"
-
-// ParseASk decodes a FairPlay Application Secret Key written as 32 hex digits (spaces, dashes
-// and a 0x prefix are ignored) or as base64, the two forms AMSE accepts. The ASk is always 16
-// bytes.
-func ParseASk(s string) ([]byte, error) {
-	h := strings.NewReplacer(" ", "", "-", "", ":", "").Replace(strings.TrimSpace(s))
-	h = strings.TrimPrefix(strings.TrimPrefix(h, "0x"), "0X")
-	b, err := hex.DecodeString(h)
-	if err != nil {
-		if b, err = base64.StdEncoding.DecodeString(strings.TrimSpace(s)); err != nil {
-			return nil, errors.New("the FairPlay ASk is neither hex nor base64")
-		}
-	}
-	if len(b) != 16 {
-		return nil, fmt.Errorf("the FairPlay ASk is %d bytes; it must be 16 bytes (32 hex digits)", len(b))
-	}
-	return b, nil
-}
-
-// Redacted returns a deep copy without secrets (FairPlay ASk/PFX/password, symmetric token
-// keys), for previews, policy.json and license responses.
-func (p *Policy) Redacted() *Policy {
-	c := p.Clone()
-	if c.FairPlay != nil {
-		if c.FairPlay.ASk != "" {
-			c.FairPlay.ASk = redacted
-		}
-		if c.FairPlay.FairPlayPfx != "" {
-			c.FairPlay.FairPlayPfx = redacted
-		}
-		if c.FairPlay.FairPlayPfxPassword != "" {
-			c.FairPlay.FairPlayPfxPassword = redacted
-		}
-	}
-	if c.Token.KeyType == KeySymmetric {
-		if c.Token.KeyValue != "" {
-			c.Token.KeyValue = redacted
-		}
-		for i := range c.Token.AlternateKeys {
-			c.Token.AlternateKeys[i] = redacted
-		}
-	}
-	return c
-}
-
-// Secrets returns the secret values by name (for encrypted storage) and a copy without them.
-func (p *Policy) Secrets() (map[string]string, *Policy) {
-	c := p.Clone()
-	s := map[string]string{}
-	if c.FairPlay != nil {
-		s["fairplay.ask"], c.FairPlay.ASk = c.FairPlay.ASk, ""
-		s["fairplay.pfx"], c.FairPlay.FairPlayPfx = c.FairPlay.FairPlayPfx, ""
-		s["fairplay.pfx_password"], c.FairPlay.FairPlayPfxPassword = c.FairPlay.FairPlayPfxPassword, ""
-	}
-	if c.Token.KeyType == KeySymmetric {
-		s["token.key"], c.Token.KeyValue = c.Token.KeyValue, ""
-		b, _ := json.Marshal(c.Token.AlternateKeys)
-		s["token.alternate_keys"], c.Token.AlternateKeys = string(b), nil
-	}
-	for k, v := range s {
-		if v == "" || v == "null" {
-			delete(s, k)
-		}
-	}
-	return s, c
-}
-
-// WithSecrets puts secrets from Secrets back.
-func (p *Policy) WithSecrets(s map[string]string) *Policy {
-	c := p.Clone()
-	if c.FairPlay != nil {
-		c.FairPlay.ASk = s["fairplay.ask"]
-		c.FairPlay.FairPlayPfx = s["fairplay.pfx"]
-		c.FairPlay.FairPlayPfxPassword = s["fairplay.pfx_password"]
-	}
-	if v, ok := s["token.key"]; ok {
-		c.Token.KeyValue = v
-	}
-	if v, ok := s["token.alternate_keys"]; ok {
-		_ = json.Unmarshal([]byte(v), &c.Token.AlternateKeys)
-	}
-	return c
 }
 
 // Clone returns a deep copy.
@@ -348,9 +332,9 @@ func MarshalPublic(p *Policy) ([]byte, error) {
 // Read reads a Satchel policy JSON or an AMS content key policy JSON (detected by its
 // "properties"/"options" shape).
 func Read(r io.Reader) (*Policy, error) {
-	b, err := io.ReadAll(io.LimitReader(r, 4<<20))
+	b, err := readLimited(r)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("read policy: %w", err)
 	}
 	var probe map[string]json.RawMessage
 	if err := json.Unmarshal(b, &probe); err != nil {
@@ -372,6 +356,22 @@ func Read(r io.Reader) (*Policy, error) {
 		p.Token.Type = RestrictionOpen
 	}
 	return &p, nil
+}
+
+// maxPolicySize bounds policy documents; real ones are a few kilobytes (a .pfx inside makes
+// them larger, never megabytes).
+const maxPolicySize = 4 << 20
+
+// readLimited reads all of r, refusing more than maxPolicySize bytes.
+func readLimited(r io.Reader) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(r, maxPolicySize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > maxPolicySize {
+		return nil, fmt.Errorf("the document is larger than %d MiB; a policy is a few kilobytes, so this is probably the wrong file", maxPolicySize>>20)
+	}
+	return b, nil
 }
 
 func i64(v int64) *int64 { return &v }

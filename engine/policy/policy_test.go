@@ -2,277 +2,332 @@ package policy
 
 import (
 	"bytes"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
-	"encoding/base64"
 	"encoding/json"
-	"encoding/pem"
-	"errors"
+	"flag"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/golang-jwt/jwt/v5"
 )
 
-func TestPresetsValidate(t *testing.T) {
-	for _, p := range Presets() {
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+// golden compares got with testdata/name, or rewrites it with -update.
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the golden file (run go test -update after checking the change):\n%s", path, got)
+	}
+}
+
+// fullPolicy sets every field of every model, including secrets.
+func fullPolicy() *Policy {
+	two, one := 2, 1
+	return &Policy{
+		Name: "Everything", Description: "every field set",
+		Widevine: &WidevinePolicy{ContentKeySpecs: []ContentKeySpec{
+			{TrackType: "HD", SecurityLevel: 5, RequiredOutputProtection: &OutputProtection{HDCP: "HDCP_V2"}},
+			{TrackType: "AUDIO", SecurityLevel: 4}},
+			PolicyOverrides: WidevineOverrides{CanPlay: true, CanPersist: true, CanRenew: true,
+				LicenseDurationSeconds: i64(0), RentalDurationSeconds: i64(2592000), PlaybackDurationSeconds: i64(10800),
+				RenewalServerURL: "https://renew.example/wv", RenewalDelaySeconds: i64(60), RenewalRetryIntervalSeconds: i64(30),
+				RenewalRecoveryDurationSeconds: i64(0), RenewWithUsage: true}},
+		PlayReady: &PlayReadyPolicy{LicenseType: "Persistent", SecurityLevel: "SL2000", AllowTestDevices: true,
+			BeginDate: "2026-01-01T00:00:00Z", RelativeExpirationDate: "P30D", GracePeriod: "PT10M", ContentType: "UltraVioletDownload",
+			PlayRight: PlayReadyRight{FirstPlayExpiration: "PT48H", ScmsRestriction: &two, AgcAndColorStripeRestriction: &one,
+				ExplicitAnalogTelevisionOutputRestriction: &AnalogTVRestriction{BestEffort: true, ConfigurationData: 2},
+				DigitalVideoOnlyContentRestriction:        true, ImageConstraintForAnalogComponentVideoRestriction: true,
+				ImageConstraintForAnalogComputerMonitorRestriction: true, AllowPassingVideoContentToUnknownOutput: "AllowedWithVideoConstriction",
+				UncompressedDigitalVideoOpl: 270, CompressedDigitalVideoOpl: 500, AnalogVideoOpl: 150, CompressedDigitalAudioOpl: 250, UncompressedDigitalAudioOpl: 300}},
+		FairPlay: &FairPlayPolicy{RentalAndLeaseKeyType: "DualExpiry", OfflineRentalConfiguration: &OfflineRentalConfig{PlaybackDurationSeconds: 86400, StorageDurationSeconds: 2592000},
+			ASk: "0123456789abcdef0123456789abcdef", FairPlayPfx: "MIIKCQIBAzCCCc8GCSqGSIb3DQEHAaCCCcAEggm8", FairPlayPfxPassword: "hunter2"},
+		ClearKey: &ClearKeyPolicy{LicenseType: "persistent-license", DurationSeconds: 3600},
+		Token: TokenRestriction{Type: RestrictionJWT, Issuer: "urn:issuer", Audience: "urn:audience", KeyType: KeySymmetric,
+			KeyValue: "c2F0Y2hlbC10ZXN0LWtleS0zMi1ieXRlcy1sb25nLi4uLg==", AlternateKeys: []string{"YW5vdGhlci1zYXRjaGVsLWtleS0zMi1ieXRlcy1sb25n"},
+			RequiredClaims: []Claim{{Type: ContentKeyIdentifierClaim}, {Type: "entitlement", Value: "rental"}}},
+	}
+}
+
+// secretValues are the secret strings of fullPolicy; none may appear in public output.
+var secretValues = []string{"0123456789abcdef0123456789abcdef", "MIIKCQIBAzCCCc8GCSqGSIb3DQEHAaCCCcAEggm8", "hunter2",
+	"c2F0Y2hlbC10ZXN0LWtleS0zMi1ieXRlcy1sb25nLi4uLg==", "YW5vdGhlci1zYXRjaGVsLWtleS0zMi1ieXRlcy1sb25n"}
+
+func TestPresets(t *testing.T) {
+	ps := Presets()
+	names := map[string]bool{}
+	for _, p := range ps {
+		names[p.Name] = true
 		offline := p.Name != PresetStreaming
-		if is := Validate(p, offline); HasErrors(is) {
-			t.Errorf("preset %q has errors: %+v", p.Name, is)
+		if is := Validate(p, offline); len(is) != 0 {
+			t.Errorf("preset %q is not clean for offline=%v: %+v", p.Name, offline, is)
 		}
 		if p.Offline() != offline {
 			t.Errorf("preset %q Offline() = %v", p.Name, p.Offline())
 		}
+		if p.Description == "" {
+			t.Errorf("preset %q has no description", p.Name)
+		}
+	}
+	for _, n := range []string{PresetRental48h, PresetPurchase, PresetStreaming, PresetTrainer} {
+		if !names[n] || Preset(n) == nil {
+			t.Errorf("preset %q missing", n)
+		}
+	}
+	if Preset("nope") != nil {
+		t.Error("Preset of an unknown name")
 	}
 	if is := Validate(Preset(PresetStreaming), true); !HasErrors(is) {
-		t.Error("streaming preset accepted for offline use")
+		t.Error("the streaming preset was accepted for offline use")
 	}
+	// The 48 h rental is 48 h in every system.
+	r := Preset(PresetRental48h)
+	o := r.Widevine.PolicyOverrides
+	if !o.CanPersist || *o.LicenseDurationSeconds != 172800 || *o.RentalDurationSeconds != 172800 || *o.PlaybackDurationSeconds != 172800 {
+		t.Errorf("rental widevine %+v", o)
+	}
+	if r.PlayReady.LicenseType != "Persistent" || r.PlayReady.RelativeExpirationDate != "PT48H" {
+		t.Errorf("rental playready %+v", r.PlayReady)
+	}
+	if f := r.FairPlay; f.RentalAndLeaseKeyType != "DualExpiry" || f.OfflineRentalConfiguration.StorageDurationSeconds != 172800 || f.OfflineRentalConfiguration.PlaybackDurationSeconds != 172800 {
+		t.Errorf("rental fairplay %+v", f)
+	}
+	if r.ClearKey.LicenseType != "persistent-license" {
+		t.Errorf("rental clearkey %+v", r.ClearKey)
+	}
+	// Presets are fresh copies: changing one does not change the next call's.
+	r.Widevine.PolicyOverrides.CanPersist = false
+	if !Preset(PresetRental48h).Widevine.PolicyOverrides.CanPersist {
+		t.Error("Presets share state between calls")
+	}
+	b, err := json.MarshalIndent(Presets(), "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "presets.golden.json", append(b, '\n'))
 }
 
-// Each rule: a mutation of a valid policy must produce an issue on the field (and the valid
-// policy must not).
-func TestValidationRules(t *testing.T) {
-	cases := []struct {
-		name     string
-		offline  bool
-		mutate   func(p *Policy)
-		field    string
-		severity string
-	}{
-		{"widevine can_persist offline", true, func(p *Policy) { p.Widevine.PolicyOverrides.CanPersist = false }, "widevine.policy_overrides.can_persist", "error"},
-		{"widevine durations unset", true, func(p *Policy) { p.Widevine.PolicyOverrides.RentalDurationSeconds = nil }, "widevine.policy_overrides.rental_duration_seconds", "warning"},
-		{"widevine negative duration", true, func(p *Policy) { p.Widevine.PolicyOverrides.LicenseDurationSeconds = i64(-1) }, "widevine.policy_overrides.license_duration_seconds", "error"},
-		{"widevine can_renew without url", true, func(p *Policy) { p.Widevine.PolicyOverrides.CanRenew = true }, "widevine.policy_overrides.renewal_server_url", "error"},
-		{"widevine can_play false", true, func(p *Policy) { p.Widevine.PolicyOverrides.CanPlay = false }, "widevine.policy_overrides.can_play", "error"},
-		{"widevine security level", true, func(p *Policy) {
-			p.Widevine.AllowedTrackTypes = ""
-			p.Widevine.ContentKeySpecs = []ContentKeySpec{{TrackType: "SD", SecurityLevel: 6}}
-		}, "widevine.content_key_specs[0].security_level", "error"},
-		{"widevine hdcp", true, func(p *Policy) {
-			p.Widevine.AllowedTrackTypes = ""
-			p.Widevine.ContentKeySpecs = []ContentKeySpec{{TrackType: "SD", SecurityLevel: 1, RequiredOutputProtection: &OutputProtection{HDCP: "HDCP_V3"}}}
-		}, "widevine.content_key_specs[0].required_output_protection.hdcp", "error"},
-		{"playready non-persistent offline", true, func(p *Policy) { p.PlayReady.LicenseType = "NonPersistent" }, "playready.licenseType", "error"},
-		{"playready SL3000", true, func(p *Policy) { p.PlayReady.SecurityLevel = "SL3000" }, "playready.securityLevel", "warning"},
-		{"playready bad SL", true, func(p *Policy) { p.PlayReady.SecurityLevel = "SL9000" }, "playready.securityLevel", "error"},
-		{"playready OPL", true, func(p *Policy) { p.PlayReady.PlayRight.CompressedDigitalVideoOpl = 450 }, "playready.playRight.compressedDigitalVideoOpl", "error"},
-		{"playready analog OPL", true, func(p *Policy) { p.PlayReady.PlayRight.AnalogVideoOpl = 250 }, "playready.playRight.analogVideoOpl", "error"},
-		{"playready expiry before begin", true, func(p *Policy) {
-			p.PlayReady.RelativeExpirationDate = ""
-			p.PlayReady.BeginDate, p.PlayReady.ExpirationDate = "2026-02-01T00:00:00Z", "2026-01-01T00:00:00Z"
-		}, "playready.expirationDate", "error"},
-		{"playready bad duration", true, func(p *Policy) { p.PlayReady.RelativeExpirationDate = "48 hours" }, "playready.relativeExpirationDate", "error"},
-		{"playready unknown output", true, func(p *Policy) { p.PlayReady.PlayRight.AllowPassingVideoContentToUnknownOutput = "Maybe" }, "playready.playRight.allowPassingVideoContentToUnknownOutput", "error"},
-		{"fairplay not persistable", true, func(p *Policy) { p.FairPlay.RentalAndLeaseKeyType = "Undefined" }, "fairplay.rentalAndLeaseKeyType", "error"},
-		{"fairplay dual expiry durations", true, func(p *Policy) { p.FairPlay.OfflineRentalConfiguration = nil }, "fairplay.offlineRentalConfiguration", "error"},
-		{"fairplay limited without duration", true, func(p *Policy) { p.FairPlay.RentalAndLeaseKeyType = "PersistentLimited" }, "fairplay.rentalDuration", "error"},
-		{"fairplay ask length", true, func(p *Policy) { p.FairPlay.ASk = "0123" }, "fairplay.ask", "error"},
-		{"clearkey temporary offline", true, func(p *Policy) { p.ClearKey.LicenseType = "temporary" }, "clearkey.licenseType", "error"},
-		{"jwt without issuer", true, func(p *Policy) {
-			p.Token = TokenRestriction{Type: RestrictionJWT, Audience: "a", KeyType: "symmetric", KeyValue: base64.StdEncoding.EncodeToString(make([]byte, 32))}
-		}, "token.issuer", "error"},
-		{"jwt short key", true, func(p *Policy) {
-			p.Token = TokenRestriction{Type: RestrictionJWT, Issuer: "i", Audience: "a", KeyType: "symmetric", KeyValue: base64.StdEncoding.EncodeToString(make([]byte, 8))}
-		}, "token.keyValue", "warning"},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			p := Preset(PresetRental48h)
-			for _, is := range Validate(p, c.offline) {
-				if is.Field == c.field {
-					t.Fatalf("valid preset already has an issue on %s: %+v", c.field, is)
-				}
+func TestJSONRoundTrip(t *testing.T) {
+	for _, p := range append(Presets(), fullPolicy(), &Policy{Name: "bare", Widevine: &WidevinePolicy{}, Token: TokenRestriction{Type: RestrictionOpen}}) {
+		t.Run(p.Name, func(t *testing.T) {
+			b, err := json.Marshal(p)
+			if err != nil {
+				t.Fatal(err)
 			}
-			c.mutate(p)
-			var found *Issue
-			for _, is := range Validate(p, c.offline) {
-				if is.Field == c.field {
-					found = &is
-					break
-				}
+			back, err := Read(bytes.NewReader(b))
+			if err != nil {
+				t.Fatal(err)
 			}
-			if found == nil || found.Severity != c.severity || found.Message == "" || found.Fix == "" {
-				t.Fatalf("want a %s on %s with message and fix, got %+v (all: %+v)", c.severity, c.field, found, Validate(p, c.offline))
+			b2, _ := json.Marshal(back)
+			if !bytes.Equal(b, b2) {
+				t.Fatalf("round trip differs:\n%s\n%s", b, b2)
 			}
 		})
 	}
-}
-
-func TestJSONRoundTripAndSecrets(t *testing.T) {
-	p := Preset(PresetRental48h)
-	p.FairPlay.ASk = "0123456789abcdef0123456789abcdef"
-	p.FairPlay.FairPlayPfxPassword = "hunter2"
-	b, _ := json.Marshal(p)
-	back, err := Read(bytes.NewReader(b))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if b2, _ := json.Marshal(back); !bytes.Equal(b, b2) {
-		t.Fatalf("round trip differs:\n%s\n%s", b, b2)
-	}
-	if !strings.Contains(string(b), `"can_persist":true`) || !strings.Contains(string(b), `"rental_duration_seconds":172800`) {
-		t.Fatalf("widevine JSON is not AMS snake_case: %s", b)
-	}
-	pub, _ := MarshalPublic(p)
-	if strings.Contains(string(pub), "hunter2") || strings.Contains(string(pub), "0123456789abcdef") {
-		t.Fatalf("public JSON leaks secrets: %s", pub)
-	}
-	secrets, bare := p.Secrets()
-	if secrets["fairplay.pfx_password"] != "hunter2" || bare.FairPlay.FairPlayPfxPassword != "" {
-		t.Fatalf("secrets split: %v", secrets)
-	}
-	if again := bare.WithSecrets(secrets); again.FairPlay.ASk != p.FairPlay.ASk {
-		t.Fatal("WithSecrets lost the ASk")
-	}
-	if _, err := Read(strings.NewReader(`{"name":"x","bogus":1}`)); err == nil {
-		t.Fatal("unknown field accepted")
-	}
-}
-
-func TestAMSImportExport(t *testing.T) {
-	f, err := os.Open("testdata/ams_offline.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	p, err := ImportAMS(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if p.Widevine == nil || !p.Widevine.PolicyOverrides.CanPersist || *p.Widevine.PolicyOverrides.PlaybackDurationSeconds != 10800 {
-		t.Fatalf("widevine %+v", p.Widevine)
-	}
-	if p.PlayReady == nil || p.PlayReady.LicenseType != "Persistent" || p.PlayReady.PlayRight.ExplicitAnalogTelevisionOutputRestriction.ConfigurationData != 2 {
-		t.Fatalf("playready %+v", p.PlayReady)
-	}
-	if p.FairPlay == nil || p.FairPlay.ASk != "0123456789abcdeffedcba9876543210" || p.FairPlay.OfflineRentalConfiguration.StorageDurationSeconds != 300000 {
-		t.Fatalf("fairplay %+v", p.FairPlay)
-	}
-	if p.Token.Type != RestrictionJWT || p.Token.Issuer != "urn:issuer" || len(p.Token.RequiredClaims) != 1 {
-		t.Fatalf("token %+v", p.Token)
-	}
-	if is := Validate(p, true); HasErrors(is) {
-		t.Fatalf("imported offline policy has errors: %+v", is)
-	}
-	var out bytes.Buffer
-	if err := ExportAMS(&out, p); err != nil {
-		t.Fatal(err)
-	}
-	again, err := ImportAMS(&out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, _ := json.Marshal(p)
-	b, _ := json.Marshal(again)
-	if !bytes.Equal(a, b) {
-		t.Fatalf("AMS round trip differs:\n%s\n%s", a, b)
-	}
-	// RSA keys survive the modulus/exponent conversion.
-	rk, _ := rsa.GenerateKey(rand.Reader, 2048)
-	der, _ := x509.MarshalPKIXPublicKey(&rk.PublicKey)
-	p.Token = TokenRestriction{Type: RestrictionJWT, Issuer: "i", Audience: "a", KeyType: "rsa", KeyValue: string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))}
-	out.Reset()
-	if err := ExportAMS(&out, p); err != nil {
-		t.Fatal(err)
-	}
-	again, err = ImportAMS(&out)
-	if err != nil || again.Token.KeyValue != p.Token.KeyValue {
-		t.Fatalf("rsa round trip: %v", err)
-	}
-	for _, bad := range []string{`{}`, `{"properties":{"options":[{"configuration":{"@odata.type":"#Microsoft.Media.Unknown"}}]}}`, `[`} {
-		if _, err := ImportAMS(strings.NewReader(bad)); err == nil {
-			t.Errorf("ImportAMS(%s) succeeded", bad)
+	// Unset durations stay unset; 0 (unlimited) stays 0.
+	b, _ := json.Marshal(fullPolicy().Widevine)
+	s := string(b)
+	for _, want := range []string{`"license_duration_seconds":0`, `"rental_duration_seconds":2592000`, `"can_persist":true`, `"security_level":5`, `"hdcp":"HDCP_V2"`, `"renewal_server_url":"https://renew.example/wv"`} {
+		if !strings.Contains(s, want) {
+			t.Errorf("widevine JSON lacks %s: %s", want, s)
 		}
 	}
+	b, _ = json.Marshal(&WidevinePolicy{})
+	if strings.Contains(string(b), "duration") {
+		t.Errorf("unset durations were written: %s", b)
+	}
+	var w WidevinePolicy
+	if err := json.Unmarshal([]byte(`{"policy_overrides":{"can_play":true,"license_duration_seconds":0}}`), &w); err != nil || w.PolicyOverrides.LicenseDurationSeconds == nil || w.PolicyOverrides.RentalDurationSeconds != nil {
+		t.Errorf("0 and unset must differ after decoding: %+v, %v", w.PolicyOverrides, err)
+	}
 }
 
-func TestTokens(t *testing.T) {
-	key := make([]byte, 32)
-	rand.Read(key)
-	tr := TokenRestriction{Type: RestrictionJWT, Issuer: "satchel", Audience: "players", KeyType: "symmetric", KeyValue: base64.StdEncoding.EncodeToString(key),
-		RequiredClaims: []Claim{{Type: ContentKeyIdentifierClaim}}}
-	kid := "10203040-5060-7080-90a0-b0c0d0e0f001"
-	good, err := IssueTestToken(tr, kid, time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := time.Now()
-	if err := ValidateToken(tr, good, "102030405060708090a0b0c0d0e0f001", now); err != nil {
-		t.Fatalf("good token: %v", err)
-	}
-	sign := func(claims jwt.MapClaims, k []byte) string {
-		s, _ := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(k)
-		return s
-	}
-	base := func() jwt.MapClaims {
-		return jwt.MapClaims{"iss": "satchel", "aud": "players", "exp": now.Add(time.Hour).Unix(), ContentKeyIdentifierClaim: kid}
-	}
-	expired := base()
-	expired["exp"] = now.Add(-time.Hour).Unix()
-	wrongAud := base()
-	wrongAud["aud"] = "others"
-	wrongIss := base()
-	wrongIss["iss"] = "mallory"
-	noClaim := base()
-	delete(noClaim, ContentKeyIdentifierClaim)
-	otherKID := base()
-	otherKID[ContentKeyIdentifierClaim] = "00000000-0000-0000-0000-000000000000"
+func TestRead(t *testing.T) {
 	cases := []struct {
-		name  string
-		token string
-		want  error
+		name, in string
+		ok       bool
+		check    func(p *Policy) bool
 	}{
-		{"missing", "", ErrTokenMissing},
-		{"expired", sign(expired, key), ErrTokenExpired},
-		{"audience", sign(wrongAud, key), ErrTokenAudience},
-		{"issuer", sign(wrongIss, key), ErrTokenIssuer},
-		{"signature", sign(base(), []byte("another key that is long enough!")), ErrTokenSignature},
-		{"claim missing", sign(noClaim, key), ErrTokenClaim},
-		{"claim other kid", sign(otherKID, key), ErrTokenClaim},
-		{"garbage", "not.a.jwt", ErrTokenMalformed},
+		{"satchel", `{"name":"x","clearkey":{"licenseType":"temporary"},"token":{"type":"open"}}`, true, func(p *Policy) bool { return p.ClearKey.LicenseType == "temporary" }},
+		{"token type defaults to open", `{"name":"x","clearkey":{"licenseType":"temporary"},"token":{}}`, true, func(p *Policy) bool { return p.Token.Type == RestrictionOpen }},
+		{"AMS detected", `{"properties":{"options":[{"name":"ck","configuration":{"@odata.type":"#Microsoft.Media.ContentKeyPolicyClearKeyConfiguration"},"restriction":{"@odata.type":"#Microsoft.Media.ContentKeyPolicyOpenRestriction"}}]}}`, true,
+			func(p *Policy) bool { return p.ClearKey != nil && p.Name == "ck" }},
+		{"unknown field", `{"name":"x","bogus":1}`, false, nil},
+		{"unknown nested field", `{"name":"x","widevine":{"policy_overrides":{"can_persists":true}}}`, false, nil},
+		{"not an object", `[1,2]`, false, nil},
+		{"not JSON", `name: x`, false, nil},
+		{"trailing garbage", `{"name":"x"} {"name":"y"}`, false, nil},
+		{"wrong type", `{"name":"x","widevine":{"policy_overrides":{"license_duration_seconds":"48h"}}}`, false, nil},
 	}
 	for _, c := range cases {
-		if err := ValidateToken(tr, c.token, kid, now); !errors.Is(err, c.want) {
-			t.Errorf("%s: got %v, want %v", c.name, err, c.want)
+		p, err := Read(strings.NewReader(c.in))
+		if (err == nil) != c.ok {
+			t.Errorf("%s: err = %v", c.name, err)
+			continue
 		}
-	}
-	// Alternate keys are accepted (key rotation).
-	alt := make([]byte, 32)
-	rand.Read(alt)
-	tr.AlternateKeys = []string{base64.StdEncoding.EncodeToString(alt)}
-	if err := ValidateToken(tr, sign(base(), alt), kid, now); err != nil {
-		t.Errorf("alternate key: %v", err)
-	}
-	if err := ValidateToken(TokenRestriction{Type: RestrictionOpen}, "", kid, now); err != nil {
-		t.Errorf("open restriction: %v", err)
+		if c.ok && !c.check(p) {
+			t.Errorf("%s: got %+v", c.name, p)
+		}
 	}
 }
 
-func FuzzImportAMS(f *testing.F) {
-	b, _ := os.ReadFile("testdata/ams_offline.json")
-	f.Add(b)
-	f.Fuzz(func(t *testing.T, data []byte) {
-		p, err := ImportAMS(bytes.NewReader(data))
-		if err == nil {
-			_ = Validate(p, true)
-			_ = ExportAMS(&bytes.Buffer{}, p)
+func TestSecrets(t *testing.T) {
+	p := fullPolicy()
+	orig, _ := json.Marshal(p)
+	secrets, bare := p.Secrets()
+	if len(secrets) != 5 {
+		t.Errorf("want 5 secrets (ASk, PFX, password, key, alternate keys), got %v", secrets)
+	}
+	bareJSON, _ := json.Marshal(bare)
+	pub, err := MarshalPublic(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var forAll []byte
+	for _, s := range Systems {
+		forAll = append(forAll, p.For(s)...)
+	}
+	for _, v := range secretValues {
+		for name, out := range map[string][]byte{"Secrets() copy": bareJSON, "MarshalPublic": pub, "For": forAll} {
+			if bytes.Contains(out, []byte(v)) {
+				t.Errorf("%s leaks %q", name, v)
+			}
 		}
-	})
+	}
+	if again, _ := json.Marshal(bare.WithSecrets(secrets)); !bytes.Equal(again, orig) {
+		t.Errorf("WithSecrets does not restore the policy:\n%s\n%s", again, orig)
+	}
+	if now, _ := json.Marshal(p); !bytes.Equal(now, orig) {
+		t.Error("Secrets/Redacted modified the policy")
+	}
+	// RSA/X.509 token keys are public: they stay in place.
+	p.Token.KeyType, p.Token.KeyValue, p.Token.AlternateKeys = KeyRSA, "-----BEGIN PUBLIC KEY-----", nil
+	if s, bare := p.Secrets(); s["token.key"] != "" || bare.Token.KeyValue == "" {
+		t.Errorf("a public RSA key was treated as a secret: %v", s)
+	}
+	if v := Preset(PresetTrainer); len(func() map[string]string { s, _ := v.Secrets(); return s }()) != 0 {
+		t.Error("a policy without secrets reported some")
+	}
+}
+
+func TestOfflineForPersistent(t *testing.T) {
+	p := fullPolicy()
+	if !p.Offline() {
+		t.Error("full policy is offline")
+	}
+	for _, s := range Systems {
+		if !p.Persistent(s) || p.For(s) == nil || p.For(strings.ToUpper(s)) == nil {
+			t.Errorf("%s: Persistent %v For %s", s, p.Persistent(s), p.For(s))
+		}
+	}
+	var fp FairPlayPolicy
+	if err := json.Unmarshal(p.For("fairplay"), &fp); err != nil || fp.RentalAndLeaseKeyType != "DualExpiry" || fp.ASk != redacted {
+		t.Errorf("For(fairplay) = %s (%v)", p.For("fairplay"), err)
+	}
+	p.ClearKey.LicenseType = "temporary"
+	if p.Offline() || p.Persistent("clearkey") || !p.Persistent("widevine") {
+		t.Error("one streaming system makes the policy not offline")
+	}
+	p.Widevine = nil
+	if p.For("widevine") != nil || p.Persistent("widevine") || p.For("marlin") != nil || p.Persistent("marlin") {
+		t.Error("unconfigured or unknown systems")
+	}
+	if (&Policy{}).Offline() {
+		t.Error("an empty policy is not offline")
+	}
+	var none *Policy
+	if none.Offline() || none.Persistent("widevine") || none.For("widevine") != nil || !HasErrors(Validate(none, false)) {
+		t.Error("a nil policy must be handled without panicking")
+	}
 }
 
 func FuzzUnmarshalPolicy(f *testing.F) {
-	for _, p := range Presets() {
+	for _, p := range append(Presets(), fullPolicy()) {
 		b, _ := json.Marshal(p)
+		f.Add(b)
+	}
+	if b, err := os.ReadFile("testdata/presets.golden.json"); err == nil {
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		p, err := Read(bytes.NewReader(data))
-		if err == nil {
-			_ = Validate(p, true)
-			_, _ = MarshalPublic(p)
+		if err != nil {
+			return
+		}
+		_ = Validate(p, true)
+		_ = Validate(p, false)
+		_ = p.Offline()
+		for _, s := range Systems {
+			_ = p.For(s)
+		}
+		// Whatever Read accepts must survive a write/read cycle unchanged.
+		b, err := json.Marshal(p)
+		if err != nil {
+			t.Fatalf("marshal: %v", err)
+		}
+		again, err := Read(bytes.NewReader(b))
+		if err != nil {
+			t.Fatalf("re-read of %s: %v", b, err)
+		}
+		if b2, _ := json.Marshal(again); !bytes.Equal(b, b2) {
+			t.Fatalf("unstable round trip:\n%s\n%s", b, b2)
+		}
+		secrets, bare := p.Secrets()
+		if b3, _ := json.Marshal(bare.WithSecrets(secrets)); !bytes.Equal(b, b3) {
+			t.Fatalf("secrets do not round-trip:\n%s\n%s", b, b3)
 		}
 	})
+}
+
+func TestPlayReadyValidity(t *testing.T) {
+	issued := time.Date(2026, 11, 25, 3, 0, 0, 0, time.UTC)
+	cases := []struct {
+		name          string
+		pr            PlayReadyPolicy
+		begin, expire time.Time
+		err           bool
+	}{
+		{"unlimited", PlayReadyPolicy{}, issued, time.Time{}, false},
+		{"relative 48 h", PlayReadyPolicy{RelativeExpirationDate: "PT48H"}, issued, issued.Add(48 * time.Hour), false},
+		{"relative begin", PlayReadyPolicy{RelativeBeginDate: "PT1H", RelativeExpirationDate: "P2D"}, issued.Add(time.Hour), issued.Add(48 * time.Hour), false},
+		{"absolute", PlayReadyPolicy{BeginDate: "2026-01-01T00:00:00Z", ExpirationDate: "2027-01-01T00:00:00Z"},
+			time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC), false},
+		{"absolute wins", PlayReadyPolicy{ExpirationDate: "2027-01-01T00:00:00Z", RelativeExpirationDate: "PT1H"}, issued, time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC), false},
+		{"bad date", PlayReadyPolicy{BeginDate: "tomorrow"}, time.Time{}, time.Time{}, true},
+		{"bad duration", PlayReadyPolicy{RelativeExpirationDate: "2 days"}, time.Time{}, time.Time{}, true},
+	}
+	for _, c := range cases {
+		b, e, err := c.pr.Validity(issued)
+		if (err != nil) != c.err || !b.Equal(c.begin) || !e.Equal(c.expire) {
+			t.Errorf("%s: got %s %s %v", c.name, b, e, err)
+		}
+	}
+}
+
+func TestMissingTrackTypes(t *testing.T) {
+	w := &WidevinePolicy{ContentKeySpecs: []ContentKeySpec{{TrackType: "SD", SecurityLevel: 1}, {TrackType: "hd", SecurityLevel: 1}}}
+	if got := w.MissingTrackTypes([]string{"AUDIO", "SD", "HD", "UHD", "AUDIO"}); strings.Join(got, ",") != "AUDIO,UHD" {
+		t.Errorf("got %v", got)
+	}
+	if got := w.MissingTrackTypes([]string{"SD", "HD"}); got != nil {
+		t.Errorf("got %v", got)
+	}
+	if got := (&WidevinePolicy{AllowedTrackTypes: "SD_HD"}).MissingTrackTypes([]string{"AUDIO"}); got != nil {
+		t.Errorf("allowed_track_types: got %v", got)
+	}
+	var none *WidevinePolicy
+	if none.MissingTrackTypes([]string{"SD"}) != nil {
+		t.Error("nil policy")
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -53,35 +54,50 @@ func ValidateToken(tr TokenRestriction, token, kid string, now time.Time) error 
 	var last error
 	for _, key := range keys {
 		claims := jwt.MapClaims{}
+		// Verify the signature here and the registered claims below, so every failure maps
+		// to exactly one typed error (the library joins several claim errors into one).
 		_, err := jwt.ParseWithClaims(token, claims, func(*jwt.Token) (any, error) { return key, nil },
-			jwt.WithValidMethods(methodsFor(key)), jwt.WithIssuer(tr.Issuer), jwt.WithAudience(tr.Audience),
-			jwt.WithTimeFunc(func() time.Time { return now }), jwt.WithExpirationRequired(), jwt.WithLeeway(clockSkew))
-		if err == nil {
-			return checkClaims(tr, claims, kid)
-		}
+			jwt.WithValidMethods(methodsFor(key)), jwt.WithoutClaimsValidation())
 		switch {
+		case err == nil:
+			return checkClaims(tr, claims, kid, now)
 		case errors.Is(err, jwt.ErrTokenMalformed):
 			return fmt.Errorf("%w: %v", ErrTokenMalformed, err)
-		case errors.Is(err, jwt.ErrTokenSignatureInvalid), errors.Is(err, jwt.ErrTokenUnverifiable):
-			last = fmt.Errorf("%w: %v", ErrTokenSignature, err)
-			continue // the next (alternate) key may verify it: key rotation
-		case errors.Is(err, jwt.ErrTokenRequiredClaimMissing):
-			return fmt.Errorf("%w exp (the token must say when it expires)", ErrTokenClaim)
-		case errors.Is(err, jwt.ErrTokenExpired), errors.Is(err, jwt.ErrTokenNotValidYet), errors.Is(err, jwt.ErrTokenUsedBeforeIssued):
-			return fmt.Errorf("%w: %v", ErrTokenExpired, err)
-		case errors.Is(err, jwt.ErrTokenInvalidAudience):
-			return fmt.Errorf("%w (want %q)", ErrTokenAudience, tr.Audience)
-		case errors.Is(err, jwt.ErrTokenInvalidIssuer):
-			return fmt.Errorf("%w (want %q)", ErrTokenIssuer, tr.Issuer)
 		default:
-			return fmt.Errorf("%w: %v", ErrTokenMalformed, err)
+			// A bad signature or an algorithm the key may not use; the next (alternate) key
+			// may still verify it: key rotation.
+			last = fmt.Errorf("%w: %v", ErrTokenSignature, err)
 		}
 	}
 	return last
 }
 
-// checkClaims enforces the restriction's required claims on verified claims.
-func checkClaims(tr TokenRestriction, claims jwt.MapClaims, kid string) error {
+// checkClaims checks the registered claims (exp, nbf, iss, aud) and the restriction's required
+// claims of a token whose signature verified.
+func checkClaims(tr TokenRestriction, claims jwt.MapClaims, kid string, now time.Time) error {
+	exp, err := claims.GetExpirationTime()
+	switch {
+	case err != nil:
+		return fmt.Errorf("%w exp as a number of seconds: %v", ErrTokenClaim, err)
+	case exp == nil:
+		return fmt.Errorf("%w exp (the token must say when it expires)", ErrTokenClaim)
+	case !now.Before(exp.Add(clockSkew)):
+		return fmt.Errorf("%w: it expired at %s", ErrTokenExpired, exp.UTC().Format(time.RFC3339))
+	}
+	nbf, err := claims.GetNotBefore()
+	switch {
+	case err != nil:
+		return fmt.Errorf("%w nbf as a number of seconds: %v", ErrTokenClaim, err)
+	case nbf != nil && now.Add(clockSkew).Before(nbf.Time):
+		return fmt.Errorf("%w: it is valid from %s", ErrTokenExpired, nbf.UTC().Format(time.RFC3339))
+	}
+	if iss, err := claims.GetIssuer(); err != nil || iss != tr.Issuer {
+		return fmt.Errorf("%w (want %q, got %q)", ErrTokenIssuer, tr.Issuer, iss)
+	}
+	aud, err := claims.GetAudience()
+	if err != nil || !slices.Contains(aud, tr.Audience) {
+		return fmt.Errorf("%w (want %q, got %q)", ErrTokenAudience, tr.Audience, []string(aud))
+	}
 	for _, c := range tr.RequiredClaims {
 		v, ok := claims[c.Type]
 		if !ok || v == nil {

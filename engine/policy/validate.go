@@ -30,6 +30,22 @@ func HasErrors(issues []Issue) bool {
 	return false
 }
 
+// Allowed values of the enumerated fields (AMS v3 REST ContentKeyPolicies.json, Widevine
+// template docs, W3C EME session types), for validation and for the
+// GUI's choices.
+var (
+	WidevineTrackTypes        = []string{"SD_ONLY", "SD_HD"}                // allowed_track_types
+	HDCPValues                = []string{"HDCP_NONE", "HDCP_V1", "HDCP_V2"} // required_output_protection.hdcp
+	PlayReadyLicenseTypes     = []string{"Persistent", "NonPersistent"}
+	PlayReadySecurityLevels   = []string{"SL150", "SL2000", "SL3000"}
+	PlayReadyContentTypes     = []string{"Unspecified", "UltraVioletDownload", "UltraVioletStreaming"}
+	UnknownOutputValues       = []string{"NotAllowed", "Allowed", "AllowedWithVideoConstriction"} // allowPassingVideoContentToUnknownOutput
+	FairPlayKeyTypes          = []string{"Undefined", "DualExpiry", "PersistentUnlimited", "PersistentLimited"}
+	ClearKeyLicenseTypes      = []string{"temporary", "persistent-license"} // W3C EME MediaKeySessionType
+	TokenRestrictionTypes     = []string{RestrictionOpen, RestrictionJWT}
+	TokenVerificationKeyTypes = []string{KeySymmetric, KeyRSA, KeyX509}
+)
+
 // Allowed output protection levels (PlayReady "Output Protection Levels").
 var (
 	OPLCompressedDigitalAudio   = []int{100, 150, 200, 250, 300}
@@ -45,9 +61,16 @@ func (is *issues) add(sev, system, field, msg, fix string) {
 	*is = append(*is, Issue{Severity: sev, System: system, Field: field, Message: msg, Fix: fix})
 }
 
-// Validate checks p; offline asks for download-and-play-later (persistent licenses).
+// Validate checks p for offline use (download now, play later: persistent licenses) or, with
+// offline false, for streaming. Errors mean the policy cannot work as configured or a license
+// service would refuse it; warnings mean it works with a caveat. Each issue names the field
+// by its JSON path and says how to fix it. A nil result means the policy is clean.
 func Validate(p *Policy, offline bool) []Issue {
 	var is issues
+	if p == nil {
+		is.add("error", "", "", "there is no policy", "choose a preset or import a policy")
+		return is
+	}
 	if p.Widevine == nil && p.PlayReady == nil && p.FairPlay == nil && p.ClearKey == nil {
 		is.add("error", "", "", "the policy configures no DRM system", "add at least one of Widevine, PlayReady, FairPlay or ClearKey")
 	}
@@ -62,9 +85,7 @@ func Validate(p *Policy, offline bool) []Issue {
 	}
 	if p.ClearKey != nil {
 		ck := p.ClearKey
-		switch ck.LicenseType {
-		case "temporary", "persistent-license":
-		default:
+		if !slices.Contains(ClearKeyLicenseTypes, ck.LicenseType) {
 			is.add("error", "clearkey", "clearkey.licenseType", fmt.Sprintf("license type %q is not temporary or persistent-license", ck.LicenseType), "choose temporary (streaming) or persistent-license (offline)")
 		}
 		if offline && ck.LicenseType == "temporary" {
@@ -124,20 +145,26 @@ func validateWidevine(is *issues, w *WidevinePolicy, offline bool) {
 	o := &w.PolicyOverrides
 	const sys = "widevine"
 	if w.AllowedTrackTypes != "" && len(w.ContentKeySpecs) > 0 {
-		is.add("error", sys, "widevine.allowed_track_types", "both allowed_track_types and content_key_specs are set", "set only one of them")
+		// A warning, not an error: the AMS REST example itself sets both.
+		is.add("warning", sys, "widevine.allowed_track_types", "both allowed_track_types and content_key_specs are set; the AMS template documentation says to set only one", "keep content_key_specs (listing every track type) and remove allowed_track_types")
 	}
-	if w.AllowedTrackTypes != "" && w.AllowedTrackTypes != "SD_ONLY" && w.AllowedTrackTypes != "SD_HD" {
+	if w.AllowedTrackTypes != "" && !slices.Contains(WidevineTrackTypes, w.AllowedTrackTypes) {
 		is.add("error", sys, "widevine.allowed_track_types", fmt.Sprintf("%q is not SD_ONLY or SD_HD", w.AllowedTrackTypes), "use SD_ONLY or SD_HD")
 	}
+	seen := map[string]int{}
 	for i, s := range w.ContentKeySpecs {
 		f := fmt.Sprintf("widevine.content_key_specs[%d]", i)
+		if j, dup := seen[strings.ToUpper(s.TrackType)]; dup && s.TrackType != "" {
+			is.add("error", sys, f+".track_type", fmt.Sprintf("track type %s is listed twice (also content_key_specs[%d])", s.TrackType, j), "list each track type once")
+		}
+		seen[strings.ToUpper(s.TrackType)] = i
 		if s.SecurityLevel < 1 || s.SecurityLevel > 5 {
 			is.add("error", sys, f+".security_level", fmt.Sprintf("security level %d is outside 1–5", s.SecurityLevel), "use 1 (SW secure crypto) to 5 (HW secure all); L1 devices need 5 for HD")
 		}
 		if s.TrackType == "" {
 			is.add("error", sys, f+".track_type", "track_type is empty", "use SD, HD, UHD1, UHD2 or AUDIO and list every track type")
 		}
-		if op := s.RequiredOutputProtection; op != nil && !slices.Contains([]string{"HDCP_NONE", "HDCP_V1", "HDCP_V2"}, op.HDCP) {
+		if op := s.RequiredOutputProtection; op != nil && !slices.Contains(HDCPValues, op.HDCP) {
 			is.add("error", sys, f+".required_output_protection.hdcp", fmt.Sprintf("%q is not a valid HDCP value", op.HDCP), "use HDCP_NONE, HDCP_V1 or HDCP_V2")
 		}
 	}
@@ -164,6 +191,9 @@ func validateWidevine(is *issues, w *WidevinePolicy, offline bool) {
 	if o.PlaybackDurationSeconds != nil && o.LicenseDurationSeconds != nil && *o.LicenseDurationSeconds > 0 && *o.PlaybackDurationSeconds > *o.LicenseDurationSeconds {
 		is.add("warning", sys, "widevine.policy_overrides.playback_duration_seconds", "the playback window is longer than the license itself, so it is cut short", "make playback_duration_seconds ≤ license_duration_seconds")
 	}
+	if !o.CanRenew && (o.RenewalServerURL != "" || o.RenewalDelaySeconds != nil || o.RenewalRetryIntervalSeconds != nil || o.RenewalRecoveryDurationSeconds != nil || o.RenewWithUsage) {
+		is.add("warning", sys, "widevine.policy_overrides.can_renew", "renewal settings are set but can_renew is false, so they are ignored", "set can_renew to true to use them, or clear the renewal fields")
+	}
 	if o.CanRenew && o.RenewalServerURL == "" {
 		is.add("error", sys, "widevine.policy_overrides.renewal_server_url", "can_renew is true but renewal_server_url is empty, so renewals have nowhere to go", "set renewal_server_url or turn can_renew off (offline licenses usually don't renew)")
 	}
@@ -184,15 +214,13 @@ func validateWidevine(is *issues, w *WidevinePolicy, offline bool) {
 
 func validatePlayReady(is *issues, pr *PlayReadyPolicy, offline bool) {
 	const sys = "playready"
-	switch pr.LicenseType {
-	case "Persistent", "NonPersistent":
-	default:
+	if !slices.Contains(PlayReadyLicenseTypes, pr.LicenseType) {
 		is.add("error", sys, "playready.licenseType", fmt.Sprintf("license type %q is not Persistent or NonPersistent", pr.LicenseType), "choose Persistent (offline) or NonPersistent (streaming)")
 	}
 	if offline && pr.LicenseType == "NonPersistent" {
 		is.add("error", sys, "playready.licenseType", "a NonPersistent license lives in memory only, so downloaded content cannot play offline", "set licenseType to Persistent")
 	}
-	if !slices.Contains([]string{"SL150", "SL2000", "SL3000"}, pr.SecurityLevel) {
+	if !slices.Contains(PlayReadySecurityLevels, pr.SecurityLevel) {
 		is.add("error", sys, "playready.securityLevel", fmt.Sprintf("security level %q is not SL150, SL2000 or SL3000", pr.SecurityLevel), "use SL2000 for most devices, SL3000 for hardware DRM only, SL150 for testing")
 	}
 	if pr.SecurityLevel == "SL150" {
@@ -233,7 +261,7 @@ func validatePlayReady(is *issues, pr *PlayReadyPolicy, offline bool) {
 			is.add("error", sys, "playready."+d.name, err.Error(), "use an ISO 8601 duration such as PT48H")
 		}
 	}
-	if pr.ContentType != "" && !slices.Contains([]string{"Unspecified", "UltraVioletDownload", "UltraVioletStreaming"}, pr.ContentType) {
+	if pr.ContentType != "" && !slices.Contains(PlayReadyContentTypes, pr.ContentType) {
 		is.add("error", sys, "playready.contentType", fmt.Sprintf("%q is not a PlayReady content type", pr.ContentType), "use Unspecified, UltraVioletDownload or UltraVioletStreaming")
 	}
 	r := &pr.PlayRight
@@ -247,7 +275,7 @@ func validatePlayReady(is *issues, pr *PlayReadyPolicy, offline bool) {
 	opl("analogVideoOpl", r.AnalogVideoOpl, OPLAnalogVideo)
 	opl("compressedDigitalAudioOpl", r.CompressedDigitalAudioOpl, OPLCompressedDigitalAudio)
 	opl("uncompressedDigitalAudioOpl", r.UncompressedDigitalAudioOpl, OPLUncompressedDigitalAudio)
-	if !slices.Contains([]string{"NotAllowed", "Allowed", "AllowedWithVideoConstriction"}, r.AllowPassingVideoContentToUnknownOutput) {
+	if !slices.Contains(UnknownOutputValues, r.AllowPassingVideoContentToUnknownOutput) {
 		is.add("error", sys, "playready.playRight.allowPassingVideoContentToUnknownOutput", fmt.Sprintf("%q is not a valid value", r.AllowPassingVideoContentToUnknownOutput), "use NotAllowed, Allowed or AllowedWithVideoConstriction")
 	}
 	for _, v := range []struct {
@@ -265,7 +293,7 @@ func validatePlayReady(is *issues, pr *PlayReadyPolicy, offline bool) {
 
 func validateFairPlay(is *issues, fp *FairPlayPolicy, offline bool) {
 	const sys = "fairplay"
-	if !slices.Contains([]string{"Undefined", "DualExpiry", "PersistentUnlimited", "PersistentLimited"}, fp.RentalAndLeaseKeyType) {
+	if !slices.Contains(FairPlayKeyTypes, fp.RentalAndLeaseKeyType) {
 		is.add("error", sys, "fairplay.rentalAndLeaseKeyType", fmt.Sprintf("%q is not a FairPlay key type", fp.RentalAndLeaseKeyType), "use Undefined, DualExpiry, PersistentUnlimited or PersistentLimited")
 	}
 	if offline && !fp.Persistable() {
