@@ -1,0 +1,188 @@
+package ui
+
+import (
+	"fmt"
+	"image"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/widget"
+
+	"satchel/app/jobs"
+)
+
+func (a *App) captureOnUI() image.Image {
+	var img image.Image
+	fyne.DoAndWait(func() { img = a.win.Canvas().Capture() })
+	return img
+}
+
+// jobView shows a running job: one progress bar per item (rendition, upload), rate and ETA,
+// a log, and a cancel button.
+type jobView struct {
+	a       *App
+	box     *fyne.Container
+	bars    map[string]*widget.ProgressBar
+	labels  map[string]*widget.Label
+	items   *fyne.Container
+	logText *widget.Label
+	status  *widget.Label
+	cancel  *widget.Button
+	job     *jobs.Job
+	lines   []string
+	// onDone runs on the UI goroutine when the job finishes.
+	onDone func(rec jobs.Record, result any, err error)
+}
+
+func newJobView(a *App) *jobView {
+	v := &jobView{a: a, bars: map[string]*widget.ProgressBar{}, labels: map[string]*widget.Label{}}
+	v.items = container.NewVBox()
+	v.logText = widget.NewLabel("")
+	v.logText.Wrapping = fyne.TextWrapWord
+	v.status = widget.NewLabel("idle")
+	v.cancel = widget.NewButton("Cancel", func() {
+		if v.job != nil {
+			v.job.Cancel()
+		}
+	})
+	v.cancel.Disable()
+	v.box = container.NewVBox(container.NewHBox(v.status, v.cancel), v.items, widget.NewAccordion(widget.NewAccordionItem("Log", container.NewVScroll(v.logText))))
+	return v
+}
+
+// start follows job j (called on the UI goroutine).
+func (v *jobView) start(j *jobs.Job) {
+	v.job = j
+	v.items.Objects = nil
+	v.bars, v.labels = map[string]*widget.ProgressBar{}, map[string]*widget.Label{}
+	v.lines = nil
+	v.logText.SetText("")
+	v.status.SetText("running: " + j.Snapshot().Title)
+	v.cancel.Enable()
+	events, unsub := v.a.svc.Jobs.Subscribe(256)
+	go func() {
+		defer unsub()
+		for {
+			select {
+			case ev := <-events:
+				if ev.JobID != j.ID() {
+					continue
+				}
+				fyne.Do(func() { v.event(ev) })
+			case <-j.Done():
+				// Drain what is queued, then finish.
+				for {
+					select {
+					case ev := <-events:
+						if ev.JobID == j.ID() {
+							fyne.Do(func() { v.event(ev) })
+						}
+						continue
+					default:
+					}
+					break
+				}
+				res, err := j.Wait()
+				rec := j.Snapshot()
+				fyne.Do(func() { v.finish(rec, res, err) })
+				return
+			}
+		}
+	}()
+}
+
+func (v *jobView) event(ev jobs.Event) {
+	if ev.Message != "" || ev.Error != "" {
+		line := ev.Message
+		if ev.Error != "" {
+			line = "error: " + ev.Error
+		}
+		if ev.Item != "" {
+			line = ev.Item + ": " + line
+		}
+		v.lines = append(v.lines, time.Now().Format("15:04:05 ")+line)
+		if len(v.lines) > 200 {
+			v.lines = v.lines[len(v.lines)-200:]
+		}
+		v.logText.SetText(strings.Join(v.lines, "\n"))
+	}
+	if ev.Item == "" || ev.Total <= 0 {
+		return
+	}
+	bar, ok := v.bars[ev.Item]
+	if !ok {
+		bar = widget.NewProgressBar()
+		lbl := widget.NewLabel(ev.Item)
+		v.bars[ev.Item], v.labels[ev.Item] = bar, lbl
+		v.items.Add(container.NewBorder(nil, nil, widget.NewLabelWithStyle(ev.Item, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), nil, container.NewVBox(bar, lbl)))
+	}
+	bar.SetValue(float64(ev.Done) / float64(ev.Total))
+	txt := fmt.Sprintf("%s of %s", human(ev.Done), human(ev.Total))
+	if ev.Rate > 0 {
+		txt += fmt.Sprintf(" · %s/s", human(int64(ev.Rate)))
+	}
+	if ev.ETA > 0 {
+		txt += " · ETA " + ev.ETA.Round(time.Second).String()
+	}
+	if ev.Message != "" {
+		txt += " · " + ev.Message
+	}
+	v.labels[ev.Item].SetText(txt)
+}
+
+func (v *jobView) finish(rec jobs.Record, res any, err error) {
+	v.cancel.Disable()
+	switch {
+	case rec.State == jobs.Cancelled:
+		v.status.SetText("cancelled — nothing was left half-written")
+	case err != nil:
+		v.status.SetText("failed: " + err.Error())
+	default:
+		v.status.SetText(fmt.Sprintf("done in %s", rec.Finished.Sub(rec.Started).Round(100*time.Millisecond)))
+		for _, b := range v.bars {
+			b.SetValue(1)
+		}
+	}
+	if v.onDone != nil {
+		v.onDone(rec, res, err)
+	}
+}
+
+func human(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+// copyButton copies text to the clipboard.
+func (a *App) copyButton(label string, text func() string) *widget.Button {
+	return widget.NewButton(label, func() { a.fa.Clipboard().SetContent(text()) })
+}
+
+// historyList renders job records of a kind.
+func (a *App) historyList(kind string) (*widget.List, func()) {
+	var recs []jobs.Record
+	list := widget.NewList(func() int { return len(recs) }, func() fyne.CanvasObject { return widget.NewLabel("history entry") },
+		func(i widget.ListItemID, o fyne.CanvasObject) {
+			r := recs[i]
+			s := fmt.Sprintf("%s  %-9s %s", r.Created.Local().Format("2006-01-02 15:04"), r.State, r.Title)
+			if r.Error != "" {
+				s += " — " + r.Error
+			}
+			o.(*widget.Label).SetText(s)
+		})
+	refresh := func() {
+		recs, _ = a.svc.JobHistory(kind)
+		list.Refresh()
+	}
+	return list, refresh
+}

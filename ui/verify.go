@@ -1,0 +1,260 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/widget"
+
+	"satchel/app/jobs"
+	"satchel/app/services"
+	"satchel/engine/verify"
+)
+
+const keysAuto = "(keys.cpix.xml beside the content)"
+
+// verifyScreen runs the checker and shows findings by category, license exchanges and exports.
+type verifyScreen struct {
+	a        *App
+	obj      fyne.CanvasObject
+	path     *widget.Entry
+	keySet   *widget.Select
+	policy   *widget.Select
+	licURL   *widget.Entry
+	runBtn   *widget.Button
+	view     *jobView
+	verdict  *widget.Label
+	tree     *widget.Tree
+	report   *verify.Report
+	exchange *widget.Select
+	exText   *widget.Entry
+	onFinish func(*verify.Report) // tests
+}
+
+func newVerifyScreen(a *App) *verifyScreen {
+	s := &verifyScreen{a: a}
+	s.path = widget.NewEntry()
+	s.path.SetPlaceHolder("file, folder, .mpd/.m3u8 or http(s) URL")
+	file := widget.NewButton("File…", func() {
+		dialog.ShowFileOpen(func(r fyne.URIReadCloser, err error) {
+			if err == nil && r != nil {
+				s.path.SetText(r.URI().Path())
+				r.Close()
+			}
+		}, a.win)
+	})
+	folder := widget.NewButton("Folder…", func() {
+		dialog.ShowFolderOpen(func(u fyne.ListableURI, err error) {
+			if err == nil && u != nil {
+				s.path.SetText(u.Path())
+			}
+		}, a.win)
+	})
+	s.keySet = widget.NewSelect(nil, nil)
+	s.policy = widget.NewSelect(nil, nil)
+	s.licURL = widget.NewEntry()
+	s.licURL.SetPlaceHolder("license server URL (empty: a private embedded server)")
+	s.view = newJobView(a)
+	s.view.onDone = s.finished
+	s.runBtn = widget.NewButton("Verify", s.start)
+	s.runBtn.Importance = widget.HighImportance
+	s.verdict = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	s.tree = widget.NewTree(s.childUIDs, s.isBranch,
+		func(bool) fyne.CanvasObject {
+			l := widget.NewLabel("finding")
+			l.Wrapping = fyne.TextWrapWord
+			return l
+		},
+		func(uid widget.TreeNodeID, branch bool, o fyne.CanvasObject) { o.(*widget.Label).SetText(s.label(uid)) })
+	s.exchange = widget.NewSelect(nil, func(sel string) { s.showExchange(sel) })
+	s.exText = widget.NewMultiLineEntry()
+	s.exText.Wrapping = fyne.TextWrapBreak
+	html := widget.NewButton("Export HTML…", func() { s.export(true) })
+	js := widget.NewButton("Export JSON…", func() { s.export(false) })
+	form := widget.NewForm(widget.NewFormItem("Target", container.NewBorder(nil, nil, nil, container.NewHBox(file, folder), s.path)),
+		widget.NewFormItem("Keys", s.keySet), widget.NewFormItem("Policy to lint", s.policy), widget.NewFormItem("License server", s.licURL))
+	top := container.NewVBox(widget.NewLabelWithStyle("Verify", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), form,
+		container.NewHBox(s.runBtn, html, js), s.view.box, s.verdict)
+	exch := container.NewBorder(container.NewVBox(widget.NewLabel("License request / response (Satchel test protocol for Widevine, PlayReady, FairPlay)"), s.exchange), nil, nil, nil, s.exText)
+	body := container.NewHSplit(s.tree, exch)
+	body.Offset = 0.6
+	s.obj = container.NewBorder(top, nil, nil, nil, body)
+	return s
+}
+
+func (s *verifyScreen) refresh() {
+	opts := []string{keysAuto}
+	if sets, err := s.a.svc.KeySets(); err == nil {
+		for _, ks := range sets {
+			opts = append(opts, ks.Name)
+		}
+	}
+	s.keySet.Options = opts
+	if s.keySet.Selected == "" {
+		s.keySet.SetSelected(keysAuto)
+	}
+	s.policy.Options = append([]string{noPolicy}, s.a.policies.pick.Options...)
+	if s.policy.Selected == "" {
+		s.policy.SetSelected(noPolicy)
+	}
+}
+
+func (s *verifyScreen) start() {
+	req := services.VerifyRequest{Path: strings.TrimSpace(s.path.Text), LicenseURL: strings.TrimSpace(s.licURL.Text)}
+	if req.Path == "" {
+		s.a.showErr(fmt.Errorf("choose a file, folder, manifest or URL to verify"))
+		return
+	}
+	if s.keySet.Selected != keysAuto && s.keySet.Selected != "" {
+		req.KeySet = s.keySet.Selected
+	}
+	if s.policy.Selected != noPolicy && s.policy.Selected != "" {
+		req.Policy = s.policy.Selected
+	}
+	j, err := s.a.svc.StartVerify(context.Background(), req)
+	if err != nil {
+		s.a.showErr(err)
+		return
+	}
+	s.runBtn.Disable()
+	s.verdict.SetText("checking…")
+	s.view.start(j)
+}
+
+func (s *verifyScreen) finished(rec jobs.Record, res any, err error) {
+	s.runBtn.Enable()
+	if err != nil {
+		s.verdict.SetText("could not verify: " + err.Error())
+		if rec.State != jobs.Cancelled {
+			s.a.showErr(err)
+		}
+		return
+	}
+	rep, _ := res.(*verify.Report)
+	s.show(rep)
+	if s.onFinish != nil {
+		s.onFinish(rep)
+	}
+}
+
+func (s *verifyScreen) show(rep *verify.Report) {
+	s.report = rep
+	if rep == nil {
+		return
+	}
+	s.verdict.SetText(fmt.Sprintf("%s — %d pass, %d warn, %d fail · %d tracks, %d samples decrypted", rep.Verdict(), rep.Summary.Pass, rep.Summary.Warn, rep.Summary.Fail, rep.Tracks, rep.Samples))
+	var ex []string
+	for i, e := range rep.LicenseExchanges {
+		ex = append(ex, fmt.Sprintf("%d. %s", i+1, e.System))
+	}
+	s.exchange.Options = ex
+	s.exchange.Refresh()
+	s.tree.Refresh()
+	for _, c := range s.categories() {
+		s.tree.OpenBranch(c)
+	}
+}
+
+func (s *verifyScreen) categories() []string {
+	if s.report == nil {
+		return nil
+	}
+	var out []string
+	seen := map[string]bool{}
+	for _, f := range s.report.Findings {
+		if !seen[f.Category] {
+			seen[f.Category] = true
+			out = append(out, f.Category)
+		}
+	}
+	return out
+}
+
+func (s *verifyScreen) childUIDs(uid widget.TreeNodeID) []widget.TreeNodeID {
+	if uid == "" {
+		return s.categories()
+	}
+	var out []string
+	if s.report != nil {
+		for i, f := range s.report.Findings {
+			if f.Category == uid {
+				out = append(out, fmt.Sprintf("%s/%d", uid, i))
+			}
+		}
+	}
+	return out
+}
+
+func (s *verifyScreen) isBranch(uid widget.TreeNodeID) bool {
+	return uid == "" || !strings.Contains(uid, "/")
+}
+
+func (s *verifyScreen) label(uid string) string {
+	if s.report == nil {
+		return ""
+	}
+	if !strings.Contains(uid, "/") {
+		p, w, f := 0, 0, 0
+		for _, x := range s.report.Findings {
+			if x.Category == uid {
+				switch x.Status {
+				case verify.Pass:
+					p++
+				case verify.Warn:
+					w++
+				case verify.Fail:
+					f++
+				}
+			}
+		}
+		return fmt.Sprintf("%s  (%d pass, %d warn, %d fail)", uid, p, w, f)
+	}
+	var i int
+	fmt.Sscanf(uid[strings.Index(uid, "/")+1:], "%d", &i)
+	f := s.report.Findings[i]
+	mark := map[string]string{verify.Pass: "✓", verify.Warn: "⚠", verify.Fail: "✖"}[f.Status]
+	txt := fmt.Sprintf("%s %s: %s", mark, f.Subject, f.Message)
+	if f.Fix != "" && f.Status != verify.Pass {
+		txt += "\n   fix: " + f.Fix
+	}
+	return txt
+}
+
+func (s *verifyScreen) showExchange(sel string) {
+	if s.report == nil {
+		return
+	}
+	for i, e := range s.report.LicenseExchanges {
+		if sel == fmt.Sprintf("%d. %s", i+1, e.System) {
+			txt := "POST " + e.Endpoint + "\n\n" + string(e.Request) + "\n\n→ " + string(e.Response)
+			if e.Error != "" {
+				txt += "\n\nerror: " + e.Error
+			}
+			s.exText.SetText(txt)
+		}
+	}
+}
+
+func (s *verifyScreen) export(html bool) {
+	if s.report == nil {
+		s.a.showErr(fmt.Errorf("run a verification first"))
+		return
+	}
+	rep := s.report
+	dialog.ShowFileSave(func(w fyne.URIWriteCloser, err error) {
+		if err != nil || w == nil {
+			return
+		}
+		defer w.Close()
+		if html {
+			err = rep.WriteHTML(w)
+		} else {
+			err = rep.WriteJSON(w)
+		}
+		s.a.showErr(err)
+	}, s.a.win)
+}
