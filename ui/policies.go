@@ -47,7 +47,7 @@ type policiesScreen struct {
 }
 
 func newPoliciesScreen(a *App) *policiesScreen {
-	s := &policiesScreen{a: a}
+	s := &policiesScreen{a: a, loading: true}
 	ch := func(bool) { s.changed() }
 	ent := func(ph string) *widget.Entry {
 		e := widget.NewEntry()

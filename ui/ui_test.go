@@ -1,0 +1,154 @@
+package ui
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+
+	"satchel/app/jobs"
+	"satchel/app/services"
+	"satchel/engine/verify"
+)
+
+const media = "../testdata/media/"
+
+func newTestApp(t *testing.T) *App {
+	t.Helper()
+	fa := test.NewTempApp(t)
+	svc, err := services.Open(services.Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { svc.Close() })
+	a := New(context.Background(), fa, svc)
+	a.win.Resize(fyne.NewSize(1200, 800))
+	return a
+}
+
+func wait[T any](t *testing.T, ch chan T, what string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(60 * time.Second):
+		t.Fatalf("timed out waiting for %s", what)
+	}
+	var zero T
+	return zero
+}
+
+func TestAddPackageVerifyFlow(t *testing.T) {
+	a := newTestApp(t)
+	added := make(chan struct{}, 1)
+	a.assets.onAdded = func() { added <- struct{}{} }
+	abs1, _ := filepath.Abs(media + "ladder_240p.mp4")
+	abs2, _ := filepath.Abs(media + "ladder_360p.mp4")
+	a.assets.add([]string{abs1, abs2})
+	wait(t, added, "assets")
+	if len(a.assets.entries) != 2 || !strings.Contains(a.assets.ladder.Text, "aligned") {
+		t.Fatalf("assets: %d entries, ladder %q", len(a.assets.entries), a.assets.ladder.Text)
+	}
+
+	a.Show(ScreenPackage)
+	if !strings.Contains(a.pkg.ladder.Text, "ladder_240p.mp4") {
+		t.Fatalf("package screen ladder: %q", a.pkg.ladder.Text)
+	}
+	out := filepath.Join(t.TempDir(), "pkg")
+	a.pkg.outDir.SetText(out)
+	a.pkg.segment.SetText("2s")
+	a.pkg.policy.SetSelected("Offline rental 48 h")
+	done := make(chan jobs.Record, 1)
+	a.pkg.onFinish = func(r jobs.Record) { done <- r }
+	test.Tap(a.pkg.runBtn)
+	rec := wait(t, done, "packaging")
+	if rec.State != jobs.Done {
+		t.Fatalf("package job %s: %s", rec.State, rec.Error)
+	}
+	if len(a.pkg.view.bars) < 3 { // 240p, 360p, audio
+		t.Errorf("progress bars for %d renditions, want 3", len(a.pkg.view.bars))
+	}
+	if a.pkg.history.Length() == 0 {
+		t.Error("job history is empty after a job")
+	}
+
+	a.Show(ScreenVerify)
+	if a.verify.path.Text == "" {
+		t.Fatal("verify path not prefilled from the package")
+	}
+	a.verify.policy.SetSelected("Offline rental 48 h")
+	got := make(chan *verify.Report, 1)
+	a.verify.onFinish = func(r *verify.Report) { got <- r }
+	test.Tap(a.verify.runBtn)
+	rep := wait(t, got, "verify")
+	if rep.Failed() || !strings.HasPrefix(a.verify.verdict.Text, "PASS") {
+		t.Fatalf("verify verdict %q", a.verify.verdict.Text)
+	}
+	if len(a.verify.categories()) < 5 || len(a.verify.exchange.Options) < 3 {
+		t.Fatalf("findings tree %v, exchanges %v", a.verify.categories(), a.verify.exchange.Options)
+	}
+	a.verify.exchange.SetSelected(a.verify.exchange.Options[0])
+	if !strings.Contains(a.verify.exText.Text, "POST") {
+		t.Fatalf("exchange viewer: %q", a.verify.exText.Text)
+	}
+	// The generated keys were saved as a key set.
+	a.Show(ScreenKeys)
+	if len(a.keys.sets) != 1 {
+		t.Fatalf("key sets after packaging: %d", len(a.keys.sets))
+	}
+}
+
+func TestInvalidPolicyValueShowsValidation(t *testing.T) {
+	a := newTestApp(t)
+	a.Show(ScreenPolicies)
+	if !strings.Contains(a.policies.issues.Text, "valid for offline") {
+		t.Fatalf("preset not valid: %q", a.policies.issues.Text)
+	}
+	a.policies.wvLicense.SetText("")
+	test.Type(a.policies.wvLicense, "-5")
+	if !strings.Contains(a.policies.issues.Text, "license_duration_seconds is negative") {
+		t.Fatalf("negative duration: %q", a.policies.issues.Text)
+	}
+	a.policies.wvRental.SetText("")
+	test.Type(a.policies.wvRental, "two days")
+	if !strings.Contains(a.policies.issues.Text, "not a whole number") {
+		t.Fatalf("non-numeric duration: %q", a.policies.issues.Text)
+	}
+	a.policies.prType.SetSelected("NonPersistent")
+	if !strings.Contains(a.policies.issues.Text, "NonPersistent license lives in memory") {
+		t.Fatalf("non-persistent PlayReady: %q", a.policies.issues.Text)
+	}
+	if !strings.Contains(a.policies.preview.Text, `"licenseType": "NonPersistent"`) {
+		t.Fatalf("JSON preview not updated: %q", a.policies.preview.Text)
+	}
+}
+
+func TestCancelStopsJob(t *testing.T) {
+	a := newTestApp(t)
+	// A server that never answers: the verify job blocks until cancelled.
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }))
+	defer ts.Close()
+	a.Show(ScreenVerify)
+	a.verify.path.SetText(ts.URL + "/manifest.mpd")
+	test.Tap(a.verify.runBtn)
+	j := a.verify.view.job
+	if j == nil {
+		t.Fatal("no job started")
+	}
+	time.Sleep(200 * time.Millisecond)
+	test.Tap(a.verify.view.cancel)
+	select {
+	case <-j.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("job did not stop after cancel")
+	}
+	if st := j.Snapshot().State; st != jobs.Cancelled {
+		t.Fatalf("state %s, want cancelled", st)
+	}
+}
