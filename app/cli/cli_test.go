@@ -160,3 +160,63 @@ func TestPackageBadInput(t *testing.T) {
 		}
 	}
 }
+
+func TestKeysAndPolicyCommands(t *testing.T) {
+	ws := t.TempDir()
+	code, out, errOut := run(t, "keys", "gen", "show", "--types", "AUDIO,SD", "--workspace", ws, "--json")
+	if code != 0 || !strings.Contains(out, `"track_type": "SD"`) {
+		t.Fatalf("keys gen: %d %s %s", code, out, errOut)
+	}
+	if code, out, _ = run(t, "keys", "list", "--workspace", ws); code != 0 || !strings.Contains(out, "show") {
+		t.Fatalf("keys list: %d %s", code, out)
+	}
+	cpix := filepath.Join(t.TempDir(), "show.cpix.xml")
+	if code, _, errOut = run(t, "keys", "export", "show", "--out", cpix, "--workspace", ws); code != 0 {
+		t.Fatalf("keys export: %s", errOut)
+	}
+	if code, _, _ = run(t, "keys", "delete", "show", "--workspace", ws); code != 0 {
+		t.Fatal("keys delete")
+	}
+	if code, out, _ = run(t, "keys", "import", cpix, "--name", "again", "--workspace", ws, "--show-keys"); code != 0 || !strings.Contains(out, "key ") {
+		t.Fatalf("keys import: %d %s", code, out)
+	}
+	if code, _, errOut = run(t, "keys", "show", "nope", "--workspace", ws); code != ExitUsage || !strings.Contains(errOut, "no key set") {
+		t.Fatalf("missing key set: %d %s", code, errOut)
+	}
+	// Another process holding the workspace is reported, not waited on.
+	svc, err := openWorkspace(&env{ctx: context.Background()}, ws)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut = run(t, "keys", "list", "--workspace", ws)
+	svc.Close()
+	if code != ExitUsage || !strings.Contains(errOut, "in use") {
+		t.Fatalf("workspace in use: %d %q", code, errOut)
+	}
+
+	if code, out, _ = run(t, "policy", "presets"); code != 0 || !strings.Contains(out, "Offline rental 48 h") {
+		t.Fatalf("policy presets: %s", out)
+	}
+	good := filepath.Join(t.TempDir(), "p.json")
+	os.WriteFile(good, []byte(`{"name":"demo","clearkey":{"licenseType":"persistent-license"},"token":{"type":"open"}}`), 0o644)
+	if code, out, _ = run(t, "policy", "validate", good); code != 0 || !strings.Contains(out, "valid for offline") {
+		t.Fatalf("valid policy: %d %s", code, out)
+	}
+	bad := filepath.Join(t.TempDir(), "bad.json")
+	os.WriteFile(bad, []byte(`{"name":"bad","playready":{"licenseType":"NonPersistent","securityLevel":"SL2000","playRight":{"allowPassingVideoContentToUnknownOutput":"Allowed","compressedDigitalVideoOpl":450}},"token":{"type":"open"}}`), 0o644)
+	code, out, _ = run(t, "policy", "validate", bad)
+	if code != ExitFailed || !strings.Contains(out, "compressedDigitalVideoOpl") || !strings.Contains(out, "NonPersistent") {
+		t.Fatalf("invalid policy: %d %s", code, out)
+	}
+	if code, _, errOut = run(t, "policy", "import", good, "--workspace", ws); code != 0 {
+		t.Fatalf("policy import: %s", errOut)
+	}
+	if code, out, _ = run(t, "policy", "export", "demo", "--ams", "--workspace", ws); code != 0 || !strings.Contains(out, "ContentKeyPolicyClearKeyConfiguration") {
+		t.Fatalf("policy export --ams: %d %s", code, out)
+	}
+	// package --policy with a bad policy stops before writing anything.
+	out2 := filepath.Join(t.TempDir(), "pkg")
+	if code, _, errOut = run(t, "package", "--in", mediaFile(t, "ladder_240p.mp4"), "--out", out2, "--policy", bad); code != ExitUsage || !strings.Contains(errOut, "not valid for offline") {
+		t.Fatalf("package with invalid policy: %d %s", code, errOut)
+	}
+}

@@ -138,6 +138,18 @@ func (s *Service) SaveKeySet(name string, keys []drm.ContentKey) (*KeySet, error
 	if err := drm.CheckKeys(keys); err != nil {
 		return nil, err
 	}
+	if existing, err := s.KeySets(); err == nil {
+		for _, other := range existing {
+			if other.Name == name {
+				continue
+			}
+			for _, k := range keys {
+				if _, dup := drm.KeyByKID(other.Keys, k.KID); dup {
+					return nil, fmt.Errorf("KID %s already belongs to key set %q; delete that set first or use new keys", k.KID, other.Name)
+				}
+			}
+		}
+	}
 	ks := &KeySet{ID: idFor("keyset:" + name), Name: name, Created: time.Now().UTC(), Keys: keys}
 	meta := store.MigratedKeySet{Name: name, Created: ks.Created.Format(time.RFC3339)}
 	var sec []keySecret
