@@ -2,7 +2,6 @@ package ui
 
 import (
 	"fmt"
-	"image"
 	"strings"
 	"time"
 
@@ -12,12 +11,6 @@ import (
 
 	"satchel/app/jobs"
 )
-
-func (a *App) captureOnUI() image.Image {
-	var img image.Image
-	fyne.DoAndWait(func() { img = a.win.Canvas().Capture() })
-	return img
-}
 
 // jobView shows a running job: one progress bar per item (rendition, upload), rate and ETA,
 // a log, and a cancel button.

@@ -10,7 +10,6 @@ import (
 	"flag"
 	"fmt"
 	"image/color"
-	"image/png"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -279,24 +278,61 @@ func (a *App) addSamples(dir string) {
 	}
 }
 
-// screenshots visits every screen and saves a PNG of each into dir, then quits.
+// screenshots packages and verifies the selected ladder (so the screens show real results),
+// visits every screen, saves a PNG of each into dir, then quits.
 func (a *App) screenshots(dir string) {
 	time.Sleep(1500 * time.Millisecond)
 	os.MkdirAll(dir, 0o755)
+	waitJob := func(v *jobView) {
+		var j interface{ Done() <-chan struct{} }
+		fyne.DoAndWait(func() {
+			if v.job != nil {
+				j = v.job
+			}
+		})
+		if j != nil {
+			select {
+			case <-j.Done():
+			case <-time.After(2 * time.Minute):
+			}
+			time.Sleep(300 * time.Millisecond)
+		}
+	}
+	fyne.DoAndWait(func() {
+		a.Show(ScreenPackage)
+		a.pkg.start()
+	})
+	waitJob(a.pkg.view)
+	fyne.DoAndWait(func() {
+		a.Show(ScreenVerify)
+		a.verify.start()
+	})
+	waitJob(a.verify.view)
+	fyne.DoAndWait(func() {
+		a.Show(ScreenInspect)
+		if a.verify.path.Text != "" {
+			a.inspect.path.SetText(filepath.Join(a.verify.path.Text, "cenc", "360p", "init.mp4"))
+			a.inspect.load()
+		}
+		a.Show(ScreenKeys)
+		if len(a.keys.sets) > 0 {
+			a.keys.list.Select(0)
+		}
+		a.Show(ScreenAssets)
+		if len(a.assets.entries) > 0 {
+			a.assets.list.Select(0)
+		}
+	})
+	// The screenshot script grabs the X display after each SCREEN line (ffmpeg x11grab): a GL
+	// framebuffer read-back is unreliable under Xvfb's software GL.
+	fyne.DoAndWait(func() { a.win.Resize(fyne.NewSize(1280, 800)) })
 	for _, s := range a.screens {
 		name := s.name
 		fyne.DoAndWait(func() { a.Show(name) })
-		time.Sleep(700 * time.Millisecond)
-		var img = a.captureOnUI()
-		if img == nil {
-			continue
-		}
+		time.Sleep(800 * time.Millisecond)
 		file := filepath.Join(dir, strings.ReplaceAll(strings.ToLower(name), " ", "-")+".png")
-		f, err := os.Create(file)
-		if err == nil {
-			png.Encode(f, img)
-			f.Close()
-		}
+		fmt.Printf("SCREEN %s\n", file)
+		time.Sleep(1500 * time.Millisecond)
 	}
 	fyne.Do(func() { a.fa.Quit() })
 }

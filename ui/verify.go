@@ -79,10 +79,14 @@ func newVerifyScreen(a *App) *verifyScreen {
 		widget.NewFormItem("Keys", s.keySet), widget.NewFormItem("Policy to lint", s.policy), widget.NewFormItem("License server", s.licURL))
 	top := container.NewVBox(widget.NewLabelWithStyle("Verify", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), form,
 		container.NewHBox(s.runBtn, html, js), s.view.box, s.verdict)
-	exch := container.NewBorder(container.NewVBox(widget.NewLabel("License request / response (Satchel test protocol for Widevine, PlayReady, FairPlay)"), s.exchange), nil, nil, nil, s.exText)
+	exLabel := widget.NewLabel("License request / response (ClearKey: W3C; Widevine, PlayReady, FairPlay: Satchel test protocol)")
+	exLabel.Wrapping = fyne.TextWrapWord
+	exch := container.NewBorder(container.NewVBox(exLabel, s.exchange), nil, nil, nil, s.exText)
 	body := container.NewHSplit(s.tree, exch)
-	body.Offset = 0.6
-	s.obj = container.NewBorder(top, nil, nil, nil, body)
+	body.Offset = 0.62
+	whole := container.NewVSplit(container.NewVScroll(top), body)
+	whole.Offset = 0.42
+	s.obj = whole
 	return s
 }
 
@@ -219,7 +223,7 @@ func (s *verifyScreen) label(uid string) string {
 	mark := map[string]string{verify.Pass: "✓", verify.Warn: "⚠", verify.Fail: "✖"}[f.Status]
 	txt := fmt.Sprintf("%s %s: %s", mark, f.Subject, f.Message)
 	if f.Fix != "" && f.Status != verify.Pass {
-		txt += "\n   fix: " + f.Fix
+		txt += " — fix: " + f.Fix
 	}
 	return txt
 }
