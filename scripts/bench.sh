@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# bench.sh measures packaging against ffmpeg on the same input, in one run:
+#   1. a ~150 MB 720p H.264+AAC rendition (generated once into testdata/bench/):
+#      `satchel package` (cenc, DASH) vs `ffmpeg -c copy -encryption_scheme cenc-aes-ctr`;
+#      wall time, the ratio, and peak RSS of both;
+#   2. the same rendition looped to ~1 GB: satchel's peak RSS (memory must not grow with size);
+#   3. two renditions at once: CPU utilisation ((user+sys)/wall; 2.0 = both cores busy).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+B=testdata/bench
+mkdir -p "$B"
+[[ -x ./satchel ]] || go build -o satchel .
+if [[ ! -f $B/bench_720p.mp4 ]]; then
+  echo "generating $B/bench_720p.mp4 (60 s 1280x720 at ~20 Mb/s)…"
+  ffmpeg -v error -y -f lavfi -i testsrc2=size=1280x720:rate=24 -f lavfi -i sine=frequency=440:sample_rate=48000 -t 60 \
+    -c:v libx264 -preset ultrafast -b:v 20M -maxrate 20M -bufsize 40M -g 48 -keyint_min 48 -sc_threshold 0 \
+    -c:a aac -b:a 128k -movflags +faststart "$B/bench_720p.mp4"
+fi
+if [[ ! -f $B/bench_720p_b.mp4 ]]; then
+  ffmpeg -v error -y -i "$B/bench_720p.mp4" -c copy -metadata title=second "$B/bench_720p_b.mp4"
+fi
+if [[ ! -f $B/bench_1g.mp4 ]]; then
+  echo "generating $B/bench_1g.mp4 (the 150 MB rendition looped 7 times)…"
+  ffmpeg -v error -y -stream_loop 6 -i "$B/bench_720p.mp4" -c copy "$B/bench_1g.mp4"
+fi
+KEY=00112233445566778899aabbccddeeff
+KID=10203040506070809000a0b0c0d0e0f0
+measure() { # label, command...
+  local label=$1; shift
+  local log; log=$(mktemp)
+  /usr/bin/time -v "$@" >/dev/null 2>"$log"
+  local wall rss user sys
+  wall=$(awk -F': ' '/Elapsed \(wall clock\)/{print $2}' "$log")
+  rss=$(awk -F': ' '/Maximum resident set size/{print $2}' "$log")
+  user=$(awk -F': ' '/User time/{print $2}' "$log")
+  sys=$(awk -F': ' '/System time/{print $2}' "$log")
+  rm -f "$log"
+  local secs; secs=$(echo "$wall" | awk -F: '{ if (NF==3) print $1*3600+$2*60+$3; else print $1*60+$2 }')
+  printf '%-34s wall %7.2fs  peak RSS %6.1f MiB  cpu %.2f\n' "$label" "$secs" "$(echo "$rss/1024" | bc -l)" "$(echo "($user+$sys)/$secs" | bc -l)" >&2
+  echo "$secs $rss"
+}
+size=$(stat -c %s "$B/bench_720p.mp4")
+echo "input: $B/bench_720p.mp4, $((size / 1048576)) MiB" >&2
+rm -rf "$B/out_satchel" "$B/out_ffmpeg.mp4"
+read -r s_secs s_rss < <(measure "satchel package (cenc, dash)" ./satchel package --in "$B/bench_720p.mp4" --out "$B/out_satchel" \
+  --scheme cenc --drm widevine,playready --formats dash --key "HD=$KID:$KEY" --key "AUDIO=20203040506070809000a0b0c0d0e0f0:$KEY")
+read -r f_secs f_rss < <(measure "ffmpeg -c copy cenc-aes-ctr" ffmpeg -v error -y -i "$B/bench_720p.mp4" -c copy \
+  -encryption_scheme cenc-aes-ctr -encryption_key "$KEY" -encryption_kid "$KID" "$B/out_ffmpeg.mp4")
+printf 'ratio ffmpeg/satchel: %.2fx faster\n' "$(echo "$f_secs/$s_secs" | bc -l)" >&2
+rm -rf "$B/out_satchel" "$B/out_ffmpeg.mp4" "$B/out_1g"
+size1g=$(stat -c %s "$B/bench_1g.mp4")
+echo "input: $B/bench_1g.mp4, $((size1g / 1048576)) MiB" >&2
+measure "satchel package 1 GB (cenc, dash)" ./satchel package --in "$B/bench_1g.mp4" --out "$B/out_1g" --scheme cenc --drm widevine --formats dash >/dev/null
+rm -rf "$B/out_1g" "$B/out_two"
+measure "satchel package 2 renditions" ./satchel package --in "$B/bench_720p.mp4" --in "$B/bench_720p_b.mp4" --out "$B/out_two" \
+  --scheme cenc --drm widevine --formats dash >/dev/null
+rm -rf "$B/out_two"
