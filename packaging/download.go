@@ -86,9 +86,9 @@ func (p *packager) newDownload(v, audio *track) (*download, error) {
 	return d, nil
 }
 
-// addSegment appends segment k: the video fragment (data already read) and the audio samples
-// of the same time span.
-func (d *download) addSegment(k int, ss []probe.Sample, data [][]byte) error {
+// addSegment appends segment k: the video fragment (data already read; encrypted in place)
+// and the audio samples of the same time span.
+func (d *download) addSegment(k int, ss []probe.Sample, data []byte) error {
 	start := d.fw.n
 	frag, err := buildFragment(uint32(2*k+1), downloadVideoID, ss, data)
 	if err != nil {
@@ -109,6 +109,7 @@ func (d *download) addSegment(k int, ss []probe.Sample, data [][]byte) error {
 		if err != nil {
 			return err
 		}
+		defer putBuf(adata)
 		afrag, err := buildFragment(uint32(2*k+2), downloadAudioID, as, adata)
 		if err != nil {
 			return err

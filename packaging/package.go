@@ -199,7 +199,7 @@ func (p *packager) writeTrack(ctx context.Context, t *track, audio *track) error
 			return err
 		}
 		ss := t.segment(k)
-		data, n, err := sampleData(f, ss)
+		buf, n, err := sampleData(f, ss)
 		if err != nil {
 			return err
 		}
@@ -207,7 +207,15 @@ func (p *packager) writeTrack(ctx context.Context, t *track, audio *track) error
 		for _, s := range ss {
 			dur += uint64(s.Dur)
 		}
-		for _, o := range outs {
+		consumers := len(outs)
+		if dl != nil {
+			consumers++
+		}
+		for i, o := range outs {
+			data := buf
+			if i < consumers-1 {
+				data = cloneBuf(buf)
+			}
 			frag, err := buildFragment(uint32(k+1), 1, ss, data)
 			if err != nil {
 				return err
@@ -219,13 +227,16 @@ func (p *packager) writeTrack(ctx context.Context, t *track, audio *track) error
 			seg.AddFragment(frag)
 			rel := fmt.Sprintf("%s/seg_%05d.m4s", o.rend.Dir, k+1)
 			size, err := writeBoxes(filepath.Join(p.dir, rel), seg.Encode)
+			putBuf(data)
 			if err != nil {
 				return err
 			}
 			o.rend.Segments = append(o.rend.Segments, manifest.Segment{Number: k + 1, Start: ss[0].DecodeTime, Duration: dur, Path: rel, Size: size})
 		}
 		if dl != nil {
-			if err := dl.addSegment(k, ss, data); err != nil {
+			err := dl.addSegment(k, ss, buf)
+			putBuf(buf)
+			if err != nil {
 				return err
 			}
 		}

@@ -40,11 +40,17 @@ func sourceSamples(t *testing.T, path, kind string) [][]byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	data, _, err := sampleData(f.F, ss)
+	buf, _, err := sampleData(f.F, ss)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return data
+	out := make([][]byte, len(ss))
+	pos := 0
+	for i, s := range ss {
+		out[i] = append([]byte(nil), buf[pos:pos+int(s.Size)]...)
+		pos += int(s.Size)
+	}
+	return out
 }
 
 func decodeFile(t *testing.T, path string) *mp4.File {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync"
 
 	"github.com/Eyevinn/mp4ff/mp4"
 
@@ -47,15 +48,40 @@ func newInit(t *track, trackID uint32) (*mp4.InitSegment, error) {
 	return init, nil
 }
 
-// sampleData reads the media bytes of samples with as few reads as possible (contiguous
-// samples are read together). It returns one buffer and each sample's slice of it.
-func sampleData(f *os.File, ss []probe.Sample) ([][]byte, int64, error) {
+// bufPool recycles segment buffers: a segment is read, encrypted and written, then its
+// buffer serves the next one, so memory stays at a few segments whatever the file size.
+var bufPool sync.Pool
+
+// getBuf returns a buffer of length n (contents undefined).
+func getBuf(n int) []byte {
+	if p, ok := bufPool.Get().(*[]byte); ok && cap(*p) >= n {
+		return (*p)[:n]
+	}
+	return make([]byte, n)
+}
+
+// putBuf returns a buffer to the pool.
+func putBuf(b []byte) {
+	if cap(b) > 0 {
+		bufPool.Put(&b)
+	}
+}
+
+// cloneBuf copies b into a pooled buffer.
+func cloneBuf(b []byte) []byte {
+	c := getBuf(len(b))
+	copy(c, b)
+	return c
+}
+
+// sampleData reads the media bytes of samples into one pooled buffer, in sample order, with as
+// few reads as possible (contiguous samples are read together).
+func sampleData(f *os.File, ss []probe.Sample) ([]byte, int64, error) {
 	var total int64
 	for _, s := range ss {
 		total += int64(s.Size)
 	}
-	buf := make([]byte, total)
-	out := make([][]byte, len(ss))
+	buf := getBuf(int(total))
 	var pos int64
 	for i := 0; i < len(ss); {
 		j := i + 1
@@ -66,37 +92,33 @@ func sampleData(f *os.File, ss []probe.Sample) ([][]byte, int64, error) {
 		}
 		n := int64(end - ss[i].Offset)
 		if _, err := f.ReadAt(buf[pos:pos+n], int64(ss[i].Offset)); err != nil {
+			putBuf(buf)
 			if err == io.EOF {
 				return nil, 0, fmt.Errorf("read %s: the file ends before sample %d; it is truncated", f.Name(), ss[j-1].Nr)
 			}
 			return nil, 0, fmt.Errorf("read %s: %w", f.Name(), err)
 		}
-		for k := i; k < j; k++ {
-			out[k] = buf[pos : pos+int64(ss[k].Size)]
-			pos += int64(ss[k].Size)
-		}
+		pos += n
 		i = j
 	}
-	return out, total, nil
+	return buf, total, nil
 }
 
-// buildFragment makes a single-track fragment from samples and their data.
-func buildFragment(seq, trackID uint32, ss []probe.Sample, data [][]byte) (*mp4.Fragment, error) {
+// buildFragment makes a single-track fragment whose mdat is data (the samples' bytes in
+// order); the fragment takes data over, encryption happens in place.
+func buildFragment(seq, trackID uint32, ss []probe.Sample, data []byte) (*mp4.Fragment, error) {
 	f, err := mp4.CreateFragment(seq, trackID)
 	if err != nil {
 		return nil, err
 	}
-	for i, s := range ss {
+	for _, s := range ss {
 		flags := mp4.NonSyncSampleFlags
 		if s.Sync {
 			flags = mp4.SyncSampleFlags
 		}
-		f.AddFullSample(mp4.FullSample{
-			Sample:     mp4.Sample{Flags: flags, Dur: s.Dur, Size: s.Size, CompositionTimeOffset: s.CTO},
-			DecodeTime: s.DecodeTime,
-			Data:       data[i],
-		})
+		f.AddSample(mp4.Sample{Flags: flags, Dur: s.Dur, Size: s.Size, CompositionTimeOffset: s.CTO}, ss[0].DecodeTime)
 	}
+	f.Mdat.SetData(data)
 	return f, nil
 }
 

@@ -3,7 +3,7 @@
 #   1. a ~150 MB 720p H.264+AAC rendition (generated once into testdata/bench/):
 #      `satchel package` (cenc, DASH) vs `ffmpeg -c copy -encryption_scheme cenc-aes-ctr`;
 #      wall time, the ratio, and peak RSS of both;
-#   2. the same rendition looped to ~1 GB: satchel's peak RSS (memory must not grow with size);
+#   2. the same rendition looped 10 times (~1 GB): satchel's peak RSS (memory must not grow with size);
 #   3. two renditions at once: CPU utilisation ((user+sys)/wall; 2.0 = both cores busy).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,8 +20,8 @@ if [[ ! -f $B/bench_720p_b.mp4 ]]; then
   ffmpeg -v error -y -i "$B/bench_720p.mp4" -c copy -metadata title=second "$B/bench_720p_b.mp4"
 fi
 if [[ ! -f $B/bench_1g.mp4 ]]; then
-  echo "generating $B/bench_1g.mp4 (the 150 MB rendition looped 7 times)…"
-  ffmpeg -v error -y -stream_loop 6 -i "$B/bench_720p.mp4" -c copy "$B/bench_1g.mp4"
+  echo "generating $B/bench_1g.mp4 (the rendition looped 10 times, ~1 GB)…"
+  ffmpeg -v error -y -stream_loop 9 -i "$B/bench_720p.mp4" -c copy "$B/bench_1g.mp4"
 fi
 KEY=00112233445566778899aabbccddeeff
 KID=10203040506070809000a0b0c0d0e0f0
