@@ -39,13 +39,22 @@ measure() { # label, command...
   printf '%-34s wall %7.2fs  peak RSS %6.1f MiB  cpu %.2f\n' "$label" "$secs" "$(echo "$rss/1024" | bc -l)" "$(echo "($user+$sys)/$secs" | bc -l)" >&2
   echo "$secs $rss"
 }
+# median3 runs a measurement three times and prints the median "secs rss" line.
+median3() {
+  local runs=()
+  for _ in 1 2 3; do
+    rm -rf "$B/out_satchel" "$B/out_ffmpeg.mp4"
+    runs+=("$(measure "$@")")
+  done
+  printf '%s\n' "${runs[@]}" | sort -n | sed -n 2p
+}
 size=$(stat -c %s "$B/bench_720p.mp4")
 echo "input: $B/bench_720p.mp4, $((size / 1048576)) MiB" >&2
-rm -rf "$B/out_satchel" "$B/out_ffmpeg.mp4"
-read -r s_secs s_rss < <(measure "satchel package (cenc, dash)" ./satchel package --in "$B/bench_720p.mp4" --out "$B/out_satchel" \
+read -r s_secs s_rss < <(median3 "satchel package (cenc, dash)" ./satchel package --in "$B/bench_720p.mp4" --out "$B/out_satchel" \
   --scheme cenc --drm widevine,playready --formats dash --key "HD=$KID:$KEY" --key "AUDIO=20203040506070809000a0b0c0d0e0f0:$KEY")
-read -r f_secs f_rss < <(measure "ffmpeg -c copy cenc-aes-ctr" ffmpeg -v error -y -i "$B/bench_720p.mp4" -c copy \
+read -r f_secs f_rss < <(median3 "ffmpeg -c copy cenc-aes-ctr" ffmpeg -v error -y -i "$B/bench_720p.mp4" -c copy \
   -encryption_scheme cenc-aes-ctr -encryption_key "$KEY" -encryption_kid "$KID" "$B/out_ffmpeg.mp4")
+printf 'median of 3: satchel %.2fs (peak RSS %.1f MiB), ffmpeg %.2fs (peak RSS %.1f MiB)\n' "$s_secs" "$(echo "$s_rss/1024" | bc -l)" "$f_secs" "$(echo "$f_rss/1024" | bc -l)" >&2
 printf 'ratio ffmpeg/satchel: %.2fx faster\n' "$(echo "$f_secs/$s_secs" | bc -l)" >&2
 rm -rf "$B/out_satchel" "$B/out_ffmpeg.mp4" "$B/out_1g"
 size1g=$(stat -c %s "$B/bench_1g.mp4")
