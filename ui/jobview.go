@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"satchel/internal/humanize"
 	"strings"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"satchel/app/jobs"
+	"satchel/internal/humanize"
 )
 
 // jobView shows a running job: one progress bar per item (rendition, upload), rate and ETA,
@@ -112,9 +114,9 @@ func (v *jobView) event(ev jobs.Event) {
 		v.items.Add(container.NewBorder(nil, nil, widget.NewLabelWithStyle(ev.Item, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), nil, container.NewVBox(bar, lbl)))
 	}
 	bar.SetValue(float64(ev.Done) / float64(ev.Total))
-	txt := fmt.Sprintf("%s of %s", human(ev.Done), human(ev.Total))
+	txt := fmt.Sprintf("%s of %s", humanize.Bytes(ev.Done), humanize.Bytes(ev.Total))
 	if ev.Rate > 0 {
-		txt += fmt.Sprintf(" · %s/s", human(int64(ev.Rate)))
+		txt += fmt.Sprintf(" · %s/s", humanize.Bytes(int64(ev.Rate)))
 	}
 	if ev.ETA > 0 {
 		txt += " · ETA " + ev.ETA.Round(time.Second).String()
@@ -141,19 +143,6 @@ func (v *jobView) finish(rec jobs.Record, res any, err error) {
 	if v.onDone != nil {
 		v.onDone(rec, res, err)
 	}
-}
-
-func human(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
 
 // copyButton copies text to the clipboard.

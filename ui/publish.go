@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"fmt"
+	"satchel/internal/humanize"
 	"strings"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	"satchel/app/jobs"
 	"satchel/app/publish"
 	"satchel/app/services"
+	"satchel/internal/humanize"
 )
 
 // publishScreen uploads a package to Azure Blob Storage or a folder.
@@ -156,7 +158,7 @@ func (s *publishScreen) finished(rec jobs.Record, res any, err error) {
 	if r == nil || r.Report == nil {
 		return
 	}
-	txt := fmt.Sprintf("%d uploaded, %d unchanged, %s to %s", len(r.Report.Uploaded), len(r.Report.Skipped), human(r.Report.Bytes), r.Report.Target)
+	txt := fmt.Sprintf("%d uploaded, %d unchanged, %s to %s", len(r.Report.Uploaded), len(r.Report.Skipped), humanize.Bytes(r.Report.Bytes), r.Report.Target)
 	if r.Report.CORSRule != nil {
 		txt += "\nCORS rule: " + r.Report.CORSRule.String()
 	}

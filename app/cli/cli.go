@@ -202,3 +202,25 @@ func isTerminal(w io.Writer) bool {
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
+
+// subcommand splits pos into a subcommand of cmd and its arguments, checking the name and the
+// argument count against need.
+func subcommand(cmd string, pos []string, need map[string]int) (string, []string, error) {
+	names := make([]string, 0, len(need))
+	for n := range need {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	if len(pos) == 0 {
+		return "", nil, usagef("give a subcommand: %s", strings.Join(names, ", "))
+	}
+	sub, rest := pos[0], pos[1:]
+	n, ok := need[sub]
+	if !ok {
+		return "", nil, usagef("unknown %s subcommand %q: use %s", cmd, sub, strings.Join(names, ", "))
+	}
+	if len(rest) != n {
+		return "", nil, usagef("%s %s takes %d argument(s)", cmd, sub, n)
+	}
+	return sub, rest, nil
+}

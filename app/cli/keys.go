@@ -31,17 +31,9 @@ func runKeys(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if len(pos) == 0 {
-		return usagef("give a subcommand: gen, list, show, import, export or delete")
-	}
-	sub, rest := pos[0], pos[1:]
-	need := map[string]int{"gen": 1, "list": 0, "show": 1, "import": 1, "export": 1, "delete": 1}
-	n, ok := need[sub]
-	if !ok {
-		return usagef("unknown keys subcommand %q: use gen, list, show, import, export or delete", sub)
-	}
-	if len(rest) != n {
-		return usagef("keys %s takes %d argument(s)", sub, n)
+	sub, rest, err := subcommand("keys", pos, map[string]int{"gen": 1, "list": 0, "show": 1, "import": 1, "export": 1, "delete": 1})
+	if err != nil {
+		return err
 	}
 	svc, err := openWorkspace(e, *wsDir)
 	if err != nil {

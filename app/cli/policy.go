@@ -30,17 +30,9 @@ func runPolicy(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if len(pos) == 0 {
-		return usagef("give a subcommand: presets, list, show, import, export, validate or delete")
-	}
-	sub, rest := pos[0], pos[1:]
-	need := map[string]int{"presets": 0, "list": 0, "show": 1, "import": 1, "export": 1, "validate": 1, "delete": 1}
-	n, ok := need[sub]
-	if !ok {
-		return usagef("unknown policy subcommand %q: use presets, list, show, import, export, validate or delete", sub)
-	}
-	if len(rest) != n {
-		return usagef("policy %s takes %d argument(s)", sub, n)
+	sub, rest, err := subcommand("policy", pos, map[string]int{"presets": 0, "list": 0, "show": 1, "import": 1, "export": 1, "validate": 1, "delete": 1})
+	if err != nil {
+		return err
 	}
 	if sub == "presets" {
 		ps := policy.Presets()

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"satchel/internal/humanize"
 	"strings"
 	"sync"
 	"time"
@@ -135,28 +136,16 @@ func (p *progressPrinter) line(pl progressLine) string {
 
 func amount(done, total int64, unit string) string {
 	if unit == "bytes" {
-		return humanBytes(done) + "/" + humanBytes(total)
+		return humanize.Bytes(done) + "/" + humanize.Bytes(total)
 	}
 	return fmt.Sprintf("%d/%d %s", done, total, unit)
 }
 
 func rateString(rate float64, unit string) string {
 	if unit == "bytes" {
-		return humanBytes(int64(rate)) + "/s"
+		return humanize.Bytes(int64(rate)) + "/s"
 	}
 	return fmt.Sprintf("%.1f %s/s", rate, unit)
 }
 
 // humanBytes formats n with binary units (1.5 MiB).
-func humanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
-}

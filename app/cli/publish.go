@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"satchel/internal/humanize"
 	"time"
 
 	"satchel/app/publish"
 	"satchel/engine/verify"
+	"satchel/internal/humanize"
 )
 
 func init() {
@@ -102,7 +104,7 @@ func runPublish(e *env, args []string) error {
 		}
 	} else {
 		fmt.Fprintf(e.stdout, "Published %s to %s: %d uploaded, %d unchanged (skipped), %s in %.1fs\n",
-			pos[0], rep.BaseURL, len(rep.Uploaded), len(rep.Skipped), humanBytes(rep.Bytes), out.Seconds)
+			pos[0], rep.BaseURL, len(rep.Uploaded), len(rep.Skipped), humanize.Bytes(rep.Bytes), out.Seconds)
 		if rep.CORSRule != nil {
 			fmt.Fprintf(e.stdout, "CORS rule: %s\n", rep.CORSRule)
 		}

@@ -318,15 +318,7 @@ func describeTrak(trak *mp4.TrakBox) (*Track, error) {
 	switch se := entry.(type) {
 	case *mp4.VisualSampleEntryBox:
 		t.Width, t.Height = int(se.Width), int(se.Height)
-		if se.Sinf != nil {
-			t.Encrypted = true
-			if se.Sinf.Frma != nil {
-				t.SampleEntry = se.Sinf.Frma.DataFormat
-			}
-			if se.Sinf.Schm != nil {
-				t.Scheme = se.Sinf.Schm.SchemeType
-			}
-		}
+		t.protection(se.Sinf)
 		if !videoEntries[t.SampleEntry] {
 			return nil, fmt.Errorf("uses the unsupported video codec %q; supported: %s. Transcode it (e.g. ffmpeg -c:v libx264)", t.SampleEntry, supportedList)
 		}
@@ -337,15 +329,7 @@ func describeTrak(trak *mp4.TrakBox) (*Track, error) {
 		t.Codec = codec
 	case *mp4.AudioSampleEntryBox:
 		t.SampleRate, t.Channels = int(se.SampleRate), int(se.ChannelCount)
-		if se.Sinf != nil {
-			t.Encrypted = true
-			if se.Sinf.Frma != nil {
-				t.SampleEntry = se.Sinf.Frma.DataFormat
-			}
-			if se.Sinf.Schm != nil {
-				t.Scheme = se.Sinf.Schm.SchemeType
-			}
-		}
+		t.protection(se.Sinf)
 		if !audioEntries[t.SampleEntry] {
 			return nil, fmt.Errorf("uses the unsupported audio codec %q; supported: %s. Transcode it (e.g. ffmpeg -c:a aac)", t.SampleEntry, supportedList)
 		}
@@ -354,4 +338,18 @@ func describeTrak(trak *mp4.TrakBox) (*Track, error) {
 		return nil, fmt.Errorf("track %d has an unsupported sample entry %q; supported: %s", t.ID, entry.Type(), supportedList)
 	}
 	return t, nil
+}
+
+// protection records the scheme of a protected sample entry and the original format it wraps.
+func (t *Track) protection(sinf *mp4.SinfBox) {
+	if sinf == nil {
+		return
+	}
+	t.Encrypted = true
+	if sinf.Frma != nil {
+		t.SampleEntry = sinf.Frma.DataFormat
+	}
+	if sinf.Schm != nil {
+		t.Scheme = sinf.Schm.SchemeType
+	}
 }
