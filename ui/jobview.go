@@ -2,7 +2,6 @@ package ui
 
 import (
 	"fmt"
-	"satchel/internal/humanize"
 	"strings"
 	"time"
 

@@ -3,7 +3,6 @@ package ui
 import (
 	"context"
 	"fmt"
-	"satchel/internal/humanize"
 	"strings"
 	"time"
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"satchel/internal/humanize"
 	"time"
 
 	"satchel/app/publish"
