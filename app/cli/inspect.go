@@ -16,6 +16,7 @@ func init() {
 func runInspect(e *env, args []string) error {
 	fs := newFlags(e, commands["inspect"])
 	asJSON := fs.Bool("json", false, "print the tree as one JSON document")
+	_ = workspaceFlag(fs) // accepted on every command; probing and inspecting need no workspace
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err

@@ -26,6 +26,7 @@ type probeOutput struct {
 func runProbe(e *env, args []string) error {
 	fs := newFlags(e, commands["probe"])
 	asJSON := fs.Bool("json", false, "print one JSON document")
+	_ = workspaceFlag(fs) // accepted on every command; probing and inspecting need no workspace
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
