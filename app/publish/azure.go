@@ -246,8 +246,11 @@ type SAS struct {
 	Expires time.Time `json:"expires"`
 }
 
-// SASURLs returns read-only SAS URLs, valid for expiry, for the manifests and the single-file
-// downloads among files (paths relative to the package).
+// SASURLs returns read-only SAS URLs, valid for expiry, for the top-level manifests and the
+// single-file downloads among files (paths relative to the package). A download's token opens
+// that blob only; a manifest's token is a read-only container SAS, because the segments it
+// references need the token too (append it to segment requests, or serve the container
+// publicly or through a CDN for players that do not carry query strings over).
 func SASURLs(ctx context.Context, creds Credentials, target Target, files []string, expiry time.Duration) ([]SAS, error) {
 	if target.Kind != "azure" {
 		return nil, errors.New("SAS URLs exist only for Azure targets")
@@ -265,8 +268,15 @@ func SASURLs(ctx context.Context, creds Credentials, target Target, files []stri
 		}
 		var u string
 		if cred != nil {
-			qp, err := sas.BlobSignatureValues{Protocol: sas.ProtocolHTTPSandHTTP, StartTime: time.Now().UTC().Add(-5 * time.Minute), ExpiryTime: exp,
-				Permissions: to.Ptr(sas.BlobPermissions{Read: true}).String(), ContainerName: target.Container, BlobName: b.name(rel)}.SignWithSharedKey(cred)
+			v := sas.BlobSignatureValues{Protocol: sas.ProtocolHTTPSandHTTP, StartTime: time.Now().UTC().Add(-5 * time.Minute), ExpiryTime: exp,
+				Permissions: to.Ptr(sas.BlobPermissions{Read: true}).String(), ContainerName: target.Container, BlobName: b.name(rel)}
+			if isManifest(rel) {
+				// A manifest is useless without its segments: sign the container (read only) so
+				// the same token also opens every segment the manifest references.
+				v.BlobName = ""
+				v.Permissions = to.Ptr(sas.ContainerPermissions{Read: true}).String()
+			}
+			qp, err := v.SignWithSharedKey(cred)
 			if err != nil {
 				return nil, fmt.Errorf("sign SAS for %s: %w", rel, err)
 			}

@@ -19,6 +19,8 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/service"
 
+	"satchel/engine/drm"
+	"satchel/engine/verify"
 	"satchel/packaging"
 )
 
@@ -230,6 +232,29 @@ func TestPublishToAzurite(t *testing.T) {
 	local, _ := os.ReadFile(filepath.Join(src, "download/240p.mp4"))
 	if resp.StatusCode != http.StatusPartialContent || !bytes.Equal(body, local[100:200]) {
 		t.Fatalf("SAS range request: %d, %d bytes", resp.StatusCode, len(body))
+	}
+	// The published package verifies over HTTP through its SAS URL (segments inherit the token):
+	// content types, CORS, ranges, signalling, license round trip, decryption.
+	var mpd *SAS
+	for i := range sasList {
+		if sasList[i].Name == "manifest.mpd" {
+			mpd = &sasList[i]
+		}
+	}
+	kf, _ := os.Open(filepath.Join(src, "keys.cpix.xml"))
+	doc, err := drm.ReadCPIX(kf)
+	kf.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	vrep, err := verify.Verify(ctx, verify.Input{Path: mpd.URL, Keys: doc.Keys, Origin: "https://player.example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if vrep.Failed() || vrep.Samples == 0 {
+		var b strings.Builder
+		vrep.WriteText(&b)
+		t.Fatalf("published package does not verify:\n%s", b.String())
 	}
 	// Without the SAS the private container refuses.
 	if resp, err := http.Get(strings.Split(dl.URL, "?")[0]); err == nil {

@@ -42,7 +42,13 @@ func resolve(base, ref string) string {
 		if err != nil {
 			return ref
 		}
-		return b.ResolveReference(r).String()
+		out := b.ResolveReference(r)
+		// A SAS-signed manifest URL: segments in the same private container need the same
+		// token, which relative references do not carry.
+		if out.RawQuery == "" && b.RawQuery != "" && out.Host == b.Host {
+			out.RawQuery = b.RawQuery
+		}
+		return out.String()
 	}
 	return filepath.Join(filepath.Dir(base), filepath.FromSlash(ref))
 }

@@ -226,3 +226,16 @@ func FuzzCheckNALUs(f *testing.F) {
 		_ = checkNALUs(b, 4, false)
 	})
 }
+
+func TestResolveKeepsSASToken(t *testing.T) {
+	base := "https://acct.blob.core.windows.net/c/show/manifest.mpd?sv=2024&sig=abc"
+	if got := resolve(base, "cenc/240p/init.mp4"); got != "https://acct.blob.core.windows.net/c/show/cenc/240p/init.mp4?sv=2024&sig=abc" {
+		t.Fatalf("resolve = %s", got)
+	}
+	if got := resolve(base, "https://cdn.example.com/x.mp4"); got != "https://cdn.example.com/x.mp4" {
+		t.Fatalf("absolute ref changed: %s", got)
+	}
+	if got := resolve("/tmp/p/manifest.mpd", "cenc/a/init.mp4"); got != "/tmp/p/cenc/a/init.mp4" {
+		t.Fatalf("local resolve = %s", got)
+	}
+}
