@@ -23,6 +23,9 @@ type Config struct {
 	// SegmentDuration is the target fragment duration; fragments are cut at the sync sample
 	// nearest to each multiple (default 4 s).
 	SegmentDuration time.Duration
+	// ClearLead leaves the segments that start before it unencrypted (signalled with a 'seig'
+	// sample group), so playback can start before the license arrives.
+	ClearLead time.Duration
 	// Keys are explicit keys by track type; missing track types get keys from crypto/rand.
 	Keys             []drm.ContentKey
 	PlayReadyLAURL   string
@@ -72,6 +75,9 @@ func (c *Config) normalize() error {
 	}
 	if c.SegmentDuration < 500*time.Millisecond || c.SegmentDuration > 30*time.Second {
 		return fmt.Errorf("segment duration %s: use 0.5s to 30s (4s or 6s is usual)", c.SegmentDuration)
+	}
+	if c.ClearLead < 0 || c.ClearLead > 5*time.Minute {
+		return fmt.Errorf("clear lead %s: use 0 to 5m (a few seconds is usual)", c.ClearLead)
 	}
 	if len(c.Schemes) == 0 {
 		c.Schemes = []string{"cenc", "cbcs"}

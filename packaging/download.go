@@ -17,6 +17,7 @@ import (
 // the video fragment followed by the audio fragment. The sidx is reserved up front and filled
 // in at the end, so the file streams out without holding segments in memory.
 type download struct {
+	p          *packager
 	path       string
 	fw         *fileWriter
 	video      *track
@@ -38,7 +39,7 @@ func (p *packager) newDownload(v, audio *track) (*download, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create download folder: %w", err)
 	}
-	d := &download{path: filepath.Join(dir, v.id+".mp4"), video: v, audio: audio}
+	d := &download{p: p, path: filepath.Join(dir, v.id+".mp4"), video: v, audio: audio}
 	vInit, err := newInit(v, downloadVideoID)
 	if err != nil {
 		return nil, err
@@ -94,7 +95,7 @@ func (d *download) addSegment(k int, ss []probe.Sample, data []byte) error {
 	if err != nil {
 		return err
 	}
-	if err := d.vProt.EncryptFragment(frag); err != nil {
+	if err := d.p.protect(d.vProt, frag, ss[0].DecodeTime, d.video.info.Timescale); err != nil {
 		return err
 	}
 	if err := frag.Encode(d.fw); err != nil {
@@ -114,7 +115,7 @@ func (d *download) addSegment(k int, ss []probe.Sample, data []byte) error {
 		if err != nil {
 			return err
 		}
-		if err := d.aProt.EncryptFragment(afrag); err != nil {
+		if err := d.p.protect(d.aProt, afrag, as[0].DecodeTime, d.audio.info.Timescale); err != nil {
 			return err
 		}
 		if err := afrag.Encode(d.fw); err != nil {

@@ -220,7 +220,7 @@ func (p *packager) writeTrack(ctx context.Context, t *track, audio *track) error
 			if err != nil {
 				return err
 			}
-			if err := o.prot.EncryptFragment(frag); err != nil {
+			if err := p.protect(o.prot, frag, ss[0].DecodeTime, t.info.Timescale); err != nil {
 				return err
 			}
 			seg := mp4.NewMediaSegment()
@@ -403,4 +403,12 @@ func listFiles(dir string) ([]string, error) {
 	}
 	sort.Strings(files)
 	return files, nil
+}
+
+// protect encrypts frag, or marks it clear when it starts inside the clear lead.
+func (p *packager) protect(prot *cenc.Protector, frag *mp4.Fragment, start uint64, timescale uint32) error {
+	if p.cfg.ClearLead > 0 && float64(start)/float64(timescale) < p.cfg.ClearLead.Seconds() {
+		return cenc.MarkClear(frag)
+	}
+	return prot.EncryptFragment(frag)
 }

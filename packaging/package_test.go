@@ -357,3 +357,37 @@ func BenchmarkPackage720p(b *testing.B) {
 		}
 	}
 }
+
+func TestClearLead(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "pkg")
+	res, err := Package(context.Background(), Config{Inputs: []string{media + "ladder_240p.mp4"}, OutDir: out, SegmentDuration: 2 * time.Second,
+		ClearLead: 2 * time.Second, Formats: []string{"dash", "mp4"}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, scheme := range []string{"cenc", "cbcs"} {
+		dir := filepath.Join(out, scheme, "240p")
+		init := decodeFile(t, filepath.Join(dir, "init.mp4")).Init
+		segs, _ := filepath.Glob(filepath.Join(dir, "seg_*.m4s"))
+		var frags []*mp4.Fragment
+		for _, s := range segs {
+			for _, seg := range decodeFile(t, s).Segments {
+				frags = append(frags, seg.Fragments...)
+			}
+		}
+		if !cenc.IsClear(frags[0].Moof.Traf) || cenc.IsClear(frags[1].Moof.Traf) {
+			t.Fatalf("%s: clear lead marks: first %v second %v", scheme, cenc.IsClear(frags[0].Moof.Traf), cenc.IsClear(frags[1].Moof.Traf))
+		}
+		src := sourceSamples(t, media+"ladder_240p.mp4", "video")
+		// The clear fragment carries the source bytes as they are.
+		fs, _ := frags[0].GetFullSamples(nil)
+		if !bytes.Equal(fs[0].Data, src[0]) {
+			t.Fatalf("%s: clear-lead sample differs from the source", scheme)
+		}
+		got := decryptedSamples(t, init, frags, res.Keys)
+		compareSamples(t, scheme+" clear lead", got[1], src)
+	}
+	if _, err := Package(context.Background(), Config{Inputs: []string{media + "ladder_240p.mp4"}, OutDir: filepath.Join(t.TempDir(), "x"), ClearLead: -time.Second}, nil); err == nil {
+		t.Fatal("negative clear lead accepted")
+	}
+}

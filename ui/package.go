@@ -34,6 +34,7 @@ type packageScreen struct {
 	formats  *widget.CheckGroup
 	systems  *widget.CheckGroup
 	segment  *widget.Entry
+	lead     *widget.Entry
 	outDir   *widget.Entry
 	laURL    *widget.Entry
 	overwrt  *widget.Check
@@ -67,6 +68,8 @@ func newPackageScreen(a *App) *packageScreen {
 	s.systems.SetSelected(sysNames)
 	s.segment = widget.NewEntry()
 	s.segment.SetText("4s")
+	s.lead = widget.NewEntry()
+	s.lead.SetText("0s")
 	s.outDir = widget.NewEntry()
 	s.outDir.SetPlaceHolder("output folder (created; must be new or empty)")
 	browse := widget.NewButton("Browse…", func() {
@@ -93,7 +96,7 @@ func newPackageScreen(a *App) *packageScreen {
 	form := widget.NewForm(
 		widget.NewFormItem("Key set", s.keySet), widget.NewFormItem("Policy", s.policy),
 		widget.NewFormItem("Schemes", s.schemes), widget.NewFormItem("Outputs", s.formats), widget.NewFormItem("DRM systems", s.systems),
-		widget.NewFormItem("Segment duration", s.segment), widget.NewFormItem("ClearKey license URL", s.laURL),
+		widget.NewFormItem("Segment duration", s.segment), widget.NewFormItem("Clear lead", s.lead), widget.NewFormItem("ClearKey license URL", s.laURL),
 		widget.NewFormItem("Output folder", container.NewBorder(nil, nil, nil, browse, s.outDir)), widget.NewFormItem("", s.overwrt))
 	top := container.NewVBox(widget.NewLabelWithStyle("Package", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), s.ladder, form,
 		container.NewHBox(s.runBtn, s.openBtn), s.view.box)
@@ -163,7 +166,11 @@ func (s *packageScreen) request() (services.PackageRequest, error) {
 	if err != nil {
 		return req, fmt.Errorf("segment duration %q: write it like 4s or 6s", s.segment.Text)
 	}
-	req = services.PackageRequest{Inputs: paths, OutDir: strings.TrimSpace(s.outDir.Text), Schemes: s.schemes.Selected, Formats: s.formats.Selected,
+	lead, err := time.ParseDuration(strings.TrimSpace(s.lead.Text))
+	if err != nil {
+		return req, fmt.Errorf("clear lead %q: write it like 0s or 4s", s.lead.Text)
+	}
+	req = services.PackageRequest{ClearLead: lead, Inputs: paths, OutDir: strings.TrimSpace(s.outDir.Text), Schemes: s.schemes.Selected, Formats: s.formats.Selected,
 		SegmentDuration: seg, ClearKeyLAURL: strings.TrimSpace(s.laURL.Text), Overwrite: s.overwrt.Checked}
 	for _, n := range s.systems.Selected {
 		req.Systems = append(req.Systems, drm.System(n))

@@ -16,7 +16,7 @@ func init() {
 		summary: "Segment MP4 renditions to CMAF, encrypt (cenc/cbcs) and write DASH, HLS, single-file MP4 and CPIX.",
 		usage: "satchel package --in FILE... --out DIR [--drm widevine,playready,fairplay,clearkey] [--scheme cenc|cbcs|both]\n" +
 			"        [--formats dash,hls,mp4] [--segment 4s] [--key TYPE=KID:KEY ...] [--keys CPIX] [--keyset NAME]\n" +
-			"        [--policy FILE|NAME] [--overwrite] [--json] [--workspace DIR]",
+			"        [--policy FILE|NAME] [--clear-lead 0s] [--overwrite] [--json] [--workspace DIR]",
 		run: runPackage,
 	})
 }
@@ -73,6 +73,7 @@ func runPackage(e *env, args []string) error {
 	cpixFile := fs.String("keys", "", "take keys from a CPIX document")
 	keyset := fs.String("keyset", "", "take keys from a key set in the workspace")
 	policyArg := fs.String("policy", "", "offline policy: a JSON file (Satchel or AMS content key policy) or a policy name in the workspace")
+	clearLead := fs.Duration("clear-lead", 0, "leave segments starting before this unencrypted (seig-signalled), e.g. 4s")
 	overwrite := fs.Bool("overwrite", false, "replace an existing non-empty output folder")
 	concurrency := fs.Int("concurrency", 0, "renditions packaged in parallel (0 = number of CPUs)")
 	prURL := fs.String("playready-la-url", "", "PlayReady LA_URL written into the WRMHEADER")
@@ -94,7 +95,7 @@ func runPackage(e *env, args []string) error {
 		return usagef("give the output folder with --out DIR")
 	}
 	cfg := packaging.Config{
-		Inputs: ins, OutDir: *out, SegmentDuration: *segment, Overwrite: *overwrite,
+		Inputs: ins, OutDir: *out, SegmentDuration: *segment, ClearLead: *clearLead, Overwrite: *overwrite,
 		Concurrency: *concurrency, PlayReadyLAURL: *prURL, ClearKeyLAURL: *ckURL, FairPlayKeyURI: *fpURI,
 		WidevineProvider: *wvProvider,
 	}

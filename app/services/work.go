@@ -35,6 +35,7 @@ type PackageRequest struct {
 	Schemes         []string      `json:"schemes"`
 	Formats         []string      `json:"formats"`
 	SegmentDuration time.Duration `json:"segment_duration"`
+	ClearLead       time.Duration `json:"clear_lead,omitempty"`
 	ClearKeyLAURL   string        `json:"clearkey_la_url,omitempty"`
 	PlayReadyLAURL  string        `json:"playready_la_url,omitempty"`
 	FairPlayKeyURI  string        `json:"fairplay_key_uri,omitempty"`
@@ -52,7 +53,7 @@ func (s *Service) StartPackage(ctx context.Context, req PackageRequest) (*jobs.J
 		return nil, errors.New("choose an output folder")
 	}
 	cfg := packaging.Config{Inputs: req.Inputs, OutDir: req.OutDir, Systems: req.Systems, Schemes: req.Schemes, Formats: req.Formats,
-		SegmentDuration: req.SegmentDuration, ClearKeyLAURL: req.ClearKeyLAURL, PlayReadyLAURL: req.PlayReadyLAURL, FairPlayKeyURI: req.FairPlayKeyURI,
+		SegmentDuration: req.SegmentDuration, ClearLead: req.ClearLead, ClearKeyLAURL: req.ClearKeyLAURL, PlayReadyLAURL: req.PlayReadyLAURL, FairPlayKeyURI: req.FairPlayKeyURI,
 		Overwrite: req.Overwrite, Concurrency: req.Concurrency}
 	if cfg.Concurrency == 0 {
 		if st, err := s.Settings(); err == nil {

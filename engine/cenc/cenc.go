@@ -133,6 +133,9 @@ func DecryptFragment(f *mp4.Fragment, di mp4.DecryptInfo, keys []drm.ContentKey)
 			}
 		}
 	}
+	if len(f.Moof.Trafs) == 1 && IsClear(f.Moof.Traf) {
+		return nil // clear lead: nothing to decrypt
+	}
 	if err := mp4.DecryptFragmentWithKeys(f, di, nil, KeyMap(keys), true); err != nil {
 		return fmt.Errorf("decrypt fragment: %w", err)
 	}
@@ -144,4 +147,43 @@ type MissingKeyError struct{ KID drm.KID }
 
 func (e *MissingKeyError) Error() string {
 	return fmt.Sprintf("no key for KID %s; pass it with --key KID:KEY or --keys CPIX", e.KID)
+}
+
+// MarkClear signals a fragment left unencrypted inside a protected track (a clear lead): a
+// fragment-local 'seig' sample group (ISO/IEC 23001-7 §6) with isProtected = 0 covering all
+// its samples, so players decode it without a key while the track stays encv/enca.
+func MarkClear(f *mp4.Fragment) error {
+	traf := f.Moof.Traf
+	var n uint32
+	for _, tr := range traf.Truns {
+		n += tr.SampleCount()
+	}
+	sbgp := &mp4.SbgpBox{GroupingType: "seig", SampleCounts: []uint32{n}, GroupDescriptionIndices: []uint32{65537}}
+	sgpd := &mp4.SgpdBox{Version: 1, GroupingType: "seig", DefaultLength: 20,
+		SampleGroupEntries: []mp4.SampleGroupEntry{&mp4.SeigSampleGroupEntry{IsProtected: 0, PerSampleIVSize: 0, KID: make(mp4.UUID, 16)}}}
+	if err := traf.AddChild(sbgp); err != nil {
+		return err
+	}
+	return traf.AddChild(sgpd)
+}
+
+// IsClear reports whether every sample of the track's fragment is marked unprotected by a
+// 'seig' sample group (a clear lead).
+func IsClear(traf *mp4.TrafBox) bool {
+	if traf.Sbgp == nil || traf.Sgpd == nil || traf.Sbgp.GroupingType != "seig" || traf.Sgpd.GroupingType != "seig" {
+		return false
+	}
+	for i, idx := range traf.Sbgp.GroupDescriptionIndices {
+		if idx == 0 {
+			continue // not in a group: the track default (protected) applies
+		}
+		if idx < 65537 || int(idx-65537) >= len(traf.Sgpd.SampleGroupEntries) {
+			return false
+		}
+		seig, ok := traf.Sgpd.SampleGroupEntries[idx-65537].(*mp4.SeigSampleGroupEntry)
+		if !ok || seig.IsProtected != 0 || traf.Sbgp.SampleCounts[i] == 0 {
+			return false
+		}
+	}
+	return len(traf.Sbgp.GroupDescriptionIndices) > 0
 }

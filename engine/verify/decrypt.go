@@ -144,13 +144,16 @@ func (v *verifier) decryptTrack(t *checkedTrack) {
 	var samples [][]byte
 	integrityErr := ""
 	structureErr := ""
-	nfrag := 0
+	nfrag, clear := 0, 0
 	err := v.fragments(t, func(f *mp4.Fragment) error {
 		traf := trafFor(f, t.trackID)
 		if traf == nil {
 			return nil
 		}
 		nfrag++
+		if t.encrypted && cenc.IsClear(traf) {
+			clear++
+		}
 		if msg := checkAuxInfo(f, traf, t); msg != "" && structureErr == "" {
 			structureErr = msg
 		}
@@ -184,6 +187,9 @@ func (v *verifier) decryptTrack(t *checkedTrack) {
 			v.rep.fail(CatDecryption, t.subject, "decryption failed: "+err.Error(), "check the keys and re-download the content")
 		}
 		return
+	}
+	if clear > 0 {
+		v.rep.pass(CatEncryption, t.subject, "%d of %d fragments are a clear lead (seig isProtected=0): playback starts before the license", clear, nfrag)
 	}
 	v.finishTrack(t, nfrag, sizes, samples, structureErr, integrityErr)
 }
@@ -279,6 +285,9 @@ func checkAuxInfo(f *mp4.Fragment, traf *mp4.TrafBox, t *checkedTrack) string {
 	var n uint32
 	for _, tr := range traf.Truns {
 		n += tr.SampleCount()
+	}
+	if cenc.IsClear(traf) {
+		return "" // clear lead, signalled by a 'seig' group with isProtected = 0
 	}
 	has, _ := traf.ContainsSencBox()
 	if !has {

@@ -239,3 +239,21 @@ func TestResolveKeepsSASToken(t *testing.T) {
 		t.Fatalf("local resolve = %s", got)
 	}
 }
+
+func TestClearLeadVerifies(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "pkg")
+	res, err := packaging.Package(context.Background(), packaging.Config{Inputs: []string{media + "ladder_240p.mp4"}, OutDir: out,
+		SegmentDuration: 2 * time.Second, ClearLead: 2 * time.Second}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, target := range []string{out, filepath.Join(out, "download", "240p.mp4")} {
+		rep, err := Verify(context.Background(), Input{Path: target, Keys: res.Keys, SourceFiles: []string{media + "ladder_240p.mp4"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Failed() || !strings.Contains(findings(rep, Pass), "clear lead") {
+			t.Fatalf("%s: %s\n%s", target, findings(rep, Fail), findings(rep, Pass))
+		}
+	}
+}
