@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -389,5 +390,58 @@ func TestClearLead(t *testing.T) {
 	}
 	if _, err := Package(context.Background(), Config{Inputs: []string{media + "ladder_240p.mp4"}, OutDir: filepath.Join(t.TempDir(), "x"), ClearLead: -time.Second}, nil); err == nil {
 		t.Fatal("negative clear lead accepted")
+	}
+}
+
+// TestOtherCodecs packages AV1 video and AC-3 / E-AC-3 audio (made with ffmpeg on the fly) and
+// checks the round trip for both schemes.
+func TestOtherCodecs(t *testing.T) {
+	if _, err := exec.LookPath("ffmpeg"); err != nil {
+		t.Fatal("ffmpeg is required (make test installs it)")
+	}
+	dir := t.TempDir()
+	encoders, _ := exec.Command("ffmpeg", "-hide_banner", "-encoders").Output()
+	cases := []struct {
+		name, encoder string
+		args          []string
+		kind          string
+	}{
+		{"ac3.mp4", "ac3", []string{"-i", media + "ladder_240p.mp4", "-c:v", "copy", "-c:a", "ac3", "-b:a", "192k"}, "audio"},
+		{"eac3.mp4", "eac3", []string{"-i", media + "ladder_240p.mp4", "-c:v", "copy", "-c:a", "eac3", "-b:a", "192k"}, "audio"},
+		{"av1.mp4", "libsvtav1", []string{"-f", "lavfi", "-i", "testsrc2=size=320x180:rate=24:duration=4", "-c:v", "libsvtav1", "-preset", "12", "-g", "48", "-pix_fmt", "yuv420p"}, "video"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if !bytes.Contains(encoders, []byte(" "+c.encoder+" ")) {
+				t.Skipf("this ffmpeg has no %s encoder", c.encoder)
+			}
+			in := filepath.Join(dir, c.name)
+			args := append([]string{"-v", "error", "-y"}, c.args...)
+			if out, err := exec.Command("ffmpeg", append(args, in)...).CombinedOutput(); err != nil {
+				t.Fatalf("ffmpeg: %v\n%s", err, out)
+			}
+			out := filepath.Join(dir, "out-"+c.name)
+			res, err := Package(context.Background(), Config{Inputs: []string{in}, OutDir: out, SegmentDuration: 2 * time.Second, Formats: []string{"dash"}}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			id := "audio"
+			if c.kind == "video" {
+				id = res.Renditions[0].ID
+			}
+			for _, scheme := range []string{"cenc", "cbcs"} {
+				d := filepath.Join(out, scheme, id)
+				init := decodeFile(t, filepath.Join(d, "init.mp4")).Init
+				segs, _ := filepath.Glob(filepath.Join(d, "seg_*.m4s"))
+				var frags []*mp4.Fragment
+				for _, s := range segs {
+					for _, seg := range decodeFile(t, s).Segments {
+						frags = append(frags, seg.Fragments...)
+					}
+				}
+				got := decryptedSamples(t, init, frags, res.Keys)
+				compareSamples(t, c.name+" "+scheme, got[1], sourceSamples(t, in, c.kind))
+			}
+		})
 	}
 }
