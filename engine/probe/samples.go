@@ -28,16 +28,28 @@ func (f *File) Samples(trackID uint32) ([]Sample, error) {
 	if f.MP4.IsFragmented() {
 		return f.fragmentSamples(trackID)
 	}
-	return stblSamples(trak)
+	return stblSamples(trak, f.Size)
 }
 
-func stblSamples(trak *mp4.TrakBox) ([]Sample, error) {
+// maxSamples bounds a sample table against the file size (a corrupt or hostile count must not
+// allocate gigabytes): every sample needs at least a byte of media or of table.
+func maxSamples(size int64) int {
+	if size < 1<<20 {
+		return 1 << 20
+	}
+	return int(size)
+}
+
+func stblSamples(trak *mp4.TrakBox, size int64) ([]Sample, error) {
 	stbl := trak.Mdia.Minf.Stbl
 	id := trak.Tkhd.TrackID
 	if stbl.Stsz == nil || stbl.Stts == nil || stbl.Stsc == nil || (stbl.Stco == nil && stbl.Co64 == nil) {
 		return nil, fmt.Errorf("track %d has an incomplete sample table (stsz/stts/stsc/stco); the file is damaged", id)
 	}
 	n := int(stbl.Stsz.GetNrSamples())
+	if n > maxSamples(size) {
+		return nil, fmt.Errorf("track %d claims %d samples, more than the file can hold; the file is damaged", id, n)
+	}
 	out := make([]Sample, n)
 	// Timing: stts runs.
 	var t uint64
@@ -154,6 +166,9 @@ func (f *File) fragmentSamples(trackID uint32) ([]Sample, error) {
 					off := base
 					if trun.HasDataOffset() {
 						off = uint64(int64(base) + int64(trun.DataOffset))
+					}
+					if len(out)+len(trun.Samples) > maxSamples(f.Size) {
+						return nil, fmt.Errorf("track %d claims more samples than the file can hold; the file is damaged", trackID)
 					}
 					for _, s := range trun.Samples {
 						nr++
