@@ -4,7 +4,7 @@
 #   Go modules, and Azurite (npm) for the publish tests. Safe to re-run: it skips what is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-pkgs=(gcc pkg-config libgl1-mesa-dev xorg-dev ffmpeg xvfb time bc)
+pkgs=(gcc pkg-config libgl1-mesa-dev xorg-dev ffmpeg xvfb time bc chromium)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -26,6 +26,8 @@ import (
 	"satchel/app/services"
 	"satchel/app/store"
 	"satchel/assets"
+	"satchel/engine/drm"
+	"satchel/engine/license"
 )
 
 // AppID is the desktop application ID (FyneApp.toml).
@@ -308,6 +310,19 @@ func (a *App) screenshots(dir string) {
 		a.verify.start()
 	})
 	waitJob(a.verify.view)
+	// Start the license server on the package and license its keys once, so the ledger shows
+	// an entry (as the demo player would).
+	fyne.DoAndWait(func() {
+		a.Show(ScreenLicense)
+		a.license.addr.SetText("127.0.0.1:0")
+		a.license.start()
+	})
+	if u, ok := a.svc.LicenseURL(); ok {
+		if keys, err := a.svc.AllKeys(); err == nil && len(keys) > 0 {
+			_, _ = license.NewClient(u, "").ClearKey(context.Background(), []drm.KID{keys[len(keys)-1].KID}, true)
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
 	fyne.DoAndWait(func() {
 		a.Show(ScreenInspect)
 		if a.verify.path.Text != "" {

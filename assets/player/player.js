@@ -71,4 +71,12 @@ async function play() {
 }
 
 document.getElementById('play').addEventListener('click', play);
-loadList();
+const video = document.getElementById('video');
+let reported = false;
+video.addEventListener('timeupdate', () => {
+  if (!reported && video.currentTime > 0.5) { reported = true; log('playback advancing: decrypted frames are playing (t=' + video.currentTime.toFixed(2) + 's)'); }
+});
+video.addEventListener('error', () => log('video error: ' + (video.error && video.error.message)));
+const params = new URLSearchParams(location.search);
+if (params.get('persistent') === '1') document.getElementById('persistent').checked = true;
+loadList().then(() => { if (params.get('autoplay') === '1') play(); });
