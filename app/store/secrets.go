@@ -4,6 +4,7 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -24,6 +25,9 @@ type keyFile struct {
 	Nonce   []byte `json:"nonce,omitempty"`
 	Sealed  []byte `json:"sealed,omitempty"` // AES-GCM(scrypt(passphrase), data key)
 }
+
+// ErrPassphraseRequired means the workspace key is wrapped and no passphrase was given.
+var ErrPassphraseRequired = errors.New("passphrase required")
 
 // ErrPassphrase means the passphrase does not unlock the workspace.
 var ErrPassphrase = errors.New("the passphrase does not unlock this workspace's secrets; try again (SATCHEL_PASSPHRASE for the CLI)")
@@ -55,7 +59,7 @@ func loadDataKey(dir, passphrase string) ([]byte, error) {
 		return kf.Key, nil
 	}
 	if passphrase == "" {
-		return nil, errors.New("this workspace is protected by a passphrase; enter it (SATCHEL_PASSPHRASE for the CLI)")
+		return nil, fmt.Errorf("workspace %s is protected by a passphrase; enter it (SATCHEL_PASSPHRASE for the CLI): %w", dir, ErrPassphraseRequired)
 	}
 	kek, err := scrypt.Key([]byte(passphrase), kf.Salt, kf.N, 8, 1, 32)
 	if err != nil {
@@ -78,8 +82,12 @@ func writeKeyFile(dir string, key []byte, passphrase string) error {
 		kf.Wrapped, kf.N = true, 1<<15
 		kf.Salt = make([]byte, 16)
 		kf.Nonce = make([]byte, 12)
-		rand.Read(kf.Salt)
-		rand.Read(kf.Nonce)
+		if _, err := rand.Read(kf.Salt); err != nil {
+			return fmt.Errorf("write the workspace key: %w", err)
+		}
+		if _, err := rand.Read(kf.Nonce); err != nil {
+			return fmt.Errorf("write the workspace key: %w", err)
+		}
 		kek, err := scrypt.Key([]byte(passphrase), kf.Salt, kf.N, 8, 1, 32)
 		if err != nil {
 			return err
@@ -101,15 +109,41 @@ func writeKeyFile(dir string, key []byte, passphrase string) error {
 		tmp.Close()
 		return err
 	}
-	if err := tmp.Close(); err != nil {
-		return err
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write the workspace key: %w", err)
 	}
-	return os.Rename(tmp.Name(), filepath.Join(dir, KeyFile))
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write the workspace key: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), filepath.Join(dir, KeyFile)); err != nil {
+		return fmt.Errorf("write the workspace key %s: %w; check the folder is writable", filepath.Join(dir, KeyFile), err)
+	}
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync() // make the rename durable where the platform supports it
+		d.Close()
+	}
+	return nil
 }
 
-// ChangePassphrase re-wraps the data key ("" removes the passphrase).
+// ChangePassphrase re-wraps the data key of the open workspace under newPassphrase ("" removes
+// the passphrase). The key file is replaced atomically.
 func (w *Workspace) ChangePassphrase(newPassphrase string) error {
 	return writeKeyFile(w.dir, w.dataKey, newPassphrase)
+}
+
+// ChangePassphraseFrom is ChangePassphrase after checking that oldPassphrase ("" for none)
+// still unlocks the key file on disk; a wrong old passphrase gives ErrPassphrase and leaves
+// the key file untouched.
+func (w *Workspace) ChangePassphraseFrom(oldPassphrase, newPassphrase string) error {
+	key, err := loadDataKey(w.dir, oldPassphrase)
+	if err != nil {
+		return fmt.Errorf("change passphrase: %w", err)
+	}
+	if subtle.ConstantTimeCompare(key, w.dataKey) != 1 {
+		return fmt.Errorf("change passphrase: %w", ErrPassphrase)
+	}
+	return w.ChangePassphrase(newPassphrase)
 }
 
 func newGCM(key []byte) (cipher.AEAD, error) {

@@ -90,7 +90,7 @@ func DefaultDir() (string, error) {
 	}
 	cfg, err := os.UserConfigDir()
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("find the user config folder: %w; set SATCHEL_WORKSPACE or pass --workspace DIR", err)
 	}
 	return filepath.Join(cfg, "satchel", "workspace"), nil
 }
@@ -174,13 +174,17 @@ func (w *Workspace) Put(bucket, id string, v any) error {
 	if err != nil {
 		return fmt.Errorf("store %s/%s: %w", bucket, id, err)
 	}
-	return w.db.Update(func(tx *bolt.Tx) error {
+	err = w.db.Update(func(tx *bolt.Tx) error {
 		bk, err := tx.CreateBucketIfNotExists([]byte(bucket))
 		if err != nil {
 			return err
 		}
 		return bk.Put([]byte(id), b)
 	})
+	if err != nil {
+		return fmt.Errorf("save %s/%s in workspace %s: %w", bucket, id, w.dir, err)
+	}
+	return nil
 }
 
 // Get decodes bucket/id into v; ErrNotFound when missing.
@@ -202,9 +206,12 @@ func (w *Workspace) Get(bucket, id string, v any) error {
 		if errors.Is(err, ErrNotFound) {
 			return fmt.Errorf("%s %q: %w", strings.TrimSuffix(bucket, "s"), id, ErrNotFound)
 		}
-		return err
+		return fmt.Errorf("read %s/%s from workspace %s: %w", bucket, id, w.dir, err)
 	}
-	return json.Unmarshal(data, v)
+	if err := json.Unmarshal(data, v); err != nil {
+		return fmt.Errorf("decode %s/%s from workspace %s: %w", bucket, id, w.dir, err)
+	}
+	return nil
 }
 
 // Delete removes bucket/id (no error when missing).
@@ -238,7 +245,7 @@ func (w *Workspace) List(bucket string) ([]Record, error) {
 func (w *Workspace) Append(bucket string, v any) (string, error) {
 	b, err := json.Marshal(v)
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("append to %s: %w", bucket, err)
 	}
 	var id string
 	err = w.db.Update(func(tx *bolt.Tx) error {
@@ -253,7 +260,10 @@ func (w *Workspace) Append(bucket string, v any) (string, error) {
 		id = fmt.Sprintf("%016d", seq)
 		return bk.Put([]byte(id), b)
 	})
-	return id, err
+	if err != nil {
+		return "", fmt.Errorf("append to %s in workspace %s: %w", bucket, w.dir, err)
+	}
+	return id, nil
 }
 
 // Settings are the user's preferences.

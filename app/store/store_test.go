@@ -157,7 +157,7 @@ func TestPassphrase(t *testing.T) {
 	if _, err := Open(dir, Options{Passphrase: "wrong"}); !errors.Is(err, ErrPassphrase) {
 		t.Fatalf("wrong passphrase: %v", err)
 	}
-	if _, err := Open(dir, Options{}); err == nil || !strings.Contains(err.Error(), "passphrase") {
+	if _, err := Open(dir, Options{}); !errors.Is(err, ErrPassphraseRequired) || !strings.Contains(err.Error(), dir) {
 		t.Fatalf("missing passphrase: %v", err)
 	}
 	w, err = Open(dir, Options{Passphrase: "correct horse"})
@@ -275,5 +275,57 @@ func TestMigrationV1(t *testing.T) {
 	json.Unmarshal(sec, &keys)
 	if len(keys) != 1 || keys[0]["track_type"] != "SD" {
 		t.Fatalf("secret %s", sec)
+	}
+	// The freed pages that held the v1 plaintext must not survive in the file.
+	file, err := os.ReadFile(filepath.Join(dir, DBFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(file, []byte("00112233445566778899aabbccddeeff")) {
+		t.Fatal("v1 plaintext key still readable in satchel.db after migration")
+	}
+}
+
+func TestChangePassphraseFrom(t *testing.T) {
+	dir := t.TempDir()
+	w, err := Open(dir, Options{Passphrase: "old one"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	if err := w.PutSecret("s", []byte("payload")); err != nil {
+		t.Fatal(err)
+	}
+	before, err := os.ReadFile(filepath.Join(dir, KeyFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.ChangePassphraseFrom("not it", "new one"); !errors.Is(err, ErrPassphrase) {
+		t.Fatalf("wrong old passphrase: got %v, want ErrPassphrase", err)
+	}
+	after, _ := os.ReadFile(filepath.Join(dir, KeyFile))
+	if !bytes.Equal(before, after) {
+		t.Fatal("a rejected change rewrote the key file")
+	}
+	if err := w.ChangePassphraseFrom("old one", "new one"); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(filepath.Join(dir, KeyFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Fatalf("key file mode %v, want 0600", fi.Mode().Perm())
+	}
+	w.Close()
+	if _, err := Open(dir, Options{Passphrase: "old one"}); !errors.Is(err, ErrPassphrase) {
+		t.Fatalf("old passphrase still works: %v", err)
+	}
+	w, err = Open(dir, Options{Passphrase: "new one"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, err := w.GetSecret("s"); err != nil || string(v) != "payload" {
+		t.Fatalf("secret after change: %q %v", v, err)
 	}
 }
