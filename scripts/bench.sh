@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # bench.sh measures packaging against ffmpeg on the same input, in one run:
-#   1. a ~150 MB 720p H.264+AAC rendition (generated once into testdata/bench/):
+#   1. a ~150 MB 720p H.264+AAC rendition (40 s at 30 Mb/s, generated once into testdata/bench/):
 #      `satchel package` (cenc, DASH) vs `ffmpeg -c copy -encryption_scheme cenc-aes-ctr`;
 #      wall time, the ratio, and peak RSS of both;
-#   2. the same rendition looped 10 times (~1 GB): satchel's peak RSS (memory must not grow with size);
+#   2. the same rendition looped 7 times (~1 GB): satchel's peak RSS (memory must not grow with size);
 #   3. two renditions at once: CPU utilisation ((user+sys)/wall; 2.0 = both cores busy).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,17 +11,20 @@ B=testdata/bench
 mkdir -p "$B"
 [[ -x ./satchel ]] || go build -o satchel .
 if [[ ! -f $B/bench_720p.mp4 ]]; then
-  echo "generating $B/bench_720p.mp4 (60 s 1280x720 at ~20 Mb/s)…"
-  ffmpeg -v error -y -f lavfi -i testsrc2=size=1280x720:rate=24 -f lavfi -i sine=frequency=440:sample_rate=48000 -t 60 \
-    -c:v libx264 -preset ultrafast -b:v 20M -maxrate 20M -bufsize 40M -g 48 -keyint_min 48 -sc_threshold 0 \
+  echo "generating $B/bench_720p.mp4 (40 s 1280x720, constant 30 Mb/s ≈ 150 MB)…"
+  ffmpeg -v error -y -f lavfi -i testsrc2=size=1280x720:rate=24 -f lavfi -i sine=frequency=440:sample_rate=48000 -t 40 \
+    -c:v libx264 -preset ultrafast -b:v 30M -minrate 30M -maxrate 30M -bufsize 30M -x264-params nal-hrd=cbr:force-cfr=1 \
+    -g 48 -keyint_min 48 -sc_threshold 0 \
     -c:a aac -b:a 128k -movflags +faststart "$B/bench_720p.mp4"
 fi
-if [[ ! -f $B/bench_720p_b.mp4 ]]; then
-  ffmpeg -v error -y -i "$B/bench_720p.mp4" -c copy -metadata title=second "$B/bench_720p_b.mp4"
+# Two long renditions (the 150 MB file looped 3 times each) so CPU use is measured over seconds.
+if [[ ! -f $B/bench_2a.mp4 ]]; then
+  ffmpeg -v error -y -stream_loop 2 -i "$B/bench_720p.mp4" -c copy "$B/bench_2a.mp4"
+  ffmpeg -v error -y -i "$B/bench_2a.mp4" -c copy -metadata title=second "$B/bench_2b.mp4"
 fi
 if [[ ! -f $B/bench_1g.mp4 ]]; then
-  echo "generating $B/bench_1g.mp4 (the rendition looped 10 times, ~1 GB)…"
-  ffmpeg -v error -y -stream_loop 9 -i "$B/bench_720p.mp4" -c copy "$B/bench_1g.mp4"
+  echo "generating $B/bench_1g.mp4 (the rendition looped 7 times, ~1 GB)…"
+  ffmpeg -v error -y -stream_loop 6 -i "$B/bench_720p.mp4" -c copy "$B/bench_1g.mp4"
 fi
 KEY=00112233445566778899aabbccddeeff
 KID=10203040506070809000a0b0c0d0e0f0
@@ -61,6 +64,6 @@ size1g=$(stat -c %s "$B/bench_1g.mp4")
 echo "input: $B/bench_1g.mp4, $((size1g / 1048576)) MiB" >&2
 measure "satchel package 1 GB (cenc, dash)" ./satchel package --in "$B/bench_1g.mp4" --out "$B/out_1g" --scheme cenc --drm widevine --formats dash >/dev/null
 rm -rf "$B/out_1g" "$B/out_two"
-measure "satchel package 2 renditions" ./satchel package --in "$B/bench_720p.mp4" --in "$B/bench_720p_b.mp4" --out "$B/out_two" \
+measure "satchel package 2 renditions" ./satchel package --in "$B/bench_2a.mp4" --in "$B/bench_2b.mp4" --out "$B/out_two" \
   --scheme cenc --drm widevine --formats dash >/dev/null
 rm -rf "$B/out_two"

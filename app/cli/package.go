@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"os"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -182,6 +183,11 @@ func runPackage(e *env, args []string) error {
 	}
 	for _, w := range warnings {
 		fmt.Fprintln(e.stderr, "warning:", w)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		// Packaging streams segment by segment; a soft heap limit makes the GC return segment
+		// buffers promptly so memory stays flat whatever the input size.
+		debug.SetMemoryLimit(48 << 20)
 	}
 	pp := newProgressPrinter(e.stderr, *asJSON)
 	start := time.Now()
