@@ -17,10 +17,13 @@ const (
 
 // CPIXDocument is the part of a DASH-IF CPIX document Satchel writes and reads.
 type CPIXDocument struct {
-	ContentID  string
-	Keys       []ContentKey
-	Schemes    map[KID]string // commonEncryptionScheme per key (optional)
-	DRMSystems []CPIXDRMSystem
+	ContentID string
+	Keys      []ContentKey
+	Schemes   map[KID]string // commonEncryptionScheme per key (optional)
+	// ExplicitIVs holds the optional ContentKey explicitIV per key (16 bytes; for cbcs the
+	// constant IV the packager used).
+	ExplicitIVs map[KID][]byte
+	DRMSystems  []CPIXDRMSystem
 }
 
 // CPIXDRMSystem is one DRMSystem element: the signalling of one system for one key.
@@ -46,6 +49,9 @@ func NewCPIX(sig Signalling, contentID string) (*CPIXDocument, error) {
 			return nil, err
 		}
 		for _, s := range sig.Systems {
+			if s == FairPlay && sig.Scheme != "cbcs" {
+				continue // FairPlay needs cbcs; there is nothing to signal for cenc
+			}
 			d := CPIXDRMSystem{SystemID: KID(s.SystemID()).String(), KID: k.KID}
 			if s != FairPlay {
 				one.Systems = []System{s}
@@ -79,6 +85,7 @@ type xCPIX struct {
 	Version   string   `xml:"version,attr,omitempty"`
 	Keys      []struct {
 		KID    string `xml:"kid,attr"`
+		IV     string `xml:"explicitIV,attr"`
 		Scheme string `xml:"commonEncryptionScheme,attr"`
 		Plain  string `xml:"Data>Secret>PlainValue"`
 		Cipher string `xml:"Data>Secret>EncryptedValue>CipherData>CipherValue"`
@@ -115,6 +122,12 @@ func WriteCPIX(w io.Writer, doc *CPIXDocument) error {
 		scheme := ""
 		if s := doc.Schemes[k.KID]; s != "" {
 			scheme = fmt.Sprintf(` commonEncryptionScheme="%s"`, esc(s))
+		}
+		if iv := doc.ExplicitIVs[k.KID]; len(iv) > 0 {
+			if len(iv) != 16 {
+				return fmt.Errorf("cpix: explicit IV of key %s has %d bytes, want 16", k.KID, len(iv))
+			}
+			scheme += fmt.Sprintf(` explicitIV="%s"`, base64.StdEncoding.EncodeToString(iv))
 		}
 		fmt.Fprintf(&b, "    <ContentKey kid=\"%s\"%s><Data><pskc:Secret><pskc:PlainValue>%s</pskc:PlainValue></pskc:Secret></Data></ContentKey>\n",
 			k.KID, scheme, base64.StdEncoding.EncodeToString(k.Key[:]))
@@ -183,11 +196,16 @@ func ReadCPIX(r io.Reader) (*CPIXDocument, error) {
 			types[kid] = strings.ToUpper(ru.TrackType)
 		}
 	}
+	seen := map[KID]bool{}
 	for _, k := range x.Keys {
 		kid, err := ParseKID(k.KID)
 		if err != nil {
 			return nil, fmt.Errorf("cpix: ContentKey: %w", err)
 		}
+		if seen[kid] {
+			return nil, fmt.Errorf("cpix: key ID %s appears twice in ContentKeyList; each key needs its own KID", kid)
+		}
+		seen[kid] = true
 		if strings.TrimSpace(k.Plain) == "" {
 			if k.Cipher != "" {
 				return nil, fmt.Errorf("cpix: the key %s is encrypted for a recipient (DeliveryData); export the CPIX with plain keys", kid)
@@ -203,6 +221,16 @@ func ReadCPIX(r io.Reader) (*CPIXDocument, error) {
 		doc.Keys = append(doc.Keys, ck)
 		if k.Scheme != "" {
 			doc.Schemes[kid] = k.Scheme
+		}
+		if v := strings.TrimSpace(k.IV); v != "" {
+			iv, err := base64.StdEncoding.DecodeString(v)
+			if err != nil || len(iv) != 16 {
+				return nil, fmt.Errorf("cpix: ContentKey %s: explicitIV is not base64 of 16 bytes", kid)
+			}
+			if doc.ExplicitIVs == nil {
+				doc.ExplicitIVs = map[KID][]byte{}
+			}
+			doc.ExplicitIVs[kid] = iv
 		}
 	}
 	for _, s := range x.Systems {

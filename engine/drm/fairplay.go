@@ -8,11 +8,24 @@ import (
 
 // HLS KEYFORMAT identifiers per system.
 const (
-	KeyFormatFairPlay  = "com.apple.streamingkeydelivery"
-	KeyFormatWidevine  = "urn:uuid:" + WidevineSystemID
+	// KeyFormatFairPlay is Apple's FairPlay Streaming key format (URI skd://…).
+	KeyFormatFairPlay = "com.apple.streamingkeydelivery"
+	// KeyFormatWidevine is the DASH-IF style system-ID URN Shaka Packager writes for
+	// Widevine (URI: data: URI of the full Widevine pssh box).
+	KeyFormatWidevine = "urn:uuid:" + WidevineSystemID
+	// KeyFormatPlayReady is Microsoft's key format (URI: data: URI, UTF-16 charset, of the PRO).
 	KeyFormatPlayReady = "com.microsoft.playready"
-	KeyFormatClearKey  = "urn:uuid:" + CommonSystemID
+	// KeyFormatClearKey signals W3C ClearKey the same way as Widevine: the common system ID
+	// URN with the v1 common pssh as a data: URI. The HLS "identity" key format is not used:
+	// its URI must return the raw content key, which would publish the key next to the media.
+	KeyFormatClearKey = "urn:uuid:" + CommonSystemID
+	// KeyFormatIdentity is the HLS default key format (URI returns the raw key); recognised
+	// when reading playlists, never written by Satchel.
+	KeyFormatIdentity = "identity"
 )
+
+// ClearKeySystemName is the EME key system string of W3C ClearKey.
+const ClearKeySystemName = "org.w3.clearkey"
 
 // DefaultFairPlayBase is used when Signalling.FairPlayKeyURI is empty.
 const DefaultFairPlayBase = "skd://satchel"
@@ -44,25 +57,29 @@ func ParseFairPlaySKD(uri string) (KID, error) {
 		}
 		rest = rest[:i]
 	}
-	last := rest
-	if i := strings.LastIndex(rest, "/"); i >= 0 {
-		last = rest[i+1:]
+	// The KID is the last path element, or the last elements joined when it is standard
+	// base64 (which may itself contain '/'), or everything after skd:// (skd://<kid>).
+	for end := len(rest); ; {
+		i := strings.LastIndex(rest[:end], "/")
+		if k, err := ParseKID(rest[i+1:]); err == nil {
+			return k, nil
+		}
+		if i < 0 {
+			break
+		}
+		end = i
 	}
-	k, err := ParseKID(last)
-	if err != nil {
-		return KID{}, fmt.Errorf("fairplay key URI %q: no key ID at its end: %w", uri, err)
-	}
-	return k, nil
+	return KID{}, fmt.Errorf("fairplay key URI %q: no key ID (32 hex digits, UUID or base64) at its end", uri)
 }
 
 // HLSKey is the attribute set of one EXT-X-KEY (or EXT-X-SESSION-KEY) line.
 type HLSKey struct {
-	System            System
-	Method            string
-	URI               string
-	KeyFormat         string
-	KeyFormatVersions string
-	IV                string
+	System            System // the DRM system the tag is for
+	Method            string // SAMPLE-AES (cbcs) or SAMPLE-AES-CTR (cenc)
+	URI               string // skd:// or data: URI with the system's init data
+	KeyFormat         string // KeyFormatFairPlay, KeyFormatWidevine, …
+	KeyFormatVersions string // "1"
+	IV                string // 0x-prefixed hex; empty when the IV travels with the media or key
 }
 
 // Attributes renders the tag attributes (without the tag name).
@@ -80,10 +97,13 @@ func (k HLSKey) Attributes() string {
 	return s
 }
 
-// HLSKeys returns the EXT-X-KEY attribute sets for one key (kid) under sig: FairPlay with an
-// skd:// URI (cbcs only: FairPlay requires SAMPLE-AES), Widevine and PlayReady with their
-// init data as data: URIs, ClearKey (cenc keyformat with the common pssh). The method is
-// SAMPLE-AES for cbcs and SAMPLE-AES-CTR for cenc.
+// HLSKeys returns the EXT-X-KEY (or EXT-X-SESSION-KEY) attribute sets for one key (kid) under
+// sig, one per system in sig.Systems order: FairPlay with an skd:// URI and no IV (cbcs only:
+// FairPlay requires SAMPLE-AES; FairPlay carries the IV with the key), Widevine with its pssh
+// box and PlayReady with its PRO as data: URIs (the Shaka Packager convention), ClearKey with
+// the common pssh (see KeyFormatClearKey). The method is SAMPLE-AES for cbcs and
+// SAMPLE-AES-CTR for cenc. Each system's init data names only kid, so a player asks for the
+// key of the rendition it plays.
 func HLSKeys(sig Signalling, kid KID) ([]HLSKey, error) {
 	method := "SAMPLE-AES"
 	if sig.Scheme == "cenc" {
@@ -104,7 +124,7 @@ func HLSKeys(sig Signalling, kid KID) ([]HLSKey, error) {
 			}
 			out = append(out, HLSKey{System: s, Method: method, URI: FairPlaySKD(sig.FairPlayKeyURI, kid), KeyFormat: KeyFormatFairPlay, KeyFormatVersions: "1"})
 		case Widevine, ClearKey:
-			var box, err = singlePSSH(one, s)
+			box, err := singlePSSH(one, s)
 			if err != nil {
 				return nil, err
 			}

@@ -30,9 +30,11 @@ func ParseKID(s string) (KID, error) {
 // decode16 decodes a 16-byte value written as UUID, hex or base64.
 func decode16(s string) ([]byte, error) {
 	t := strings.TrimSpace(s)
-	t = strings.TrimPrefix(strings.TrimSuffix(t, "}"), "{")
-	t = strings.TrimPrefix(strings.TrimPrefix(t, "0x"), "0X")
-	if h := strings.ReplaceAll(t, "-", ""); len(h) == 32 {
+	// Braces and a 0x prefix belong to the hex/UUID notations only: a base64 value may
+	// legitimately start with "0x", so the base64 attempt below uses t unchanged.
+	h := strings.TrimPrefix(strings.TrimSuffix(t, "}"), "{")
+	h = strings.TrimPrefix(strings.TrimPrefix(h, "0x"), "0X")
+	if h = strings.ReplaceAll(h, "-", ""); len(h) == 32 {
 		if b, err := hex.DecodeString(h); err == nil {
 			return b, nil
 		}

@@ -8,6 +8,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"unicode/utf16"
 
@@ -24,9 +25,9 @@ const (
 	proMaxSize      = 15 * 1024
 )
 
-// PlayReadyChecksum returns the WRMHEADER CHECKSUM for an AESCTR key: AES-128-ECB of the
-// little-endian KID under the content key, first 8 bytes, base64 (Shaka
-// GeneratePlayReadyPsshData; Bento4 ComputePlayReadyChecksum).
+// PlayReadyChecksum returns the WRMHEADER CHECKSUM for an AESCTR key: the little-endian KID
+// encrypted with the content key in AES-128-ECB, first 8 bytes, base64 (PlayReady Header
+// Specification section 5, "Key Checksum Algorithm"). AESCBC keys have no checksum.
 func PlayReadyChecksum(key [16]byte, kid KID) string {
 	c, _ := aes.NewCipher(key[:]) // a 16-byte key never fails
 	le := kid.PlayReadyLE()
@@ -35,53 +36,71 @@ func PlayReadyChecksum(key [16]byte, kid KID) string {
 	return base64.StdEncoding.EncodeToString(out[:8])
 }
 
+// WRMHEADER versions Satchel writes.
+const (
+	PlayReadyHeaderV40 = "4.0.0.0" // one AESCTR key; PlayReady 1+
+	PlayReadyHeaderV42 = "4.2.0.0" // several AESCTR keys; PlayReady 3+
+	PlayReadyHeaderV43 = "4.3.0.0" // AESCBC (cbcs) keys; PlayReady 4+
+)
+
 // PlayReadyObject builds a PlayReady Object (PRO) for the keys: WRMHEADER 4.0.0.0 for a single
-// cenc key, 4.2.0.0 for several cenc keys and 4.3.0.0 for cbcs (ALGID AESCBC, PlayReady 4+
-// clients). Attributes are written in alphabetical order and every element closed
-// explicitly, as the header specification requires. laURL is optional.
+// cenc key (readable by every PlayReady client), 4.2.0.0 for several cenc keys and 4.3.0.0 for
+// cbcs (ALGID AESCBC, PlayReady 4+ clients). laURL is optional.
 func PlayReadyObject(keys []ContentKey, scheme, laURL string) ([]byte, error) {
 	if len(keys) == 0 {
 		return nil, errors.New("playready header: no keys")
 	}
-	var x strings.Builder
-	esc := func(s string) string {
-		var b bytes.Buffer
-		_ = xml.EscapeText(&b, []byte(s))
-		return b.String()
-	}
-	la := ""
-	if laURL != "" {
-		la = "<LA_URL>" + esc(laURL) + "</LA_URL>"
-	}
+	var version string
 	switch {
 	case scheme == "cenc" && len(keys) == 1:
-		k := keys[0]
-		fmt.Fprintf(&x, `<WRMHEADER xmlns="%s" version="4.0.0.0"><DATA><PROTECTINFO><KEYLEN>16</KEYLEN><ALGID>AESCTR</ALGID></PROTECTINFO><KID>%s</KID><CHECKSUM>%s</CHECKSUM>%s</DATA></WRMHEADER>`,
-			PlayReadyHeaderNS, k.KID.PlayReadyBase64(), PlayReadyChecksum(k.Key, k.KID), la)
-	case scheme == "cenc" || scheme == "cbcs":
-		version, alg := "4.2.0.0", "AESCTR"
-		if scheme == "cbcs" {
-			version, alg = "4.3.0.0", "AESCBC"
-		}
-		fmt.Fprintf(&x, `<WRMHEADER xmlns="%s" version="%s"><DATA><PROTECTINFO><KIDS>`, PlayReadyHeaderNS, version)
-		for _, k := range keys {
-			if alg == "AESCTR" {
-				fmt.Fprintf(&x, `<KID ALGID="%s" CHECKSUM="%s" VALUE="%s"></KID>`, alg, PlayReadyChecksum(k.Key, k.KID), k.KID.PlayReadyBase64())
-			} else {
-				// No CHECKSUM for AESCBC: its definition is not published; Shaka omits it too.
-				fmt.Fprintf(&x, `<KID ALGID="%s" VALUE="%s"></KID>`, alg, k.KID.PlayReadyBase64())
-			}
-		}
-		fmt.Fprintf(&x, `</KIDS></PROTECTINFO>%s</DATA></WRMHEADER>`, la)
+		version = PlayReadyHeaderV40
+	case scheme == "cenc":
+		version = PlayReadyHeaderV42
+	case scheme == "cbcs":
+		version = PlayReadyHeaderV43
 	default:
 		return nil, fmt.Errorf("playready header: scheme %q is not cenc or cbcs", scheme)
 	}
-	u := utf16.Encode([]rune(x.String()))
-	rec := make([]byte, 2*len(u))
-	for i, c := range u {
-		binary.LittleEndian.PutUint16(rec[2*i:], c)
+	return wrapPRO(wrmHeaderXML(keys, version, laURL))
+}
+
+// wrmHeaderXML renders a WRMHEADER. Attributes are in alphabetical order and every element is
+// closed explicitly, as the header specification's syntax requirements demand; there is no
+// XML declaration and no whitespace between elements. 4.0.0.0 takes exactly one key.
+func wrmHeaderXML(keys []ContentKey, version, laURL string) string {
+	var x strings.Builder
+	la := ""
+	if laURL != "" {
+		var b bytes.Buffer
+		_ = xml.EscapeText(&b, []byte(laURL))
+		la = "<LA_URL>" + b.String() + "</LA_URL>"
 	}
-	total := 4 + 2 + 2 + 2 + len(rec)
+	if version == PlayReadyHeaderV40 {
+		k := keys[0]
+		fmt.Fprintf(&x, `<WRMHEADER xmlns="%s" version="%s"><DATA><PROTECTINFO><KEYLEN>16</KEYLEN><ALGID>AESCTR</ALGID></PROTECTINFO><KID>%s</KID><CHECKSUM>%s</CHECKSUM>%s</DATA></WRMHEADER>`,
+			PlayReadyHeaderNS, version, k.KID.PlayReadyBase64(), PlayReadyChecksum(k.Key, k.KID), la)
+		return x.String()
+	}
+	fmt.Fprintf(&x, `<WRMHEADER xmlns="%s" version="%s"><DATA><PROTECTINFO><KIDS>`, PlayReadyHeaderNS, version)
+	for _, k := range keys {
+		if version == PlayReadyHeaderV43 {
+			// Section 5: "For an ALGID value set to AESCBC, there is no Key Checksum
+			// Algorithm defined. The CHECKSUM attribute must be omitted."
+			fmt.Fprintf(&x, `<KID ALGID="AESCBC" VALUE="%s"></KID>`, k.KID.PlayReadyBase64())
+		} else {
+			fmt.Fprintf(&x, `<KID ALGID="AESCTR" CHECKSUM="%s" VALUE="%s"></KID>`, PlayReadyChecksum(k.Key, k.KID), k.KID.PlayReadyBase64())
+		}
+	}
+	fmt.Fprintf(&x, `</KIDS></PROTECTINFO>%s</DATA></WRMHEADER>`, la)
+	return x.String()
+}
+
+// wrapPRO encodes header XML as UTF-16LE and wraps it in a PlayReady Object with one record
+// of type 1: Length (DWORD), Record Count (WORD), then Record Type (WORD), Record Length
+// (WORD) and the value, all little-endian (header specification section 2).
+func wrapPRO(header string) ([]byte, error) {
+	u := utf16.Encode([]rune(header))
+	total := 4 + 2 + 2 + 2 + 2*len(u)
 	if total > proMaxSize {
 		return nil, fmt.Errorf("playready header: %d bytes exceeds the 15 KB PlayReady Object limit; use fewer keys or a shorter LA_URL", total)
 	}
@@ -89,8 +108,11 @@ func PlayReadyObject(keys []ContentKey, scheme, laURL string) ([]byte, error) {
 	pro = binary.LittleEndian.AppendUint32(pro, uint32(total))
 	pro = binary.LittleEndian.AppendUint16(pro, 1)
 	pro = binary.LittleEndian.AppendUint16(pro, proRecordHeader)
-	pro = binary.LittleEndian.AppendUint16(pro, uint16(len(rec)))
-	return append(pro, rec...), nil
+	pro = binary.LittleEndian.AppendUint16(pro, uint16(2*len(u)))
+	for _, c := range u {
+		pro = binary.LittleEndian.AppendUint16(pro, c)
+	}
+	return pro, nil
 }
 
 // PlayReadyPSSH wraps a PlayReady Object in a version-0 pssh box.
@@ -150,10 +172,13 @@ func ParsePlayReadyObject(b []byte) (*PlayReadyHeader, error) {
 		}
 		typ, n := binary.LittleEndian.Uint16(p), int(binary.LittleEndian.Uint16(p[2:]))
 		p = p[4:]
-		if n > len(p) || n%2 != 0 {
-			return nil, fmt.Errorf("playready object: record %d has a bad length %d", i+1, n)
+		if n > len(p) {
+			return nil, fmt.Errorf("playready object: record %d claims %d bytes but only %d remain", i+1, n, len(p))
 		}
 		if typ == proRecordHeader {
+			if n%2 != 0 {
+				return nil, fmt.Errorf("playready object: header record of odd length %d is not UTF-16", n)
+			}
 			return parseWRMHeader(p[:n])
 		}
 		p = p[n:]
@@ -166,9 +191,13 @@ func parseWRMHeader(rec []byte) (*PlayReadyHeader, error) {
 	for i := range u {
 		u[i] = binary.LittleEndian.Uint16(rec[2*i:])
 	}
-	s := string(utf16.Decode(u))
+	s := strings.TrimPrefix(string(utf16.Decode(u)), "\ufeff")
 	var w wrmHeader
-	if err := xml.Unmarshal([]byte(s), &w); err != nil {
+	dec := xml.NewDecoder(strings.NewReader(s))
+	// The text is already decoded from UTF-16; some packagers still declare
+	// encoding="utf-16", which must not make the decoder give up.
+	dec.CharsetReader = func(_ string, r io.Reader) (io.Reader, error) { return r, nil }
+	if err := dec.Decode(&w); err != nil {
 		return nil, fmt.Errorf("playready header XML: %w", err)
 	}
 	h := &PlayReadyHeader{Version: w.Version, LAURL: strings.TrimSpace(w.Data.LAURL), LUIURL: strings.TrimSpace(w.Data.LUIURL), XML: s, Checksums: map[string]string{}}

@@ -3,6 +3,7 @@ package drm
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"strings"
@@ -48,16 +49,21 @@ func BoxBytes(b *mp4.PsshBox) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// DecodePSSHBytes decodes a complete pssh box (for example base64-decoded from <cenc:pssh>).
+// DecodePSSHBytes decodes one complete pssh box (for example base64-decoded from
+// <cenc:pssh>). The box size must match len(b); use SplitPSSH for concatenated boxes.
 func DecodePSSHBytes(b []byte) (box *mp4.PsshBox, err error) {
+	n, err := psshBoxLen(b)
+	if err != nil {
+		return nil, err
+	}
+	if n != len(b) {
+		return nil, fmt.Errorf("pssh box: header says %d bytes but %d were given", n, len(b))
+	}
 	defer func() {
 		if p := recover(); p != nil {
 			box, err = nil, fmt.Errorf("pssh box: malformed (%v)", p)
 		}
 	}()
-	if len(b) < 32 || string(b[4:8]) != "pssh" {
-		return nil, errors.New("pssh box: not a pssh box")
-	}
 	bx, err := mp4.DecodeBox(0, bytes.NewReader(b))
 	if err != nil {
 		return nil, fmt.Errorf("pssh box: %w", err)
@@ -66,7 +72,58 @@ func DecodePSSHBytes(b []byte) (box *mp4.PsshBox, err error) {
 	if !ok {
 		return nil, fmt.Errorf("pssh box: decoded as %s", bx.Type())
 	}
+	if len(p.SystemID) != 16 {
+		return nil, errors.New("pssh box: truncated system ID")
+	}
 	return p, nil
+}
+
+// psshBoxLen validates the header of the pssh box at the start of b and returns its size,
+// before anything is allocated for it: a forged size must not make the decoder reserve
+// gigabytes.
+func psshBoxLen(b []byte) (int, error) {
+	if len(b) < 8 || string(b[4:8]) != "pssh" {
+		return 0, errors.New("pssh box: not a pssh box (expected size and type 'pssh')")
+	}
+	size := uint64(binary.BigEndian.Uint32(b))
+	switch size {
+	case 0: // extends to the end
+		size = uint64(len(b))
+	case 1: // 64-bit largesize follows the type
+		if len(b) < 16 {
+			return 0, errors.New("pssh box: truncated 64-bit size")
+		}
+		size = binary.BigEndian.Uint64(b[8:])
+	}
+	if size < 32 {
+		return 0, fmt.Errorf("pssh box: size %d is smaller than the 32-byte minimum", size)
+	}
+	if size > uint64(len(b)) {
+		return 0, fmt.Errorf("pssh box: size %d but only %d bytes available (truncated?)", size, len(b))
+	}
+	return int(size), nil
+}
+
+// SplitPSSH decodes a sequence of concatenated pssh boxes, the W3C "cenc" initialization
+// data format (also what EXT-X-SESSION-KEY data URIs and EME "encrypted" events carry).
+func SplitPSSH(b []byte) ([]*mp4.PsshBox, error) {
+	var out []*mp4.PsshBox
+	for off := 0; off < len(b); {
+		n, err := psshBoxLen(b[off:])
+		if err != nil {
+			return nil, fmt.Errorf("box %d at byte %d: %w", len(out)+1, off, err)
+		}
+		box, err := DecodePSSHBytes(b[off : off+n])
+		if err != nil {
+			return nil, fmt.Errorf("box %d at byte %d: %w", len(out)+1, off, err)
+		}
+		out = append(out, box)
+		off += n
+	}
+	if len(out) == 0 {
+		return nil, errors.New("pssh: no boxes in empty init data")
+	}
+	return out, nil
 }
 
 // PSSHInfo is a decoded pssh box.
@@ -107,6 +164,8 @@ func DecodePSSH(b *mp4.PsshBox) (*PSSHInfo, error) {
 	switch {
 	case !known:
 		fmt.Fprintf(&sum, "unknown system %s, version %d, %d data bytes\n", id, b.Version, len(b.Data))
+	case sys == Widevine && len(b.Data) == 0 && len(info.KIDs) > 0:
+		fmt.Fprintf(&sum, "Widevine (v%d): no WidevinePsshData, KIDs in the box header only\n", b.Version)
 	case sys == Widevine:
 		d, err := ParseWidevinePSSHData(b.Data)
 		if err != nil {
