@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"satchel/engine/drm"
-	"satchel/packaging/manifest"
+	"satchel/engine/manifest"
 )
 
 // Config describes one packaging job.
@@ -18,8 +18,8 @@ type Config struct {
 	Inputs  []string     // source renditions (progressive or fragmented MP4), one video rung each
 	OutDir  string       // written atomically: OutDir.tmp-* renamed to OutDir at the end
 	Systems []drm.System // DRM systems to signal
-	Schemes []string     // "cenc" and/or "cbcs"
-	Formats []string     // "dash", "hls", "mp4"
+	Schemes []drm.Scheme // drm.SchemeCENC and/or drm.SchemeCBCS
+	Formats []Format     // outputs to write (default AllFormats)
 	// SegmentDuration is the target fragment duration; fragments are cut at the sync sample
 	// nearest to each multiple (default 4 s).
 	SegmentDuration time.Duration
@@ -60,7 +60,7 @@ type Result struct {
 	Keys       []drm.ContentKey     `json:"-"`
 	Files      []string             `json:"files"` // relative to OutDir, sorted
 	Renditions []manifest.Rendition `json:"renditions"`
-	Schemes    []string             `json:"schemes"`
+	Schemes    []drm.Scheme         `json:"schemes"`
 }
 
 func (c *Config) normalize() error {
@@ -80,11 +80,11 @@ func (c *Config) normalize() error {
 		return fmt.Errorf("clear lead %s: use 0 to 5m (a few seconds is usual)", c.ClearLead)
 	}
 	if len(c.Schemes) == 0 {
-		c.Schemes = []string{"cenc", "cbcs"}
+		c.Schemes = append([]drm.Scheme(nil), drm.WrittenSchemes...)
 	}
-	seen := map[string]bool{}
+	seen := map[drm.Scheme]bool{}
 	for _, s := range c.Schemes {
-		if s != "cenc" && s != "cbcs" {
+		if !s.Writable() {
 			return fmt.Errorf("encryption scheme %q: use cenc or cbcs", s)
 		}
 		if seen[s] {
@@ -93,10 +93,10 @@ func (c *Config) normalize() error {
 		seen[s] = true
 	}
 	if len(c.Formats) == 0 {
-		c.Formats = []string{"dash", "hls", "mp4"}
+		c.Formats = append([]Format(nil), AllFormats...)
 	}
 	for _, f := range c.Formats {
-		if f != "dash" && f != "hls" && f != "mp4" {
+		if !f.Known() {
 			return fmt.Errorf("output format %q: use dash, hls or mp4", f)
 		}
 	}
@@ -114,7 +114,7 @@ func (c *Config) normalize() error {
 	return drm.CheckKeys(c.Keys)
 }
 
-func (c *Config) has(format string) bool {
+func (c *Config) has(format Format) bool {
 	for _, f := range c.Formats {
 		if f == format {
 			return true

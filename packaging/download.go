@@ -9,6 +9,8 @@ import (
 	"github.com/Eyevinn/mp4ff/mp4"
 
 	"satchel/engine/cenc"
+	"satchel/engine/drm"
+	"satchel/engine/manifest"
 	"satchel/engine/probe"
 )
 
@@ -35,7 +37,7 @@ const (
 )
 
 func (p *packager) newDownload(v, audio *track) (*download, error) {
-	dir := filepath.Join(p.dir, "download")
+	dir := filepath.Join(p.dir, manifest.DirDownload)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create download folder: %w", err)
 	}
@@ -44,7 +46,7 @@ func (p *packager) newDownload(v, audio *track) (*download, error) {
 	if err != nil {
 		return nil, err
 	}
-	if d.vProt, err = cenc.ProtectInit(vInit, v.key, "cenc", nil); err != nil {
+	if d.vProt, err = cenc.ProtectInit(vInit, v.key, drm.SchemeCENC, nil); err != nil {
 		return nil, err
 	}
 	init := mp4.CreateEmptyInit()
@@ -57,7 +59,7 @@ func (p *packager) newDownload(v, audio *track) (*download, error) {
 		if err != nil {
 			return nil, err
 		}
-		if d.aProt, err = cenc.ProtectInit(aInit, audio.key, "cenc", nil); err != nil {
+		if d.aProt, err = cenc.ProtectInit(aInit, audio.key, drm.SchemeCENC, nil); err != nil {
 			return nil, err
 		}
 		init.Moov.AddChild(aInit.Moov.Traks[0])

@@ -17,7 +17,8 @@ import (
 
 	"satchel/engine/cenc"
 	"satchel/engine/drm"
-	"satchel/packaging/manifest"
+	"satchel/engine/manifest"
+	"satchel/engine/media"
 )
 
 // Package runs a packaging job. Progress events arrive from several goroutines (one per
@@ -58,8 +59,8 @@ func Package(ctx context.Context, cfg Config, progress func(Progress)) (*Result,
 		}
 	}()
 
-	p := &packager{cfg: cfg, dir: tmp, keys: keys, sigs: map[string]drm.Signalling{}, psshs: map[string][]*mp4.PsshBox{},
-		renditions: map[string][]manifest.Rendition{}, progress: progress}
+	p := &packager{cfg: cfg, dir: tmp, keys: keys, sigs: map[drm.Scheme]drm.Signalling{}, psshs: map[drm.Scheme][]*mp4.PsshBox{},
+		renditions: map[drm.Scheme][]manifest.Rendition{}, progress: progress}
 	for _, scheme := range cfg.Schemes {
 		sig := drm.Signalling{Scheme: scheme, Keys: keys, Systems: cfg.Systems, PlayReadyLAURL: cfg.PlayReadyLAURL,
 			ClearKeyLAURL: cfg.ClearKeyLAURL, WidevineProvider: cfg.WidevineProvider, FairPlayKeyURI: cfg.FairPlayKeyURI}
@@ -69,11 +70,11 @@ func Package(ctx context.Context, cfg Config, progress func(Progress)) (*Result,
 		}
 		p.sigs[scheme], p.psshs[scheme] = sig, boxes
 	}
-	if cfg.has("mp4") {
+	if cfg.has(FormatMP4) {
 		// The single-file download is cenc: PlayReady's offline download case (and Widevine).
-		sig := p.sigs["cenc"]
-		if _, ok := p.psshs["cenc"]; !ok {
-			sig = drm.Signalling{Scheme: "cenc", Keys: keys, Systems: cfg.Systems, PlayReadyLAURL: cfg.PlayReadyLAURL,
+		sig := p.sigs[drm.SchemeCENC]
+		if _, ok := p.psshs[drm.SchemeCENC]; !ok {
+			sig = drm.Signalling{Scheme: drm.SchemeCENC, Keys: keys, Systems: cfg.Systems, PlayReadyLAURL: cfg.PlayReadyLAURL,
 				ClearKeyLAURL: cfg.ClearKeyLAURL, WidevineProvider: cfg.WidevineProvider, FairPlayKeyURI: cfg.FairPlayKeyURI}
 		}
 		if p.downloadPSSH, err = drm.PSSHBoxes(sig); err != nil {
@@ -110,13 +111,13 @@ type packager struct {
 	cfg          Config
 	dir          string
 	keys         []drm.ContentKey
-	sigs         map[string]drm.Signalling
-	psshs        map[string][]*mp4.PsshBox
+	sigs         map[drm.Scheme]drm.Signalling
+	psshs        map[drm.Scheme][]*mp4.PsshBox
 	downloadPSSH []*mp4.PsshBox
 	progress     func(Progress)
 
 	mu         sync.Mutex
-	renditions map[string][]manifest.Rendition // per scheme
+	renditions map[drm.Scheme][]manifest.Rendition // per scheme
 }
 
 // runTracks packages the tracks on cfg.Concurrency workers; the first error cancels the rest.
@@ -154,7 +155,7 @@ func (p *packager) runTracks(ctx context.Context, tracks []*track, audio *track)
 
 // output is one CMAF track being written for one scheme.
 type output struct {
-	scheme string
+	scheme drm.Scheme
 	prot   *cenc.Protector
 	rend   manifest.Rendition
 }
@@ -164,7 +165,7 @@ func (p *packager) writeTrack(ctx context.Context, t *track, audio *track) error
 	f := t.src.file.F
 	var outs []*output
 	for _, scheme := range p.cfg.Schemes {
-		rel := filepath.ToSlash(filepath.Join(scheme, t.id))
+		rel := filepath.ToSlash(filepath.Join(string(scheme), t.id))
 		if err := os.MkdirAll(filepath.Join(p.dir, rel), 0o755); err != nil {
 			return fmt.Errorf("create %s: %w", rel, err)
 		}
@@ -176,14 +177,14 @@ func (p *packager) writeTrack(ctx context.Context, t *track, audio *track) error
 		if err != nil {
 			return err
 		}
-		initRel := rel + "/init.mp4"
+		initRel := rel + "/" + manifest.FileInit
 		if _, err := writeBoxes(filepath.Join(p.dir, initRel), init.Encode); err != nil {
 			return err
 		}
 		outs = append(outs, &output{scheme: scheme, prot: prot, rend: p.rendition(t, rel, initRel)})
 	}
 	var dl *download
-	if t.kind == "video" && p.cfg.has("mp4") {
+	if t.kind == media.Video && p.cfg.has(FormatMP4) {
 		var err error
 		if dl, err = p.newDownload(t, audio); err != nil {
 			return err
@@ -225,7 +226,7 @@ func (p *packager) writeTrack(ctx context.Context, t *track, audio *track) error
 			}
 			seg := mp4.NewMediaSegment()
 			seg.AddFragment(frag)
-			rel := fmt.Sprintf("%s/seg_%05d.m4s", o.rend.Dir, k+1)
+			rel := o.rend.Dir + "/" + manifest.SegmentName(k+1)
 			size, err := writeBoxes(filepath.Join(p.dir, rel), seg.Encode)
 			putBuf(data)
 			if err != nil {
@@ -317,7 +318,7 @@ func (p *packager) writeManifests() error {
 		rends := p.renditions[scheme]
 		sort.SliceStable(rends, func(a, b int) bool {
 			if rends[a].Kind != rends[b].Kind {
-				return rends[a].Kind == "video"
+				return rends[a].Kind == media.Video
 			}
 			return rends[a].Bandwidth < rends[b].Bandwidth
 		})
@@ -327,29 +328,25 @@ func (p *packager) writeManifests() error {
 				pres.Duration = d
 			}
 		}
-		if p.cfg.has("dash") {
-			name := "manifest.mpd"
+		if p.cfg.has(FormatDASH) {
+			name := manifest.FileMPD
 			if i > 0 {
-				name = "manifest_" + scheme + ".mpd"
+				name = manifest.FileMPDFor(scheme)
 			}
 			if err := writeBuffered(filepath.Join(p.dir, name), func(b *bytes.Buffer) error { return manifest.WriteMPD(b, pres) }); err != nil {
 				return err
 			}
 		}
-		if p.cfg.has("hls") {
+		if p.cfg.has(FormatHLS) {
 			for _, r := range rends {
-				if err := writeBuffered(filepath.Join(p.dir, r.Dir, "playlist.m3u8"), func(b *bytes.Buffer) error { return manifest.WriteHLSMedia(b, pres, r) }); err != nil {
+				if err := writeBuffered(filepath.Join(p.dir, r.Dir, manifest.FileHLSMedia), func(b *bytes.Buffer) error { return manifest.WriteHLSMedia(b, pres, r) }); err != nil {
 					return err
 				}
 			}
 			// The master playlist points at cbcs (FairPlay needs SAMPLE-AES) when it was written.
-			if scheme == "cbcs" || len(p.cfg.Schemes) == 1 {
-				name := "master.m3u8"
-				if scheme == "cenc" && len(p.cfg.Schemes) > 1 {
-					name = "master_cenc.m3u8"
-				}
-				uri := func(r manifest.Rendition) string { return r.Dir + "/playlist.m3u8" }
-				if err := writeBuffered(filepath.Join(p.dir, name), func(b *bytes.Buffer) error { return manifest.WriteHLSMaster(b, pres, uri) }); err != nil {
+			if scheme == drm.SchemeCBCS || len(p.cfg.Schemes) == 1 {
+				uri := func(r manifest.Rendition) string { return r.Dir + "/" + manifest.FileHLSMedia }
+				if err := writeBuffered(filepath.Join(p.dir, manifest.FileHLSMaster), func(b *bytes.Buffer) error { return manifest.WriteHLSMaster(b, pres, uri) }); err != nil {
 					return err
 				}
 			}
@@ -363,11 +360,11 @@ func (p *packager) writeManifests() error {
 	if err != nil {
 		return err
 	}
-	if err := writeBuffered(filepath.Join(p.dir, "keys.cpix.xml"), func(b *bytes.Buffer) error { return drm.WriteCPIX(b, doc) }); err != nil {
+	if err := writeBuffered(filepath.Join(p.dir, manifest.FileKeys), func(b *bytes.Buffer) error { return drm.WriteCPIX(b, doc) }); err != nil {
 		return err
 	}
 	if len(p.cfg.PolicyJSON) > 0 {
-		if err := os.WriteFile(filepath.Join(p.dir, "policy.json"), p.cfg.PolicyJSON, 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(p.dir, manifest.FilePolicy), p.cfg.PolicyJSON, 0o644); err != nil {
 			return fmt.Errorf("write policy.json: %w", err)
 		}
 	}

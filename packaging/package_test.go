@@ -15,11 +15,11 @@ import (
 
 	"satchel/engine/cenc"
 	"satchel/engine/drm"
+	"satchel/engine/manifest"
 	"satchel/engine/probe"
-	"satchel/packaging/manifest"
 )
 
-const media = "../testdata/media/"
+const testMedia = "../testdata/media/"
 
 // sourceSamples returns the clear bytes of every sample of the source's track of kind.
 func sourceSamples(t *testing.T, path, kind string) [][]byte {
@@ -107,7 +107,7 @@ func compareSamples(t *testing.T, what string, got, want [][]byte) {
 
 func TestPackageRoundTrip(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "pkg")
-	inputs := []string{media + "ladder_240p.mp4", media + "ladder_720p.mp4", media + "ladder_360p.mp4"}
+	inputs := []string{testMedia + "ladder_240p.mp4", testMedia + "ladder_720p.mp4", testMedia + "ladder_360p.mp4"}
 	var events []Progress
 	var mu = make(chan struct{}, 1)
 	res, err := Package(context.Background(), Config{Inputs: inputs, OutDir: out, SegmentDuration: 2 * time.Second,
@@ -232,7 +232,7 @@ func fragmentBoxes(f *mp4.Fragment) string {
 func TestPackageHEVCAndFragmentedInput(t *testing.T) {
 	for _, in := range []string{"hevc_720p.mp4", "fragmented_360p.mp4"} {
 		out := filepath.Join(t.TempDir(), "pkg")
-		res, err := Package(context.Background(), Config{Inputs: []string{media + in}, OutDir: out, Formats: []string{"dash", "mp4"}}, nil)
+		res, err := Package(context.Background(), Config{Inputs: []string{testMedia + in}, OutDir: out, Formats: []Format{FormatDASH, FormatMP4}}, nil)
 		if err != nil {
 			t.Fatalf("%s: %v", in, err)
 		}
@@ -248,7 +248,7 @@ func TestPackageHEVCAndFragmentedInput(t *testing.T) {
 				}
 			}
 			got := decryptedSamples(t, init, frags, res.Keys)
-			compareSamples(t, in+" "+scheme, got[1], sourceSamples(t, media+in, "video"))
+			compareSamples(t, in+" "+scheme, got[1], sourceSamples(t, testMedia+in, "video"))
 		}
 	}
 }
@@ -260,11 +260,11 @@ func TestPackageErrorsLeaveNothing(t *testing.T) {
 		cfg  Config
 		want string
 	}{
-		{"misaligned", Config{Inputs: []string{media + "ladder_240p.mp4", media + "misaligned_360p.mp4"}}, "misaligned_360p.mp4"},
-		{"audio only", Config{Inputs: []string{media + "audio_only.m4a"}}, "no video"},
+		{"misaligned", Config{Inputs: []string{testMedia + "ladder_240p.mp4", testMedia + "misaligned_360p.mp4"}}, "misaligned_360p.mp4"},
+		{"audio only", Config{Inputs: []string{testMedia + "audio_only.m4a"}}, "no video"},
 		{"missing", Config{Inputs: []string{filepath.Join(dir, "nope.mp4")}}, "does not exist"},
-		{"bad scheme", Config{Inputs: []string{media + "ladder_240p.mp4"}, Schemes: []string{"cbc1"}}, "cenc or cbcs"},
-		{"duplicate KID", Config{Inputs: []string{media + "ladder_240p.mp4"}, Keys: func() []drm.ContentKey {
+		{"bad scheme", Config{Inputs: []string{testMedia + "ladder_240p.mp4"}, Schemes: []drm.Scheme{drm.SchemeCBC1}}, "cenc or cbcs"},
+		{"duplicate KID", Config{Inputs: []string{testMedia + "ladder_240p.mp4"}, Keys: func() []drm.ContentKey {
 			a, _ := drm.RandomContentKey("SD")
 			b := a
 			b.TrackType = "AUDIO"
@@ -286,7 +286,7 @@ func TestPackageErrorsLeaveNothing(t *testing.T) {
 	// Cancellation midway leaves no output and no temp folder.
 	ctx, cancel := context.WithCancel(context.Background())
 	out := filepath.Join(dir, "cancelled")
-	_, err := Package(ctx, Config{Inputs: []string{media + "ladder_720p.mp4"}, OutDir: out, SegmentDuration: 2 * time.Second},
+	_, err := Package(ctx, Config{Inputs: []string{testMedia + "ladder_720p.mp4"}, OutDir: out, SegmentDuration: 2 * time.Second},
 		func(p Progress) {
 			if p.Fragments >= 1 {
 				cancel()
@@ -303,7 +303,7 @@ func TestPackageErrorsLeaveNothing(t *testing.T) {
 	if os.Geteuid() != 0 {
 		ro := filepath.Join(dir, "ro")
 		os.Mkdir(ro, 0o500)
-		if _, err := Package(context.Background(), Config{Inputs: []string{media + "ladder_240p.mp4"}, OutDir: filepath.Join(ro, "x")}, nil); err == nil || !strings.Contains(err.Error(), "writable") {
+		if _, err := Package(context.Background(), Config{Inputs: []string{testMedia + "ladder_240p.mp4"}, OutDir: filepath.Join(ro, "x")}, nil); err == nil || !strings.Contains(err.Error(), "writable") {
 			t.Fatalf("read-only destination: %v", err)
 		}
 	}
@@ -311,10 +311,10 @@ func TestPackageErrorsLeaveNothing(t *testing.T) {
 	full := filepath.Join(dir, "full")
 	os.MkdirAll(full, 0o755)
 	os.WriteFile(filepath.Join(full, "x"), nil, 0o644)
-	if _, err := Package(context.Background(), Config{Inputs: []string{media + "ladder_240p.mp4"}, OutDir: full}, nil); err == nil || !strings.Contains(err.Error(), "not empty") {
+	if _, err := Package(context.Background(), Config{Inputs: []string{testMedia + "ladder_240p.mp4"}, OutDir: full}, nil); err == nil || !strings.Contains(err.Error(), "not empty") {
 		t.Fatalf("non-empty destination: %v", err)
 	}
-	if _, err := Package(context.Background(), Config{Inputs: []string{media + "ladder_240p.mp4"}, OutDir: full, Overwrite: true}, nil); err != nil {
+	if _, err := Package(context.Background(), Config{Inputs: []string{testMedia + "ladder_240p.mp4"}, OutDir: full, Overwrite: true}, nil); err != nil {
 		t.Fatalf("overwrite: %v", err)
 	}
 	if _, err := os.Stat(filepath.Join(full, "x")); err == nil {
@@ -324,7 +324,7 @@ func TestPackageErrorsLeaveNothing(t *testing.T) {
 
 func TestSegmentsStartAtSyncSamples(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "pkg")
-	res, err := Package(context.Background(), Config{Inputs: []string{media + "ladder_360p.mp4"}, OutDir: out, Formats: []string{"dash"}, Schemes: []string{"cenc"}, SegmentDuration: 3 * time.Second}, nil)
+	res, err := Package(context.Background(), Config{Inputs: []string{testMedia + "ladder_360p.mp4"}, OutDir: out, Formats: []Format{FormatDASH}, Schemes: []drm.Scheme{drm.SchemeCENC}, SegmentDuration: 3 * time.Second}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -348,12 +348,12 @@ func TestSegmentsStartAtSyncSamples(t *testing.T) {
 }
 
 func BenchmarkPackage720p(b *testing.B) {
-	in := media + "ladder_720p.mp4"
+	in := testMedia + "ladder_720p.mp4"
 	st, _ := os.Stat(in)
 	b.SetBytes(st.Size())
 	for i := 0; i < b.N; i++ {
 		out := filepath.Join(b.TempDir(), "pkg")
-		if _, err := Package(context.Background(), Config{Inputs: []string{in}, OutDir: out, Schemes: []string{"cenc"}, Formats: []string{"dash"}, Systems: []drm.System{drm.Widevine, drm.PlayReady}}, nil); err != nil {
+		if _, err := Package(context.Background(), Config{Inputs: []string{in}, OutDir: out, Schemes: []drm.Scheme{drm.SchemeCENC}, Formats: []Format{FormatDASH}, Systems: []drm.System{drm.Widevine, drm.PlayReady}}, nil); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -361,8 +361,8 @@ func BenchmarkPackage720p(b *testing.B) {
 
 func TestClearLead(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "pkg")
-	res, err := Package(context.Background(), Config{Inputs: []string{media + "ladder_240p.mp4"}, OutDir: out, SegmentDuration: 2 * time.Second,
-		ClearLead: 2 * time.Second, Formats: []string{"dash", "mp4"}}, nil)
+	res, err := Package(context.Background(), Config{Inputs: []string{testMedia + "ladder_240p.mp4"}, OutDir: out, SegmentDuration: 2 * time.Second,
+		ClearLead: 2 * time.Second, Formats: []Format{FormatDASH, FormatMP4}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -379,7 +379,7 @@ func TestClearLead(t *testing.T) {
 		if !cenc.IsClear(frags[0].Moof.Traf) || cenc.IsClear(frags[1].Moof.Traf) {
 			t.Fatalf("%s: clear lead marks: first %v second %v", scheme, cenc.IsClear(frags[0].Moof.Traf), cenc.IsClear(frags[1].Moof.Traf))
 		}
-		src := sourceSamples(t, media+"ladder_240p.mp4", "video")
+		src := sourceSamples(t, testMedia+"ladder_240p.mp4", "video")
 		// The clear fragment carries the source bytes as they are.
 		fs, _ := frags[0].GetFullSamples(nil)
 		if !bytes.Equal(fs[0].Data, src[0]) {
@@ -388,7 +388,7 @@ func TestClearLead(t *testing.T) {
 		got := decryptedSamples(t, init, frags, res.Keys)
 		compareSamples(t, scheme+" clear lead", got[1], src)
 	}
-	if _, err := Package(context.Background(), Config{Inputs: []string{media + "ladder_240p.mp4"}, OutDir: filepath.Join(t.TempDir(), "x"), ClearLead: -time.Second}, nil); err == nil {
+	if _, err := Package(context.Background(), Config{Inputs: []string{testMedia + "ladder_240p.mp4"}, OutDir: filepath.Join(t.TempDir(), "x"), ClearLead: -time.Second}, nil); err == nil {
 		t.Fatal("negative clear lead accepted")
 	}
 }
@@ -406,8 +406,8 @@ func TestOtherCodecs(t *testing.T) {
 		args          []string
 		kind          string
 	}{
-		{"ac3.mp4", "ac3", []string{"-i", media + "ladder_240p.mp4", "-c:v", "copy", "-c:a", "ac3", "-b:a", "192k"}, "audio"},
-		{"eac3.mp4", "eac3", []string{"-i", media + "ladder_240p.mp4", "-c:v", "copy", "-c:a", "eac3", "-b:a", "192k"}, "audio"},
+		{"ac3.mp4", "ac3", []string{"-i", testMedia + "ladder_240p.mp4", "-c:v", "copy", "-c:a", "ac3", "-b:a", "192k"}, "audio"},
+		{"eac3.mp4", "eac3", []string{"-i", testMedia + "ladder_240p.mp4", "-c:v", "copy", "-c:a", "eac3", "-b:a", "192k"}, "audio"},
 		{"av1.mp4", "libsvtav1", []string{"-f", "lavfi", "-i", "testsrc2=size=320x180:rate=24:duration=4", "-c:v", "libsvtav1", "-preset", "12", "-g", "48", "-pix_fmt", "yuv420p"}, "video"},
 	}
 	for _, c := range cases {
@@ -421,7 +421,7 @@ func TestOtherCodecs(t *testing.T) {
 				t.Fatalf("ffmpeg: %v\n%s", err, out)
 			}
 			out := filepath.Join(dir, "out-"+c.name)
-			res, err := Package(context.Background(), Config{Inputs: []string{in}, OutDir: out, SegmentDuration: 2 * time.Second, Formats: []string{"dash"}}, nil)
+			res, err := Package(context.Background(), Config{Inputs: []string{in}, OutDir: out, SegmentDuration: 2 * time.Second, Formats: []Format{FormatDASH}}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"satchel/engine/drm"
+	"satchel/engine/media"
 	"satchel/engine/probe"
 )
 
@@ -24,7 +25,7 @@ type source struct {
 // track is one CMAF track to write: a video rung or the audio.
 type track struct {
 	id      string // rendition ID: "360p", "audio"
-	kind    string
+	kind    media.Kind
 	src     *source
 	info    probe.Track
 	samples []probe.Sample
@@ -103,7 +104,7 @@ func planTracks(srcs []*source, target time.Duration) ([]*track, error) {
 			id = fmt.Sprintf("%s_%dk", id, v.Bitrate/1000)
 		}
 		normalizeTiming(samples)
-		tracks = append(tracks, &track{id: id, kind: "video", src: s, info: *v, samples: samples, bytes: v.Bytes})
+		tracks = append(tracks, &track{id: id, kind: media.Video, src: s, info: *v, samples: samples, bytes: v.Bytes})
 	}
 	sort.SliceStable(tracks, func(i, j int) bool { return tracks[i].info.Bitrate < tracks[j].info.Bitrate })
 	var best *source
@@ -119,7 +120,7 @@ func planTracks(srcs []*source, target time.Duration) ([]*track, error) {
 			return nil, &probe.InputError{Path: best.path, Reason: err.Error()}
 		}
 		normalizeTiming(samples)
-		tracks = append(tracks, &track{id: "audio", kind: "audio", src: best, info: *a, samples: samples, bytes: a.Bytes})
+		tracks = append(tracks, &track{id: "audio", kind: media.Audio, src: best, info: *a, samples: samples, bytes: a.Bytes})
 	}
 	cuts := cutTimes(tracks[0], target)
 	for _, t := range tracks {
@@ -177,10 +178,10 @@ func (t *track) placeCuts(cuts []time.Duration) error {
 			break
 		}
 		j := i
-		if t.kind == "audio" && i > 0 && want-(t.samples[i-1].DecodeTime-base) < (t.samples[i].DecodeTime-base)-want {
+		if t.kind == media.Audio && i > 0 && want-(t.samples[i-1].DecodeTime-base) < (t.samples[i].DecodeTime-base)-want {
 			j = i - 1
 		}
-		if t.kind == "video" && !t.samples[j].Sync {
+		if t.kind == media.Video && !t.samples[j].Sync {
 			return &probe.InputError{Path: t.src.path, Reason: fmt.Sprintf("has no sync sample at %.3fs where the ladder is cut; re-encode with aligned GOPs", c.Seconds())}
 		}
 		if len(t.cuts) > 0 && j <= t.cuts[len(t.cuts)-1] {
@@ -191,7 +192,7 @@ func (t *track) placeCuts(cuts []time.Duration) error {
 	if len(t.cuts) == 0 || t.cuts[0] != 0 {
 		return errors.New("internal: the first segment must start at the first sample")
 	}
-	if t.kind == "video" && !t.samples[0].Sync {
+	if t.kind == media.Video && !t.samples[0].Sync {
 		return &probe.InputError{Path: t.src.path, Reason: "does not start with a sync sample (keyframe); re-encode it so the first frame is a keyframe"}
 	}
 	return nil
@@ -206,7 +207,7 @@ func assignKeys(tracks []*track, explicit []drm.ContentKey) ([]drm.ContentKey, e
 	}
 	var used []drm.ContentKey
 	for _, t := range tracks {
-		tt := drm.TrackTypeFor(t.kind, t.info.Width, t.info.Height)
+		tt := drm.TrackTypeFor(string(t.kind), t.info.Width, t.info.Height)
 		k, ok := byType[tt]
 		if !ok {
 			var err error

@@ -10,6 +10,7 @@ import (
 
 	"github.com/Eyevinn/mp4ff/mp4"
 
+	"satchel/engine/media"
 	"satchel/engine/probe"
 )
 
@@ -31,7 +32,7 @@ func newInit(t *track, trackID uint32) (*mp4.InitSegment, error) {
 	if len(lang) != 3 {
 		lang = "und"
 	}
-	trak := init.AddEmptyTrack(t.info.Timescale, t.kind, lang)
+	trak := init.AddEmptyTrack(t.info.Timescale, string(t.kind), lang)
 	trak.Tkhd.TrackID = trackID
 	init.Moov.Mvex.Trex.TrackID = trackID
 	init.Moov.Mvhd.NextTrackID = trackID + 1
@@ -41,7 +42,7 @@ func newInit(t *track, trackID uint32) (*mp4.InitSegment, error) {
 		return nil, fmt.Errorf("copy sample entry of %s: %w", t.src.path, err)
 	}
 	trak.Mdia.Minf.Stbl.Stsd.AddChild(entry)
-	if t.kind == "video" {
+	if t.kind == media.Video {
 		trak.Tkhd.Width = mp4.Fixed32(t.info.Width << 16)
 		trak.Tkhd.Height = mp4.Fixed32(t.info.Height << 16)
 	}

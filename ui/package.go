@@ -170,10 +170,16 @@ func (s *packageScreen) request() (services.PackageRequest, error) {
 	if err != nil {
 		return req, fmt.Errorf("clear lead %q: write it like 0s or 4s", s.lead.Text)
 	}
-	req = services.PackageRequest{ClearLead: lead, Inputs: paths, OutDir: strings.TrimSpace(s.outDir.Text), Schemes: s.schemes.Selected, Formats: s.formats.Selected,
+	req = services.PackageRequest{ClearLead: lead, Inputs: paths, OutDir: strings.TrimSpace(s.outDir.Text),
 		SegmentDuration: seg, ClearKeyLAURL: strings.TrimSpace(s.laURL.Text), Overwrite: s.overwrt.Checked}
 	for _, n := range s.systems.Selected {
 		req.Systems = append(req.Systems, drm.System(n))
+	}
+	for _, n := range s.formats.Selected {
+		req.Formats = append(req.Formats, packaging.Format(n))
+	}
+	for _, n := range s.schemes.Selected {
+		req.Schemes = append(req.Schemes, drm.Scheme(n))
 	}
 	if len(req.Schemes) == 0 || len(req.Formats) == 0 || len(req.Systems) == 0 {
 		return req, fmt.Errorf("choose at least one scheme, one output and one DRM system")

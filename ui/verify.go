@@ -220,7 +220,7 @@ func (s *verifyScreen) label(uid string) string {
 	var i int
 	fmt.Sscanf(uid[strings.Index(uid, "/")+1:], "%d", &i)
 	f := s.report.Findings[i]
-	mark := map[string]string{verify.Pass: "✓", verify.Warn: "⚠", verify.Fail: "✖"}[f.Status]
+	mark := map[verify.Severity]string{verify.Pass: "✓", verify.Warn: "⚠", verify.Fail: "✖"}[f.Status]
 	txt := fmt.Sprintf("%s %s: %s", mark, f.Subject, f.Message)
 	if f.Fix != "" && f.Status != verify.Pass {
 		txt += " — fix: " + f.Fix

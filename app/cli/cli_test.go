@@ -10,7 +10,7 @@ import (
 	"testing"
 )
 
-const media = "../../testdata/media"
+const testMedia = "../../testdata/media"
 
 // run executes the CLI in-process and returns exit code, stdout and stderr.
 func run(t *testing.T, args ...string) (int, string, string) {
@@ -22,7 +22,7 @@ func run(t *testing.T, args ...string) (int, string, string) {
 
 func mediaFile(t *testing.T, name string) string {
 	t.Helper()
-	p := filepath.Join(media, name)
+	p := filepath.Join(testMedia, name)
 	if _, err := os.Stat(p); err != nil {
 		t.Fatalf("test media %s missing: run testdata/make.sh (make test does): %v", p, err)
 	}

@@ -4,10 +4,10 @@ import (
 	"fmt"
 	"os"
 	"runtime/debug"
-	"strings"
 	"time"
 
 	"satchel/engine/drm"
+	"satchel/engine/media"
 	"satchel/packaging"
 )
 
@@ -25,7 +25,7 @@ func init() {
 // packageOutput is the --json document of `satchel package`.
 type packageOutput struct {
 	OutDir     string          `json:"out_dir"`
-	Schemes    []string        `json:"schemes"`
+	Schemes    []drm.Scheme    `json:"schemes"`
 	Systems    []drm.System    `json:"systems"`
 	Keys       []keyView       `json:"keys"`
 	Files      []string        `json:"files"`
@@ -35,12 +35,12 @@ type packageOutput struct {
 }
 
 type renditionView struct {
-	ID        string `json:"id"`
-	Kind      string `json:"kind"`
-	Codecs    string `json:"codecs"`
-	Bandwidth int64  `json:"bandwidth"`
-	Segments  int    `json:"segments"`
-	KID       string `json:"kid"`
+	ID        string     `json:"id"`
+	Kind      media.Kind `json:"kind"`
+	Codecs    string     `json:"codecs"`
+	Bandwidth int64      `json:"bandwidth"`
+	Segments  int        `json:"segments"`
+	KID       string     `json:"kid"`
 }
 
 // keyView shows a key's IDs in every notation (key material only on request).
@@ -103,28 +103,11 @@ func runPackage(e *env, args []string) error {
 	if cfg.Systems, err = drm.ParseSystems(*systems); err != nil {
 		return usagef("%v", err)
 	}
-	switch strings.ToLower(*scheme) {
-	case "cenc":
-		cfg.Schemes = []string{"cenc"}
-	case "cbcs":
-		cfg.Schemes = []string{"cbcs"}
-	case "both":
-		cfg.Schemes = []string{"cenc", "cbcs"}
-	default:
-		return usagef("--scheme %q: use cenc, cbcs or both", *scheme)
+	if cfg.Schemes, err = drm.ParseWrittenSchemes(*scheme); err != nil {
+		return usagef("--scheme: %v", err)
 	}
-	for _, f := range strings.Split(*formats, ",") {
-		f = strings.ToLower(strings.TrimSpace(f))
-		switch f {
-		case "dash", "hls", "mp4":
-			cfg.Formats = append(cfg.Formats, f)
-		case "":
-		default:
-			return usagef("--formats: unknown format %q; use dash, hls, mp4", f)
-		}
-	}
-	if len(cfg.Formats) == 0 {
-		return usagef("--formats: give at least one of dash, hls, mp4")
+	if cfg.Formats, err = packaging.ParseFormats(*formats); err != nil {
+		return usagef("--formats: %v", err)
 	}
 	if *segment < 500*time.Millisecond || *segment > 30*time.Second {
 		return usagef("--segment %s: use a duration between 0.5s and 30s (4s or 6s is usual)", *segment)
@@ -209,7 +192,7 @@ func runPackage(e *env, args []string) error {
 		return writeJSON(e.stdout, doc)
 	}
 	fmt.Fprintf(e.stdout, "Packaged %d renditions (%s; %s) into %s in %.1fs\n", len(doc.Renditions),
-		strings.Join(cfg.Schemes, "+"), *systems, res.OutDir, doc.Seconds)
+		*scheme, *systems, res.OutDir, doc.Seconds)
 	for _, r := range doc.Renditions {
 		fmt.Fprintf(e.stdout, "  %-8s %-5s %-22s %8d kb/s  %3d segments  KID %s\n", r.ID, r.Kind, r.Codecs, r.Bandwidth/1000, r.Segments, r.KID)
 	}

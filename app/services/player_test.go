@@ -28,7 +28,7 @@ func TestDemoPlayerInChromium(t *testing.T) {
 	s := open(t)
 	out := filepath.Join(t.TempDir(), "pkg")
 	if _, err := packaging.Package(context.Background(), packaging.Config{Inputs: []string{media + "ladder_240p.mp4"}, OutDir: out,
-		SegmentDuration: 2 * time.Second, Formats: []string{"dash", "mp4"}}, nil); err != nil {
+		SegmentDuration: 2 * time.Second, Formats: []packaging.Format{packaging.FormatDASH, packaging.FormatMP4}}, nil); err != nil {
 		t.Fatal(err)
 	}
 	url, err := s.StartLicenseServer(LicenseOptions{Addr: "127.0.0.1:0", ContentDir: out})

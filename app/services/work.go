@@ -27,20 +27,20 @@ const (
 
 // PackageRequest is a packaging job as the GUI builds it.
 type PackageRequest struct {
-	Inputs          []string      `json:"inputs"`
-	OutDir          string        `json:"out_dir"`
-	KeySet          string        `json:"key_set,omitempty"` // empty: generate and save as "<out dir name> keys"
-	Policy          string        `json:"policy,omitempty"`
-	Systems         []drm.System  `json:"systems"`
-	Schemes         []string      `json:"schemes"`
-	Formats         []string      `json:"formats"`
-	SegmentDuration time.Duration `json:"segment_duration"`
-	ClearLead       time.Duration `json:"clear_lead,omitempty"`
-	ClearKeyLAURL   string        `json:"clearkey_la_url,omitempty"`
-	PlayReadyLAURL  string        `json:"playready_la_url,omitempty"`
-	FairPlayKeyURI  string        `json:"fairplay_key_uri,omitempty"`
-	Overwrite       bool          `json:"overwrite,omitempty"`
-	Concurrency     int           `json:"concurrency,omitempty"`
+	Inputs          []string           `json:"inputs"`
+	OutDir          string             `json:"out_dir"`
+	KeySet          string             `json:"key_set,omitempty"` // empty: generate and save as "<out dir name> keys"
+	Policy          string             `json:"policy,omitempty"`
+	Systems         []drm.System       `json:"systems"`
+	Schemes         []drm.Scheme       `json:"schemes"`
+	Formats         []packaging.Format `json:"formats"`
+	SegmentDuration time.Duration      `json:"segment_duration"`
+	ClearLead       time.Duration      `json:"clear_lead,omitempty"`
+	ClearKeyLAURL   string             `json:"clearkey_la_url,omitempty"`
+	PlayReadyLAURL  string             `json:"playready_la_url,omitempty"`
+	FairPlayKeyURI  string             `json:"fairplay_key_uri,omitempty"`
+	Overwrite       bool               `json:"overwrite,omitempty"`
+	Concurrency     int                `json:"concurrency,omitempty"`
 }
 
 // StartPackage runs a packaging job; the job's result is the *packaging.Result. Progress

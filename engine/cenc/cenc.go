@@ -13,12 +13,9 @@ import (
 	"satchel/engine/drm"
 )
 
-// Schemes are the protection schemes Satchel writes.
-var Schemes = []string{"cenc", "cbcs"}
-
 // Protector encrypts the fragments of one track.
 type Protector struct {
-	Scheme string
+	Scheme drm.Scheme
 	Key    drm.ContentKey
 	ipd    *mp4.InitProtectData
 	iv     []byte // cbcs constant IV
@@ -26,12 +23,12 @@ type Protector struct {
 
 // ProtectInit turns the single-track init segment into a protected one (encv/enca with
 // sinf/frma/schm/tenc and the given pssh boxes) and returns the track's Protector.
-func ProtectInit(init *mp4.InitSegment, key drm.ContentKey, scheme string, psshs []*mp4.PsshBox) (*Protector, error) {
+func ProtectInit(init *mp4.InitSegment, key drm.ContentKey, scheme drm.Scheme, psshs []*mp4.PsshBox) (*Protector, error) {
 	var iv []byte
 	switch scheme {
-	case "cenc":
+	case drm.SchemeCENC:
 		iv = make([]byte, 8) // tenc per-sample IV size 8, as CMAF requires for cenc
-	case "cbcs":
+	case drm.SchemeCBCS:
 		iv = make([]byte, 16)
 		if _, err := rand.Read(iv); err != nil {
 			return nil, fmt.Errorf("generate constant IV: %w", err)
@@ -39,7 +36,7 @@ func ProtectInit(init *mp4.InitSegment, key drm.ContentKey, scheme string, psshs
 	default:
 		return nil, fmt.Errorf("encryption scheme %q: use cenc or cbcs", scheme)
 	}
-	ipd, err := mp4.InitProtect(init, key.Key[:], iv, scheme, mp4.UUID(key.KID[:]), psshs)
+	ipd, err := mp4.InitProtect(init, key.Key[:], iv, string(scheme), mp4.UUID(key.KID[:]), psshs)
 	if err != nil {
 		return nil, fmt.Errorf("protect init (%s, KID %s): %w", scheme, key.KID, err)
 	}
@@ -51,7 +48,7 @@ func ProtectInit(init *mp4.InitSegment, key drm.ContentKey, scheme string, psshs
 // 8-byte IV so that IVs never repeat under one key across fragments, renditions or runs.
 func (p *Protector) EncryptFragment(f *mp4.Fragment) error {
 	iv := p.iv
-	if p.Scheme == "cenc" {
+	if p.Scheme == drm.SchemeCENC {
 		iv = make([]byte, 8)
 		if _, err := rand.Read(iv); err != nil {
 			return fmt.Errorf("generate IV: %w", err)

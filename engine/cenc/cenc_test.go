@@ -15,12 +15,12 @@ func TestProtectInitSchemesAndErrors(t *testing.T) {
 		init := mp4.CreateEmptyInit()
 		trak := init.AddEmptyTrack(48000, "audio", "und")
 		trak.Mdia.Minf.Stbl.Stsd.AddChild(mp4.CreateAudioSampleEntryBox("mp4a", 2, 16, 48000, mp4.CreateEsdsBox([]byte{0x11, 0x90})))
-		p, err := ProtectInit(init, key, scheme, []*mp4.PsshBox{drm.CommonPSSH([]drm.KID{key.KID})})
+		p, err := ProtectInit(init, key, drm.Scheme(scheme), []*mp4.PsshBox{drm.CommonPSSH([]drm.KID{key.KID})})
 		if err != nil {
 			t.Fatalf("%s: %v", scheme, err)
 		}
 		kid, got, ok := TrackKID(init, 1)
-		if !ok || kid != key.KID || got != scheme || p.Scheme != scheme {
+		if !ok || kid != key.KID || got != scheme || p.Scheme != drm.Scheme(scheme) {
 			t.Fatalf("%s: TrackKID = %s %s %v", scheme, kid, got, ok)
 		}
 	}

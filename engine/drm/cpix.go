@@ -19,7 +19,7 @@ const (
 type CPIXDocument struct {
 	ContentID string
 	Keys      []ContentKey
-	Schemes   map[KID]string // commonEncryptionScheme per key (optional)
+	Schemes   map[KID]Scheme // commonEncryptionScheme per key (optional)
 	// ExplicitIVs holds the optional ContentKey explicitIV per key (16 bytes; for cbcs the
 	// constant IV the packager used).
 	ExplicitIVs map[KID][]byte
@@ -39,7 +39,7 @@ type CPIXDRMSystem struct {
 // NewCPIX builds a CPIX document for the presentation: its keys (with track types as usage
 // rules) and, per key and system, the PSSH, DASH ContentProtectionData and HLS signalling.
 func NewCPIX(sig Signalling, contentID string) (*CPIXDocument, error) {
-	doc := &CPIXDocument{ContentID: contentID, Keys: sig.Keys, Schemes: map[KID]string{}}
+	doc := &CPIXDocument{ContentID: contentID, Keys: sig.Keys, Schemes: map[KID]Scheme{}}
 	for _, k := range sig.Keys {
 		doc.Schemes[k.KID] = sig.Scheme
 		one := sig
@@ -121,7 +121,7 @@ func WriteCPIX(w io.Writer, doc *CPIXDocument) error {
 	for _, k := range doc.Keys {
 		scheme := ""
 		if s := doc.Schemes[k.KID]; s != "" {
-			scheme = fmt.Sprintf(` commonEncryptionScheme="%s"`, esc(s))
+			scheme = fmt.Sprintf(` commonEncryptionScheme="%s"`, esc(string(s)))
 		}
 		if iv := doc.ExplicitIVs[k.KID]; len(iv) > 0 {
 			if len(iv) != 16 {
@@ -189,7 +189,7 @@ func ReadCPIX(r io.Reader) (*CPIXDocument, error) {
 	if err := dec.Decode(&x); err != nil {
 		return nil, fmt.Errorf("cpix: not a CPIX XML document: %w", err)
 	}
-	doc := &CPIXDocument{ContentID: x.ContentID, Schemes: map[KID]string{}}
+	doc := &CPIXDocument{ContentID: x.ContentID, Schemes: map[KID]Scheme{}}
 	types := map[KID]string{}
 	for _, ru := range x.Rules {
 		if kid, err := ParseKID(ru.KID); err == nil {
@@ -220,7 +220,7 @@ func ReadCPIX(r io.Reader) (*CPIXDocument, error) {
 		copy(ck.Key[:], raw)
 		doc.Keys = append(doc.Keys, ck)
 		if k.Scheme != "" {
-			doc.Schemes[kid] = k.Scheme
+			doc.Schemes[kid] = Scheme(k.Scheme)
 		}
 		if v := strings.TrimSpace(k.IV); v != "" {
 			iv, err := base64.StdEncoding.DecodeString(v)

@@ -37,7 +37,7 @@ func TestCPIXRoundTrip(t *testing.T) {
 				if back.Keys[i] != k {
 					t.Errorf("key %d: %+v, want %+v", i, back.Keys[i], k)
 				}
-				if back.Schemes[k.KID] != scheme {
+				if back.Schemes[k.KID] != Scheme(scheme) {
 					t.Errorf("scheme of %s = %q", k.KID, back.Schemes[k.KID])
 				}
 			}

@@ -81,7 +81,7 @@ func FuzzParsePlayReadyObject(f *testing.F) {
 	for _, s := range []string{"cenc", "cbcs"} {
 		for _, n := range []int{1, 3} {
 			sig := testSignalling(f, s, n)
-			pro, err := PlayReadyObject(sig.Keys, s, sig.PlayReadyLAURL)
+			pro, err := PlayReadyObject(sig.Keys, Scheme(s), sig.PlayReadyLAURL)
 			if err != nil {
 				f.Fatal(err)
 			}

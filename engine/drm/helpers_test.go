@@ -46,7 +46,7 @@ func testSignalling(t testing.TB, scheme string, n int) Signalling {
 		mustKey(t, TrackSD, "8ba94ade-6eb9-449d-b44f-a5beefaf43b0", "dbfd6922c321c4bb486f4a1c44097ed6"),
 		mustKey(t, TrackHD, "10203040-5060-7080-90a0-b0c0d0e0f001", "00112233445566778899aabbccddeeff"),
 	}
-	return Signalling{Scheme: scheme, Keys: keys[:n], Systems: AllSystems,
+	return Signalling{Scheme: Scheme(scheme), Keys: keys[:n], Systems: AllSystems,
 		PlayReadyLAURL: "https://license.example.com/playready?a=1&b=2", ClearKeyLAURL: "http://127.0.0.1:8787/clearkey",
 		WidevineProvider: "satchel", FairPlayKeyURI: "skd://keys.example.com"}
 }

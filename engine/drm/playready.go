@@ -46,17 +46,17 @@ const (
 // PlayReadyObject builds a PlayReady Object (PRO) for the keys: WRMHEADER 4.0.0.0 for a single
 // cenc key (readable by every PlayReady client), 4.2.0.0 for several cenc keys and 4.3.0.0 for
 // cbcs (ALGID AESCBC, PlayReady 4+ clients). laURL is optional.
-func PlayReadyObject(keys []ContentKey, scheme, laURL string) ([]byte, error) {
+func PlayReadyObject(keys []ContentKey, scheme Scheme, laURL string) ([]byte, error) {
 	if len(keys) == 0 {
 		return nil, errors.New("playready header: no keys")
 	}
 	var version string
 	switch {
-	case scheme == "cenc" && len(keys) == 1:
+	case scheme == SchemeCENC && len(keys) == 1:
 		version = PlayReadyHeaderV40
-	case scheme == "cenc":
+	case scheme == SchemeCENC:
 		version = PlayReadyHeaderV42
-	case scheme == "cbcs":
+	case scheme == SchemeCBCS:
 		version = PlayReadyHeaderV43
 	default:
 		return nil, fmt.Errorf("playready header: scheme %q is not cenc or cbcs", scheme)

@@ -164,7 +164,7 @@ func TestPlayReadyObjectVersions(t *testing.T) {
 		name := fmt.Sprintf("pro_%s_%dkeys_%s.xml", c.scheme, c.n, c.version)
 		t.Run(name, func(t *testing.T) {
 			sig := testSignalling(t, c.scheme, c.n)
-			pro, err := PlayReadyObject(sig.Keys, c.scheme, sig.PlayReadyLAURL)
+			pro, err := PlayReadyObject(sig.Keys, Scheme(c.scheme), sig.PlayReadyLAURL)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -118,7 +118,7 @@ func TestWidevinePSSHWriter(t *testing.T) {
 		{"cenc", "satchel", "0801" + "1210" + wptKID + "1a07" + hex.EncodeToString([]byte("satchel")) + "48e3dc959b06"},
 	}
 	for _, c := range cases {
-		b, err := WidevinePSSH([]KID{kid}, c.scheme, c.provider)
+		b, err := WidevinePSSH([]KID{kid}, Scheme(c.scheme), c.provider)
 		if err != nil {
 			t.Fatal(err)
 		}

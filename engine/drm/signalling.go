@@ -3,8 +3,8 @@ package drm
 // Signalling is everything the packager needs to signal protection for one presentation:
 // the encryption scheme, the keys, the DRM systems and their license/key URLs.
 type Signalling struct {
-	// Scheme is "cenc" (AES-CTR) or "cbcs" (AES-CBC pattern).
-	Scheme string
+	// Scheme is SchemeCENC (AES-CTR) or SchemeCBCS (AES-CBC pattern).
+	Scheme Scheme
 	// Keys are all content keys of the presentation.
 	Keys []ContentKey
 	// Systems are the DRM systems to signal.

@@ -141,12 +141,12 @@ func ParseWidevinePSSHData(b []byte) (*WidevinePSSHData, error) {
 // WidevinePSSH returns a version-0 Widevine pssh box for the KIDs. For cenc it also sets
 // algorithm=AESCTR (as Bento4 does); protection_scheme is always written so that cbcs
 // content is announced to the CDM.
-func WidevinePSSH(kids []KID, scheme, provider string) (*mp4.PsshBox, error) {
+func WidevinePSSH(kids []KID, scheme Scheme, provider string) (*mp4.PsshBox, error) {
 	if len(kids) == 0 {
 		return nil, errors.New("widevine pssh: no key IDs")
 	}
-	d := &WidevinePSSHData{KeyIDs: kids, Provider: provider, ProtectionScheme: scheme}
-	if scheme == "cenc" {
+	d := &WidevinePSSHData{KeyIDs: kids, Provider: provider, ProtectionScheme: string(scheme)}
+	if scheme == SchemeCENC {
 		d.Algorithm = 1
 	}
 	data, err := MarshalWidevinePSSHData(d)

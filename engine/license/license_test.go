@@ -41,7 +41,7 @@ func initData(t *testing.T, sys drm.System, keys []drm.ContentKey, scheme string
 	if sys == drm.FairPlay {
 		return []byte(drm.FairPlaySKD("skd://satchel", keys[0].KID))
 	}
-	boxes, err := drm.PSSHBoxes(drm.Signalling{Scheme: scheme, Keys: keys, Systems: []drm.System{sys}})
+	boxes, err := drm.PSSHBoxes(drm.Signalling{Scheme: drm.Scheme(scheme), Keys: keys, Systems: []drm.System{sys}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,12 +14,14 @@ import (
 	"time"
 
 	"github.com/Eyevinn/mp4ff/mp4"
+
+	"satchel/engine/media"
 )
 
 // Track describes one audio or video track.
 type Track struct {
 	ID          uint32          `json:"id"`
-	Kind        string          `json:"kind"` // video or audio
+	Kind        media.Kind      `json:"kind"`
 	Codec       string          `json:"codec"`
 	SampleEntry string          `json:"sample_entry"`
 	Width       int             `json:"width,omitempty"`
@@ -49,12 +51,12 @@ type Asset struct {
 }
 
 // Video returns the first video track, or nil.
-func (a *Asset) Video() *Track { return a.first("video") }
+func (a *Asset) Video() *Track { return a.first(media.Video) }
 
 // Audio returns the first audio track, or nil.
-func (a *Asset) Audio() *Track { return a.first("audio") }
+func (a *Asset) Audio() *Track { return a.first(media.Audio) }
 
-func (a *Asset) first(kind string) *Track {
+func (a *Asset) first(kind media.Kind) *Track {
 	for i := range a.Tracks {
 		if a.Tracks[i].Kind == kind {
 			return &a.Tracks[i]
@@ -240,7 +242,7 @@ func (f *File) Asset(ctx context.Context) (*Asset, error) {
 				return nil, &InputError{Path: f.Path, Reason: fmt.Sprintf("is truncated: sample %d of track %d ends at byte %d but the file has %d; re-download or re-export it", s.Nr, t.ID, int64(s.Offset)+int64(s.Size), f.Size)}
 			}
 			bytes += int64(s.Size)
-			if t.Kind == "video" && s.Sync {
+			if t.Kind == media.Video && s.Sync {
 				t.SyncTimes = append(t.SyncTimes, ticks(s.DecodeTime, t.Timescale))
 			}
 			end = s.DecodeTime + uint64(s.Dur)
@@ -250,7 +252,7 @@ func (f *File) Asset(ctx context.Context) (*Asset, error) {
 		t.Duration = ticks(end-samples[0].DecodeTime, t.Timescale)
 		if t.Duration > 0 {
 			t.Bitrate = int64(float64(bytes*8) / t.Duration.Seconds())
-			if t.Kind == "video" {
+			if t.Kind == media.Video {
 				t.FrameRate = float64(len(samples)) / t.Duration.Seconds()
 			}
 		}
@@ -303,9 +305,9 @@ func describeTrak(trak *mp4.TrakBox) (*Track, error) {
 	t := &Track{ID: trak.Tkhd.TrackID, Timescale: trak.Mdia.Mdhd.Timescale, Language: trak.Mdia.Mdhd.GetLanguage()}
 	switch trak.Mdia.Hdlr.HandlerType {
 	case "vide":
-		t.Kind = "video"
+		t.Kind = media.Video
 	case "soun":
-		t.Kind = "audio"
+		t.Kind = media.Audio
 	default:
 		return nil, nil
 	}

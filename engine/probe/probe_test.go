@@ -15,7 +15,7 @@ import (
 
 var update = flag.Bool("update", false, "rewrite golden files")
 
-const media = "../../testdata/media/"
+const testMedia = "../../testdata/media/"
 
 func TestProbeMedia(t *testing.T) {
 	cases := []struct {
@@ -36,7 +36,7 @@ func TestProbeMedia(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.file, func(t *testing.T) {
-			a, err := Probe(context.Background(), media+c.file)
+			a, err := Probe(context.Background(), testMedia+c.file)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -70,7 +70,7 @@ func TestProbeMedia(t *testing.T) {
 
 func TestProbeGoldenJSON(t *testing.T) {
 	for _, f := range []string{"ladder_360p.mp4", "hevc_720p.mp4"} {
-		a, err := Probe(context.Background(), media+f)
+		a, err := Probe(context.Background(), testMedia+f)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -95,7 +95,7 @@ func TestLadderAlignment(t *testing.T) {
 	probeAll := func(names ...string) []*Asset {
 		var as []*Asset
 		for _, n := range names {
-			a, err := Probe(context.Background(), media+n)
+			a, err := Probe(context.Background(), testMedia+n)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -122,7 +122,7 @@ func TestLadderAlignment(t *testing.T) {
 
 func TestBadInput(t *testing.T) {
 	dir := t.TempDir()
-	src, _ := os.ReadFile(media + "ladder_360p.mp4")
+	src, _ := os.ReadFile(testMedia + "ladder_360p.mp4")
 	write := func(name string, b []byte) string {
 		p := filepath.Join(dir, name)
 		os.WriteFile(p, b, 0o644)
@@ -154,10 +154,10 @@ func TestBadInput(t *testing.T) {
 
 func FuzzProbe(f *testing.F) {
 	for _, n := range []string{"fragmented_360p.mp4", "audio_only.m4a"} {
-		b, _ := os.ReadFile(media + n)
+		b, _ := os.ReadFile(testMedia + n)
 		f.Add(b[:min(len(b), 6000)])
 	}
-	small, _ := os.ReadFile(media + "audio_only.m4a")
+	small, _ := os.ReadFile(testMedia + "audio_only.m4a")
 	f.Add(small)
 	dir := f.TempDir()
 	f.Fuzz(func(t *testing.T, data []byte) {

@@ -39,7 +39,7 @@ func (v *verifier) loadSources() error {
 			if err != nil {
 				return fmt.Errorf("source %s: %w", p, err)
 			}
-			v.sources = append(v.sources, &sourceTrack{path: p, file: f, kind: t.Kind, samples: ss})
+			v.sources = append(v.sources, &sourceTrack{path: p, file: f, kind: string(t.Kind), samples: ss})
 		}
 	}
 	return nil

@@ -13,7 +13,7 @@ import (
 	"sort"
 	"strings"
 
-	"satchel/packaging/manifest"
+	"satchel/engine/manifest"
 )
 
 // maxFetch bounds one HTTP download (a single-file MP4 can be large; segments are small).

@@ -10,15 +10,22 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"strings"
 	"time"
 )
 
-// Finding statuses.
+// Severity is the outcome of one check.
+type Severity string
+
+// The severities, from best to worst.
 const (
-	Pass = "pass"
-	Warn = "warn"
-	Fail = "fail"
+	Pass Severity = "pass" // the check held
+	Warn Severity = "warn" // works, but some players or devices may fail; see the fix
+	Fail Severity = "fail" // broken: players will fail, or the checker could not prove it works
 )
+
+// Label is the upper-case label of s used in text reports ("PASS", "WARN", "FAIL").
+func (s Severity) Label() string { return strings.ToUpper(string(s)) }
 
 // Finding categories.
 const (
@@ -34,11 +41,11 @@ const (
 
 // Finding is one check result.
 type Finding struct {
-	Category string `json:"category"`
-	Status   string `json:"status"`
-	Subject  string `json:"subject"` // file, track or URL the finding is about
-	Message  string `json:"message"` // what was found and why it matters
-	Fix      string `json:"fix,omitempty"`
+	Category string   `json:"category"`
+	Status   Severity `json:"status"`
+	Subject  string   `json:"subject"` // file, track or URL the finding is about
+	Message  string   `json:"message"` // what was found and why it matters
+	Fix      string   `json:"fix,omitempty"`
 }
 
 // Exchange is one license request/response, kept for the GUI's viewer.
@@ -72,7 +79,7 @@ type Report struct {
 // Failed reports whether any finding failed.
 func (r *Report) Failed() bool { return r.Summary.Fail > 0 }
 
-func (r *Report) add(cat, status, subject, msg, fix string) {
+func (r *Report) add(cat string, status Severity, subject, msg, fix string) {
 	r.Findings = append(r.Findings, Finding{Category: cat, Status: status, Subject: subject, Message: msg, Fix: fix})
 	switch status {
 	case Pass:
@@ -107,8 +114,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	fmt.Fprintf(w, "Satchel verify: %s\n", r.Target)
 	fmt.Fprintf(w, "%d tracks, %d samples decrypted, %.1fs\n\n", r.Tracks, r.Samples, r.Duration.Seconds())
 	for _, f := range r.Findings {
-		mark := map[string]string{Pass: "PASS", Warn: "WARN", Fail: "FAIL"}[f.Status]
-		fmt.Fprintf(w, "[%s] %-10s %s: %s\n", mark, f.Category, f.Subject, f.Message)
+		fmt.Fprintf(w, "[%s] %-10s %s: %s\n", f.Status.Label(), f.Category, f.Subject, f.Message)
 		if f.Fix != "" && f.Status != Pass {
 			fmt.Fprintf(w, "                  fix: %s\n", f.Fix)
 		}

@@ -55,7 +55,7 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func findings(r *Report, status string) string {
+func findings(r *Report, status Severity) string {
 	var b strings.Builder
 	for _, f := range r.Findings {
 		if f.Status == status {

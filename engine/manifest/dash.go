@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"satchel/engine/drm"
+	"satchel/engine/media"
 	"satchel/internal/isodur"
 )
 
@@ -42,7 +43,7 @@ func WriteMPD(w io.Writer, p *Presentation) error {
 				shared = false
 			}
 		}
-		if r0.Kind == "video" {
+		if r0.Kind == media.Video {
 			maxW, maxH := 0, 0
 			for _, r := range group {
 				maxW, maxH = max(maxW, r.Width), max(maxH, r.Height)
@@ -62,7 +63,7 @@ func WriteMPD(w io.Writer, p *Presentation) error {
 		}
 		for _, r := range group {
 			fmt.Fprintf(&b, `      <Representation id="%s" bandwidth="%d" codecs="%s"`, esc(r.ID), r.Bandwidth, esc(r.Codecs))
-			if r.Kind == "video" {
+			if r.Kind == media.Video {
 				fmt.Fprintf(&b, ` width="%d" height="%d" sar="1:1"`, r.Width, r.Height)
 				if r.FrameRate != "" {
 					fmt.Fprintf(&b, ` frameRate="%s"`, r.FrameRate)
@@ -71,7 +72,7 @@ func WriteMPD(w io.Writer, p *Presentation) error {
 				fmt.Fprintf(&b, ` audioSamplingRate="%d"`, r.SampleRate)
 			}
 			b.WriteString(">\n")
-			if r.Kind == "audio" && r.Channels > 0 {
+			if r.Kind == media.Audio && r.Channels > 0 {
 				fmt.Fprintf(&b, `        <AudioChannelConfiguration schemeIdUri="urn:mpeg:dash:23003:3:audio_channel_configuration:2011" value="%d"/>`+"\n", r.Channels)
 			}
 			if !shared {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"satchel/engine/drm"
+	"satchel/engine/media"
 )
 
 // Segment is one CMAF segment of a rendition.
@@ -19,22 +20,22 @@ type Segment struct {
 
 // Rendition is one CMAF track (a video rung or the audio).
 type Rendition struct {
-	ID           string    `json:"id"`
-	Kind         string    `json:"kind"` // video or audio
-	Codecs       string    `json:"codecs"`
-	Language     string    `json:"language,omitempty"`
-	Bandwidth    int64     `json:"bandwidth"`         // peak segment bitrate, bits/s
-	AvgBandwidth int64     `json:"average_bandwidth"` // bits/s
-	Width        int       `json:"width,omitempty"`
-	Height       int       `json:"height,omitempty"`
-	FrameRate    string    `json:"frame_rate,omitempty"` // e.g. "24" or "30000/1001"
-	SampleRate   int       `json:"sample_rate,omitempty"`
-	Channels     int       `json:"channels,omitempty"`
-	Timescale    uint32    `json:"timescale"`
-	Dir          string    `json:"dir"`  // e.g. "cenc/360p"
-	InitPath     string    `json:"init"` // e.g. "cenc/360p/init.mp4"
-	Segments     []Segment `json:"segments"`
-	KID          drm.KID   `json:"kid"`
+	ID           string     `json:"id"`
+	Kind         media.Kind `json:"kind"`
+	Codecs       string     `json:"codecs"`
+	Language     string     `json:"language,omitempty"`
+	Bandwidth    int64      `json:"bandwidth"`         // peak segment bitrate, bits/s
+	AvgBandwidth int64      `json:"average_bandwidth"` // bits/s
+	Width        int        `json:"width,omitempty"`
+	Height       int        `json:"height,omitempty"`
+	FrameRate    string     `json:"frame_rate,omitempty"` // e.g. "24" or "30000/1001"
+	SampleRate   int        `json:"sample_rate,omitempty"`
+	Channels     int        `json:"channels,omitempty"`
+	Timescale    uint32     `json:"timescale"`
+	Dir          string     `json:"dir"`  // e.g. "cenc/360p"
+	InitPath     string     `json:"init"` // e.g. "cenc/360p/init.mp4"
+	Segments     []Segment  `json:"segments"`
+	KID          drm.KID    `json:"kid"`
 }
 
 // Duration returns the rendition's total duration.
@@ -52,19 +53,19 @@ func (r *Rendition) Duration() time.Duration {
 // Presentation is one encrypted set (one scheme) of renditions.
 type Presentation struct {
 	Duration        time.Duration
-	Scheme          string
+	Scheme          drm.Scheme
 	Renditions      []Rendition
 	Signalling      drm.Signalling
 	SegmentDuration time.Duration
 }
 
 // Video returns the video renditions.
-func (p *Presentation) Video() []Rendition { return p.kind("video") }
+func (p *Presentation) Video() []Rendition { return p.kind(media.Video) }
 
 // Audio returns the audio renditions.
-func (p *Presentation) Audio() []Rendition { return p.kind("audio") }
+func (p *Presentation) Audio() []Rendition { return p.kind(media.Audio) }
 
-func (p *Presentation) kind(k string) []Rendition {
+func (p *Presentation) kind(k media.Kind) []Rendition {
 	var out []Rendition
 	for _, r := range p.Renditions {
 		if r.Kind == k {

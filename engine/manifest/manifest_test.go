@@ -47,9 +47,9 @@ func testPresentation(t testing.TB, scheme string) *Presentation {
 	}
 	audio := Rendition{ID: "audio", Kind: "audio", Codecs: "mp4a.40.2", Language: "en", Bandwidth: 70000, AvgBandwidth: 65000, SampleRate: 48000, Channels: 2,
 		Timescale: 48000, Dir: scheme + "/audio", InitPath: scheme + "/audio/init.mp4", Segments: segs(scheme+"/audio", 48000, 4000, 2000), KID: au.KID}
-	return &Presentation{Duration: 6 * time.Second, Scheme: scheme, SegmentDuration: 4 * time.Second,
+	return &Presentation{Duration: 6 * time.Second, Scheme: drm.Scheme(scheme), SegmentDuration: 4 * time.Second,
 		Renditions: []Rendition{rend("240p", 240, sd, 300000), rend("360p", 360, sd, 600000), rend("720p", 720, hd, 1500000), audio},
-		Signalling: drm.Signalling{Scheme: scheme, Keys: []drm.ContentKey{au, sd, hd}, Systems: drm.AllSystems,
+		Signalling: drm.Signalling{Scheme: drm.Scheme(scheme), Keys: []drm.ContentKey{au, sd, hd}, Systems: drm.AllSystems,
 			ClearKeyLAURL: "http://127.0.0.1:8787/clearkey", PlayReadyLAURL: "https://pr.example.com/rm.asmx", FairPlayKeyURI: "skd://satchel"}}
 }
 
