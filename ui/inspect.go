@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"context"
 	"fmt"
 	"strconv"
 	"strings"
@@ -11,6 +10,7 @@ import (
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
 
+	"satchel/app/services"
 	"satchel/engine/inspect"
 )
 
@@ -105,7 +105,7 @@ func (s *inspectScreen) load() {
 		return
 	}
 	s.a.run(func() error {
-		nodes, err := inspect.File(context.Background(), p)
+		nodes, err := services.Inspect(s.a.ctx, p)
 		if err != nil {
 			return err
 		}

@@ -28,6 +28,7 @@ type licenseScreen struct {
 	entries  []license.Entry
 	ledger   *widget.List
 	unsub    func()
+	offered  string // the package folder last offered as content
 }
 
 func newLicenseScreen(a *App) *licenseScreen {
@@ -86,10 +87,14 @@ func newLicenseScreen(a *App) *licenseScreen {
 
 func (s *licenseScreen) refresh() {
 	if s.addr.Text == "" {
-		st, _ := s.a.svc.Settings()
+		st, err := s.a.svc.Settings()
+		if err != nil {
+			s.a.log.Warn("read settings", "err", err)
+		}
 		s.addr.SetText(st.LicenseAddr)
 	}
-	s.policy.Options = append([]string{noPolicy}, s.a.policies.pick.Options...)
+	s.a.lastPackage(s.content, &s.offered)
+	s.policy.Options = append([]string{noPolicy}, s.a.policyNames()...)
 	if s.policy.Selected == "" {
 		s.policy.SetSelected(noPolicy)
 	}
@@ -98,10 +103,13 @@ func (s *licenseScreen) refresh() {
 }
 
 func (s *licenseScreen) loadLedger() {
-	if e, err := s.a.svc.Ledger(); err == nil {
-		s.entries = e
-		s.ledger.Refresh()
+	e, err := s.a.svc.Ledger()
+	if err != nil {
+		s.a.log.Warn("read the license ledger", "err", err)
+		return
 	}
+	s.entries = e
+	s.ledger.Refresh()
 }
 
 func (s *licenseScreen) start() {

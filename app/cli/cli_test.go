@@ -12,6 +12,19 @@ import (
 
 const testMedia = "../../testdata/media"
 
+// TestMain points the default workspace at a temporary folder: commands that record
+// something open it, and tests must never touch the user's real workspace.
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "satchel-cli-ws-*")
+	if err != nil {
+		panic(err)
+	}
+	os.Setenv("SATCHEL_WORKSPACE", dir)
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
 // run executes the CLI in-process and returns exit code, stdout and stderr.
 func run(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
@@ -103,7 +116,7 @@ func TestPackageVerifyInspect(t *testing.T) {
 			t.Errorf("package output lacks %s: %v", f, err)
 		}
 	}
-	if !strings.Contains(errOut, `"event":"done"`) {
+	if !strings.Contains(errOut, `"state":"done"`) {
 		t.Errorf("--json progress on stderr should be JSON lines with a done event:\n%s", errOut)
 	}
 

@@ -23,7 +23,7 @@ func importFile(t *testing.T, name string) *Policy {
 	return p
 }
 
-func fieldIssues(issues []Issue, sev string) map[string]bool {
+func fieldIssues(issues []Issue, sev Severity) map[string]bool {
 	m := map[string]bool{}
 	for _, is := range issues {
 		if is.Severity == sev {

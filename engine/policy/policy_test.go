@@ -227,7 +227,7 @@ func TestOfflineForPersistent(t *testing.T) {
 		t.Error("full policy is offline")
 	}
 	for _, s := range Systems {
-		if !p.Persistent(s) || p.For(s) == nil || p.For(strings.ToUpper(s)) == nil {
+		if !p.Persistent(s) || p.For(s) == nil {
 			t.Errorf("%s: Persistent %v For %s", s, p.Persistent(s), p.For(s))
 		}
 	}

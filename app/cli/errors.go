@@ -1,0 +1,89 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+
+	"satchel/app/publish"
+	"satchel/app/services"
+	"satchel/app/store"
+	"satchel/engine/cenc"
+	"satchel/internal/field"
+	"satchel/packaging"
+)
+
+// flagFor names the flag (or argument) that sets each request field, so a *field.Error from
+// the services or below reads in the CLI's own words.
+var flagFor = map[string]string{
+	"inputs":           "--in",
+	"out_dir":          "--out",
+	"segment_duration": "--segment",
+	"clear_lead":       "--clear-lead",
+	"schemes":          "--scheme",
+	"formats":          "--formats",
+	"systems":          "--drm",
+	"keys":             "--key",
+	"key_set":          "--keyset",
+	"cpix_file":        "--keys",
+	"policy":           "--policy",
+	"policy_file":      "--policy",
+	"concurrency":      "--concurrency",
+	"target":           "--to",
+	"src_dir":          "DIR",
+	"sas_expiry":       "--sas-expiry",
+	"block_size":       "--block-size",
+	"path":             "PATH",
+	"license_url":      "--license-url",
+	"sources":          "--source",
+	"content_dir":      "--content",
+	"name":             "--name",
+	"track_types":      "--types",
+}
+
+// flagProblem phrases a *field.Error with the flag that sets the field.
+func flagProblem(err error) (string, bool) {
+	var fe *field.Error
+	if !errors.As(err, &fe) {
+		return "", false
+	}
+	name, ok := flagFor[fe.Field]
+	if !ok {
+		return "", false
+	}
+	if fe.Value == "" {
+		return fmt.Sprintf("%s: %s", name, fe.Reason), true
+	}
+	return fmt.Sprintf("%s %s: %s", name, fe.Value, fe.Reason), true
+}
+
+// explain adds what to do, in the CLI's words, to the typed errors of the lower layers.
+func explain(err error) string {
+	var (
+		inUse    *store.InUseError
+		exists   *packaging.OutputExistsError
+		missing  *cenc.MissingKeyError
+		notFound *services.NotFoundError
+		stopped  *publish.IncompleteError
+	)
+	msg := err.Error()
+	switch {
+	case errors.As(err, &inUse):
+		return msg + "; close the Satchel app (or the other satchel command) or pass --workspace DIR"
+	case errors.As(err, &exists):
+		return msg + "; choose a new folder with --out or pass --overwrite"
+	case errors.As(err, &missing):
+		return msg + "; pass it with --key KID:KEY or --keys CPIX"
+	case errors.As(err, &notFound) && notFound.What == "key set":
+		return msg + "; see `satchel keys list`"
+	case errors.As(err, &notFound) && notFound.What == "policy":
+		return msg + "; see `satchel policy list` or `satchel policy presets`"
+	case errors.As(err, &notFound):
+		return msg + "; check the name"
+	case errors.As(err, &stopped):
+		return msg + "; run the same command again to finish (unchanged files are skipped)"
+	case errors.Is(err, publish.ErrNoCredentials):
+		return msg + "; set AZURE_STORAGE_CONNECTION_STRING (or AZURE_STORAGE_ACCOUNT and AZURE_STORAGE_KEY)," +
+			" or pass --connection-string or --sas-url"
+	}
+	return msg
+}

@@ -1,0 +1,87 @@
+package ui
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"satchel/app/publish"
+	"satchel/app/services"
+	"satchel/app/store"
+	"satchel/engine/cenc"
+	"satchel/internal/field"
+	"satchel/packaging"
+)
+
+// fieldLabel names the form field that sets each request field, so a *field.Error from the
+// services or below reads in the screens' own words.
+var fieldLabel = map[string]string{
+	"inputs":           "Ladder",
+	"out_dir":          "Output folder",
+	"segment_duration": "Segment duration",
+	"clear_lead":       "Clear lead",
+	"schemes":          "Schemes",
+	"formats":          "Outputs",
+	"systems":          "DRM systems",
+	"keys":             "Key set",
+	"key_set":          "Key set",
+	"policy":           "Policy",
+	"concurrency":      "Concurrency",
+	"target":           "Destination",
+	"src_dir":          "Package",
+	"sas_expiry":       "SAS validity",
+	"path":             "Target",
+	"license_url":      "License server",
+	"content_dir":      "Content",
+	"name":             "Name",
+	"track_types":      "Track types",
+	"theme":            "Theme",
+}
+
+// explain phrases err for a dialog or an inline message: field problems name the form
+// field, and typed errors from the lower layers say what to do on screen.
+func explain(err error) string {
+	var (
+		fe       *field.Error
+		inUse    *store.InUseError
+		exists   *packaging.OutputExistsError
+		missing  *cenc.MissingKeyError
+		notFound *services.NotFoundError
+		stopped  *publish.IncompleteError
+	)
+	msg := err.Error()
+	switch {
+	case errors.As(err, &fe):
+		label, ok := fieldLabel[fe.Field]
+		if !ok {
+			return msg
+		}
+		if fe.Value == "" {
+			return fmt.Sprintf("%s: %s", label, fe.Reason)
+		}
+		return fmt.Sprintf("%s %q: %s", label, fe.Value, fe.Reason)
+	case errors.As(err, &inUse):
+		return msg + "\n\nOnly one Satchel window or command can use a workspace at a time: close the other one."
+	case errors.As(err, &exists):
+		return msg + "; choose a new output folder or tick “replace an existing package”"
+	case errors.As(err, &missing):
+		return msg + "; choose the key set that holds it"
+	case errors.As(err, &notFound):
+		return msg + "; choose one from the list"
+	case errors.As(err, &stopped):
+		return msg + "; press Publish again to finish (unchanged files are skipped)"
+	case errors.Is(err, publish.ErrNoCredentials):
+		return msg + "; enter a connection string or SAS URL, choose a saved target, or set AZURE_STORAGE_CONNECTION_STRING"
+	case errors.Is(err, services.ErrNoSelection):
+		return msg + "; tick at least one asset on the Assets screen"
+	}
+	return msg
+}
+
+// firstLine shortens a message for a status label.
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
