@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 
 	"fyne.io/fyne/v2"
 	fyneapp "fyne.io/fyne/v2/app"
@@ -50,6 +51,11 @@ func Main(ctx context.Context, args []string) int {
 	wsDir := fs.String("workspace", "", "workspace folder")
 	samples := fs.String("samples", "", "add the MP4 files in this folder as assets")
 	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if runtime.GOOS == "linux" && os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
+		fmt.Fprintln(os.Stderr, "satchel: no display to open the desktop app on (DISPLAY is not set); "+
+			"start it from a desktop session, or run a command: satchel help")
 		return 2
 	}
 	fa := fyneapp.NewWithID(AppID)

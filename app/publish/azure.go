@@ -33,6 +33,12 @@ type Credentials struct {
 	SASURL           string `json:"sas_url,omitempty"`
 }
 
+// Missing reports whether c reaches no account: no connection string, no SAS URL and no
+// account name with a key.
+func (c Credentials) Missing() bool {
+	return c.ConnectionString == "" && c.SASURL == "" && (c.AccountName == "" || c.AccountKey == "")
+}
+
 // CredentialsFromEnv reads AZURE_STORAGE_CONNECTION_STRING, or AZURE_STORAGE_ACCOUNT and
 // AZURE_STORAGE_KEY (and AZURE_STORAGE_BLOB_ENDPOINT).
 func CredentialsFromEnv() Credentials {

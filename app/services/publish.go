@@ -165,6 +165,9 @@ func (s *Service) planPublish(req PublishRequest) (*publishPlan, error) {
 	if err != nil {
 		return nil, err
 	}
+	if target.Kind == publish.TargetAzure && creds.Missing() {
+		return nil, publish.ErrNoCredentials
+	}
 	p := &publishPlan{opts: publish.Options{SrcDir: req.SrcDir, Target: target, Creds: creds, CORSOrigin: req.CORSOrigin,
 		Concurrency: req.Concurrency, BlockSize: req.BlockSize, IncludeKeys: req.IncludeKeys}}
 	if p.opts.Concurrency == 0 {
