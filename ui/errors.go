@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"strings"
 
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/widget"
+
 	"satchel/app/publish"
 	"satchel/app/services"
 	"satchel/app/store"
@@ -76,6 +79,29 @@ func explain(err error) string {
 		return msg + "; tick at least one asset on the Assets screen"
 	}
 	return msg
+}
+
+// problemLabel shows what is wrong with a screen's request next to its button, in the
+// screen's words; it takes no room when there is nothing to show.
+type problemLabel struct{ *widget.Label }
+
+func newProblemLabel() problemLabel {
+	l := widget.NewLabel("")
+	l.Wrapping = fyne.TextWrapWord
+	l.Importance = widget.DangerImportance
+	l.Hide()
+	return problemLabel{l}
+}
+
+// set shows explain(err), or hides the label when err is nil.
+func (p problemLabel) set(err error) {
+	if err == nil {
+		p.SetText("")
+		p.Hide()
+		return
+	}
+	p.SetText(explain(err))
+	p.Show()
 }
 
 // firstLine shortens a message for a status label.

@@ -37,7 +37,7 @@ type packageScreen struct {
 	outDir   *widget.Entry
 	laURL    *widget.Entry
 	overwrt  *widget.Check
-	problem  *widget.Label // the request's Validate error, inline
+	problem  problemLabel // what is wrong with the request, inline
 	runBtn   *widget.Button
 	openBtn  *widget.Button
 	view     *jobView
@@ -98,9 +98,7 @@ func newPackageScreen(a *App) *packageScreen {
 	s.laURL = widget.NewEntry()
 	s.laURL.SetPlaceHolder("e.g. http://127.0.0.1:8787/clearkey (optional: written as dashif:laurl)")
 	s.overwrt = widget.NewCheck("replace an existing package", nil)
-	s.problem = widget.NewLabel("")
-	s.problem.Wrapping = fyne.TextWrapWord
-	s.problem.Importance = widget.DangerImportance
+	s.problem = newProblemLabel()
 	s.view = newJobView(a)
 	s.view.onDone = s.finished
 	s.runBtn = widget.NewButton("Package", s.start)
@@ -120,7 +118,7 @@ func newPackageScreen(a *App) *packageScreen {
 		widget.NewFormItem("Segment duration", s.segment), widget.NewFormItem("Clear lead", s.lead), widget.NewFormItem("ClearKey license URL", s.laURL),
 		widget.NewFormItem("Output folder", container.NewBorder(nil, nil, nil, browse, s.outDir)), widget.NewFormItem("", s.overwrt))
 	top := container.NewVBox(widget.NewLabelWithStyle("Package", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), s.ladder, form,
-		s.problem, container.NewHBox(s.runBtn, s.openBtn), s.view.box, s.outcome)
+		s.problem.Label, container.NewHBox(s.runBtn, s.openBtn), s.view.box, s.outcome)
 	split := container.NewVSplit(container.NewVScroll(top), container.NewBorder(widget.NewLabel("Job history"), nil, nil, nil, s.history))
 	split.Offset = 0.75
 	s.obj = split
@@ -205,7 +203,7 @@ func (s *packageScreen) start() {
 	if err == nil {
 		var j *jobs.Job
 		if j, err = s.a.svc.StartPackage(s.a.ctx, req); err == nil {
-			s.problem.SetText("")
+			s.problem.set(nil)
 			s.outcome.SetText("")
 			s.runBtn.Disable()
 			s.openBtn.Disable()
@@ -213,7 +211,7 @@ func (s *packageScreen) start() {
 			return
 		}
 	}
-	s.problem.SetText(explain(err))
+	s.problem.set(err)
 }
 
 func (s *packageScreen) finished(rec jobs.Record, res any, err error) {

@@ -32,7 +32,7 @@ type publishScreen struct {
 	view    *jobView
 	sasBox  *fyne.Container
 	result  *widget.Label
-	problem *widget.Label
+	problem problemLabel
 	history *widget.List
 	histRef func()
 	offered string // the package folder last offered as the source
@@ -73,9 +73,7 @@ func newPublishScreen(a *App) *publishScreen {
 	s.sasHrs.SetText("24")
 	s.verify = widget.NewCheck("verify the published manifest over HTTP", nil)
 	s.verify.SetChecked(true)
-	s.problem = widget.NewLabel("")
-	s.problem.Wrapping = fyne.TextWrapWord
-	s.problem.Importance = widget.DangerImportance
+	s.problem = newProblemLabel()
 	s.view = newJobView(a)
 	s.view.onDone = s.finished
 	s.runBtn = widget.NewButton("Publish", s.start)
@@ -90,7 +88,7 @@ func newPublishScreen(a *App) *publishScreen {
 	note := widget.NewLabel("Manifests are uploaded last, unchanged files are skipped (publish again after an interruption), keys.cpix.xml and policy.json stay private. " +
 		"Credentials typed here are used for this run only and never stored; “Save target” stores them (encrypted).")
 	note.Wrapping = fyne.TextWrapWord
-	top := container.NewVBox(widget.NewLabelWithStyle("Publish", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), note, form, s.problem, s.runBtn, s.view.box, s.result,
+	top := container.NewVBox(widget.NewLabelWithStyle("Publish", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), note, form, s.problem.Label, s.runBtn, s.view.box, s.result,
 		widget.NewLabelWithStyle("SAS URLs", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), s.sasBox)
 	split := container.NewVSplit(container.NewVScroll(top), container.NewBorder(widget.NewLabel("Publish history"), nil, nil, nil, s.history))
 	split.Offset = 0.75
@@ -145,7 +143,7 @@ func (s *publishScreen) start() {
 	if err == nil {
 		var j *jobs.Job
 		if j, err = s.a.svc.StartPublish(s.a.ctx, req); err == nil {
-			s.problem.SetText("")
+			s.problem.set(nil)
 			s.runBtn.Disable()
 			s.sasBox.Objects = nil
 			s.result.SetText("")
@@ -153,7 +151,7 @@ func (s *publishScreen) start() {
 			return
 		}
 	}
-	s.problem.SetText(explain(err))
+	s.problem.set(err)
 }
 
 func (s *publishScreen) finished(rec jobs.Record, res any, err error) {

@@ -30,6 +30,7 @@ func TestScreenshots(t *testing.T) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
+	t.Setenv("HOME", "/home/studio") // the proposed output folder is ~/Satchel/package-…
 	a := newTestApp(t)
 	if _, err := a.svc.GenerateKeySet("Studio keys", nil); err != nil {
 		t.Fatal(err)

@@ -25,7 +25,7 @@ type verifyScreen struct {
 	keySet   *widget.Select
 	policy   *widget.Select
 	licURL   *widget.Entry
-	problem  *widget.Label
+	problem  problemLabel
 	offered  string // the package folder last offered as the target
 	runBtn   *widget.Button
 	view     *jobView
@@ -60,9 +60,7 @@ func newVerifyScreen(a *App) *verifyScreen {
 	s.policy = widget.NewSelect(nil, nil)
 	s.licURL = widget.NewEntry()
 	s.licURL.SetPlaceHolder("license server URL (empty: a private embedded server)")
-	s.problem = widget.NewLabel("")
-	s.problem.Wrapping = fyne.TextWrapWord
-	s.problem.Importance = widget.DangerImportance
+	s.problem = newProblemLabel()
 	s.view = newJobView(a)
 	s.view.onDone = s.finished
 	s.runBtn = widget.NewButton("Verify", s.start)
@@ -86,7 +84,7 @@ func newVerifyScreen(a *App) *verifyScreen {
 		"(its folder and up to two folders above).")
 	note.Wrapping = fyne.TextWrapWord
 	top := container.NewVBox(widget.NewLabelWithStyle("Verify", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), note, form,
-		s.problem, container.NewHBox(s.runBtn, html, js), s.view.box, s.verdict)
+		s.problem.Label, container.NewHBox(s.runBtn, html, js), s.view.box, s.verdict)
 	exLabel := widget.NewLabel("License request / response (ClearKey: W3C; Widevine, PlayReady, FairPlay: Satchel test protocol)")
 	exLabel.Wrapping = fyne.TextWrapWord
 	exch := container.NewBorder(container.NewVBox(exLabel, s.exchange), nil, nil, nil, s.exText)
@@ -125,10 +123,10 @@ func (s *verifyScreen) request() services.VerifyRequest {
 func (s *verifyScreen) start() {
 	j, err := s.a.svc.StartVerify(s.a.ctx, s.request())
 	if err != nil {
-		s.problem.SetText(explain(err))
+		s.problem.set(err)
 		return
 	}
-	s.problem.SetText("")
+	s.problem.set(nil)
 	s.runBtn.Disable()
 	s.verdict.SetText("checking…")
 	s.view.start(j)
