@@ -8,12 +8,8 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/widget"
 
-	"satchel/app/publish"
 	"satchel/app/services"
-	"satchel/app/store"
-	"satchel/engine/cenc"
 	"satchel/internal/field"
-	"satchel/packaging"
 )
 
 // fieldLabel names the form field that sets each request field, so a *field.Error from the
@@ -41,44 +37,34 @@ var fieldLabel = map[string]string{
 	"theme":            "Theme",
 }
 
+// remedy words each services.Remedy for the screens.
+var remedy = map[services.Remedy]string{
+	services.RemedyCloseOther:      "\n\nOnly one Satchel window or command can use a workspace at a time: close the other one.",
+	services.RemedyNewOutput:       "; choose a new output folder or tick “replace an existing package”",
+	services.RemedyGiveKey:         "; choose the key set that holds it",
+	services.RemedyListKeySets:     "; choose one from the list",
+	services.RemedyListPolicies:    "; choose one from the list",
+	services.RemedyCheckName:       "; choose one from the list",
+	services.RemedyRepeat:          "; press Publish again to finish (unchanged files are skipped)",
+	services.RemedyGiveCredentials: "; enter a connection string or SAS URL, choose a saved target, or set AZURE_STORAGE_CONNECTION_STRING",
+	services.RemedySelectAssets:    "; tick at least one asset on the Assets screen",
+}
+
 // explain phrases err for a dialog or an inline message: field problems name the form
-// field, and typed errors from the lower layers say what to do on screen.
+// field, and the typed errors of the lower layers say what to do on screen.
 func explain(err error) string {
-	var (
-		fe       *field.Error
-		inUse    *store.InUseError
-		exists   *packaging.OutputExistsError
-		missing  *cenc.MissingKeyError
-		notFound *services.NotFoundError
-		stopped  *publish.IncompleteError
-	)
-	msg := err.Error()
-	switch {
-	case errors.As(err, &fe):
+	var fe *field.Error
+	if errors.As(err, &fe) {
 		label, ok := fieldLabel[fe.Field]
-		if !ok {
-			return msg
-		}
-		if fe.Value == "" {
+		switch {
+		case !ok:
+			return err.Error()
+		case fe.Value == "":
 			return fmt.Sprintf("%s: %s", label, fe.Reason)
 		}
 		return fmt.Sprintf("%s %q: %s", label, fe.Value, fe.Reason)
-	case errors.As(err, &inUse):
-		return msg + "\n\nOnly one Satchel window or command can use a workspace at a time: close the other one."
-	case errors.As(err, &exists):
-		return msg + "; choose a new output folder or tick “replace an existing package”"
-	case errors.As(err, &missing):
-		return msg + "; choose the key set that holds it"
-	case errors.As(err, &notFound):
-		return msg + "; choose one from the list"
-	case errors.As(err, &stopped):
-		return msg + "; press Publish again to finish (unchanged files are skipped)"
-	case errors.Is(err, publish.ErrNoCredentials):
-		return msg + "; enter a connection string or SAS URL, choose a saved target, or set AZURE_STORAGE_CONNECTION_STRING"
-	case errors.Is(err, services.ErrNoSelection):
-		return msg + "; tick at least one asset on the Assets screen"
 	}
-	return msg
+	return err.Error() + remedy[services.RemedyFor(err)]
 }
 
 // problemLabel shows what is wrong with a screen's request next to its button, in the

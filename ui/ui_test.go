@@ -213,3 +213,12 @@ func TestPublishCredentialsAreNotSaved(t *testing.T) {
 		t.Fatalf("typed credentials were saved as targets %+v (%v)", ts, err)
 	}
 }
+
+// TestEveryRemedyWorded checks that the GUI words every remedy the services name.
+func TestEveryRemedyWorded(t *testing.T) {
+	for _, r := range services.Remedies {
+		if remedy[r] == "" {
+			t.Errorf("remedy %d has no GUI wording", r)
+		}
+	}
+}

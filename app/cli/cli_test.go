@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"satchel/app/services"
 )
 
 const testMedia = "../../testdata/media"
@@ -231,5 +233,14 @@ func TestKeysAndPolicyCommands(t *testing.T) {
 	out2 := filepath.Join(t.TempDir(), "pkg")
 	if code, _, errOut = run(t, "package", "--in", mediaFile(t, "ladder_240p.mp4"), "--out", out2, "--policy", bad); code != ExitUsage || !strings.Contains(errOut, "not valid for offline") {
 		t.Fatalf("package with invalid policy: %d %s", code, errOut)
+	}
+}
+
+// TestEveryRemedyWorded checks that the CLI words every remedy the services name.
+func TestEveryRemedyWorded(t *testing.T) {
+	for _, r := range services.Remedies {
+		if remedy[r] == "" {
+			t.Errorf("remedy %d has no CLI wording", r)
+		}
 	}
 }

@@ -4,12 +4,8 @@ import (
 	"errors"
 	"fmt"
 
-	"satchel/app/publish"
 	"satchel/app/services"
-	"satchel/app/store"
-	"satchel/engine/cenc"
 	"satchel/internal/field"
-	"satchel/packaging"
 )
 
 // flagFor names the flag (or argument) that sets each request field, so a *field.Error from
@@ -56,34 +52,23 @@ func flagProblem(err error) (string, bool) {
 	return fmt.Sprintf("%s %s: %s", name, fe.Value, fe.Reason), true
 }
 
+// remedy words each services.Remedy for the command line.
+var remedy = map[services.Remedy]string{
+	services.RemedyCloseOther:      "close the Satchel app (or the other satchel command) or pass --workspace DIR",
+	services.RemedyNewOutput:       "choose a new folder with --out or pass --overwrite",
+	services.RemedyGiveKey:         "pass it with --key KID:KEY or --keys CPIX",
+	services.RemedyListKeySets:     "see `satchel keys list`",
+	services.RemedyListPolicies:    "see `satchel policy list` or `satchel policy presets`",
+	services.RemedyCheckName:       "check the name",
+	services.RemedyRepeat:          "run the same command again to finish (unchanged files are skipped)",
+	services.RemedyGiveCredentials: "set AZURE_STORAGE_CONNECTION_STRING (or AZURE_STORAGE_ACCOUNT and AZURE_STORAGE_KEY), or pass --connection-string or --sas-url",
+	services.RemedySelectAssets:    "give the renditions with --in",
+}
+
 // explain adds what to do, in the CLI's words, to the typed errors of the lower layers.
 func explain(err error) string {
-	var (
-		inUse    *store.InUseError
-		exists   *packaging.OutputExistsError
-		missing  *cenc.MissingKeyError
-		notFound *services.NotFoundError
-		stopped  *publish.IncompleteError
-	)
-	msg := err.Error()
-	switch {
-	case errors.As(err, &inUse):
-		return msg + "; close the Satchel app (or the other satchel command) or pass --workspace DIR"
-	case errors.As(err, &exists):
-		return msg + "; choose a new folder with --out or pass --overwrite"
-	case errors.As(err, &missing):
-		return msg + "; pass it with --key KID:KEY or --keys CPIX"
-	case errors.As(err, &notFound) && notFound.What == "key set":
-		return msg + "; see `satchel keys list`"
-	case errors.As(err, &notFound) && notFound.What == "policy":
-		return msg + "; see `satchel policy list` or `satchel policy presets`"
-	case errors.As(err, &notFound):
-		return msg + "; check the name"
-	case errors.As(err, &stopped):
-		return msg + "; run the same command again to finish (unchanged files are skipped)"
-	case errors.Is(err, publish.ErrNoCredentials):
-		return msg + "; set AZURE_STORAGE_CONNECTION_STRING (or AZURE_STORAGE_ACCOUNT and AZURE_STORAGE_KEY)," +
-			" or pass --connection-string or --sas-url"
+	if r, ok := remedy[services.RemedyFor(err)]; ok {
+		return err.Error() + "; " + r
 	}
-	return msg
+	return err.Error()
 }

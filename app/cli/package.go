@@ -158,15 +158,10 @@ func runPackage(e *env, args []string) error {
 	if err := req.Validate(); err != nil {
 		return err
 	}
-	svc, err := openWorkspace(e, *f.workspace)
+	start := time.Now()
+	v, err := runOperation(e, *f.workspace, f.asJSON, func(svc *services.Service) (*jobs.Job, error) { return svc.StartPackage(e.ctx, req) })
 	if err != nil {
 		return err
-	}
-	defer svc.Close()
-	start := time.Now()
-	v, err := runJob(e, svc, f.asJSON, func() (*jobs.Job, error) { return svc.StartPackage(e.ctx, req) })
-	if err != nil {
-		return &InputError{Err: err}
 	}
 	res := v.(*services.PackageResult)
 	doc := packageOutput{OutDir: res.OutDir, Schemes: req.Schemes, Systems: req.Systems, Files: res.Files,

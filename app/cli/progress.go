@@ -13,6 +13,21 @@ import (
 	"satchel/internal/humanize"
 )
 
+// runOperation opens the workspace in wsDir, runs the job start begins on it (see runJob)
+// and returns the job's result; the workspace is closed once the job has ended.
+func runOperation(e *env, wsDir string, asJSON bool, start func(*services.Service) (*jobs.Job, error)) (any, error) {
+	svc, err := openWorkspace(e, wsDir)
+	if err != nil {
+		return nil, err
+	}
+	defer svc.Close()
+	v, err := runJob(e, svc, asJSON, func() (*jobs.Job, error) { return start(svc) })
+	if err != nil {
+		return nil, &InputError{Err: err}
+	}
+	return v, nil
+}
+
 // runJob starts a job with start, renders its events on e.stderr until it ends (JSON lines
 // with asJSON, otherwise a bar per item on a terminal and occasional lines elsewhere) and
 // returns the job's result. The job runs under e.ctx: Ctrl+C cancels it.

@@ -63,15 +63,10 @@ func runPublish(e *env, args []string) error {
 	if err := req.Validate(); err != nil {
 		return err
 	}
-	svc, err := openWorkspace(e, *wsDir)
+	start := time.Now()
+	v, err := runOperation(e, *wsDir, *asJSON, func(svc *services.Service) (*jobs.Job, error) { return svc.StartPublish(e.ctx, req) })
 	if err != nil {
 		return err
-	}
-	defer svc.Close()
-	start := time.Now()
-	v, err := runJob(e, svc, *asJSON, func() (*jobs.Job, error) { return svc.StartPublish(e.ctx, req) })
-	if err != nil {
-		return &InputError{Err: err}
 	}
 	out := publishOutput{PublishResult: v.(*services.PublishResult), Seconds: time.Since(start).Seconds()}
 	if *asJSON {

@@ -56,14 +56,9 @@ func runVerify(e *env, args []string) error {
 	if err := req.Validate(); err != nil {
 		return err
 	}
-	svc, err := openWorkspace(e, *wsDir)
+	v, err := runOperation(e, *wsDir, *asJSON, func(svc *services.Service) (*jobs.Job, error) { return svc.StartVerify(e.ctx, req) })
 	if err != nil {
 		return err
-	}
-	defer svc.Close()
-	v, err := runJob(e, svc, *asJSON, func() (*jobs.Job, error) { return svc.StartVerify(e.ctx, req) })
-	if err != nil {
-		return &InputError{Err: err}
 	}
 	rep := v.(*services.VerifyResult).Report
 	if *htmlFile != "" {

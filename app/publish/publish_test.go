@@ -19,8 +19,8 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/service"
 
 	"satchel/engine/drm"
-	"satchel/internal/azuritetest"
 	"satchel/engine/verify"
+	"satchel/internal/azuritetest"
 	"satchel/packaging"
 )
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -15,10 +16,12 @@ import (
 	"satchel/app/jobs"
 	"satchel/app/publish"
 	"satchel/app/store"
+	"satchel/engine/cenc"
 	"satchel/engine/drm"
 	"satchel/engine/manifest"
 	"satchel/internal/azuritetest"
 	"satchel/internal/field"
+	"satchel/packaging"
 )
 
 var azurite *azuritetest.Server
@@ -194,5 +197,30 @@ func TestMemoryLimit(t *testing.T) {
 	release2()
 	if got := debug.SetMemoryLimit(-1); got != before {
 		t.Fatalf("limit after the jobs %d, want %d", got, before)
+	}
+}
+
+func TestRemedyFor(t *testing.T) {
+	cases := []struct {
+		err  error
+		want Remedy
+	}{
+		{fmt.Errorf("open workspace: %w", &store.InUseError{Path: "/ws"}), RemedyCloseOther},
+		{&packaging.OutputExistsError{Dir: "/out"}, RemedyNewOutput},
+		{fmt.Errorf("decrypt: %w", &cenc.MissingKeyError{}), RemedyGiveKey},
+		{&NotFoundError{What: "key set", Name: "x"}, RemedyListKeySets},
+		{&NotFoundError{What: "policy", Name: "x"}, RemedyListPolicies},
+		{&NotFoundError{What: "publish target", Name: "x"}, RemedyCheckName},
+		{&publish.IncompleteError{Target: "azure://a/b", Err: errors.New("reset")}, RemedyRepeat},
+		{publish.ErrNoCredentials, RemedyGiveCredentials},
+		{ErrNoSelection, RemedySelectAssets},
+		{errors.New("anything else"), RemedyNone},
+	}
+	for _, c := range cases {
+		t.Run(c.err.Error(), func(t *testing.T) {
+			if got := RemedyFor(c.err); got != c.want {
+				t.Fatalf("RemedyFor = %d, want %d", got, c.want)
+			}
+		})
 	}
 }
