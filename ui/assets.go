@@ -82,7 +82,7 @@ func newAssetsScreen(a *App) *assetsScreen {
 	})
 	hint := widget.NewLabel("Add the renditions of one title (or drop MP4 files on the window). Ticked rows form the bitrate ladder; their GOPs must line up.")
 	hint.Wrapping = fyne.TextWrapWord
-	top := container.NewVBox(widget.NewLabelWithStyle("Assets", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), hint, container.NewHBox(add, remove), s.ladder)
+	top := container.NewVBox(heading("Assets"), hint, container.NewHBox(add, remove), s.ladder)
 	split := container.NewVSplit(s.list, container.NewVScroll(s.detail))
 	split.Offset = 0.45
 	s.obj = container.NewBorder(top, nil, nil, nil, split)

@@ -39,15 +39,17 @@ var fieldLabel = map[string]string{
 
 // remedy words each services.Remedy for the screens.
 var remedy = map[services.Remedy]string{
-	services.RemedyCloseOther:      "\n\nOnly one Satchel window or command can use a workspace at a time: close the other one.",
-	services.RemedyNewOutput:       "; choose a new output folder or tick “replace an existing package”",
-	services.RemedyGiveKey:         "; choose the key set that holds it",
-	services.RemedyListKeySets:     "; choose one from the list",
-	services.RemedyListPolicies:    "; choose one from the list",
-	services.RemedyCheckName:       "; choose one from the list",
-	services.RemedyRepeat:          "; press Publish again to finish (unchanged files are skipped)",
-	services.RemedyGiveCredentials: "; enter a connection string or SAS URL, choose a saved target, or set AZURE_STORAGE_CONNECTION_STRING",
-	services.RemedySelectAssets:    "; tick at least one asset on the Assets screen",
+	services.RemedyCloseOther: "\n\nOnly one Satchel window or command can use a workspace at a time:" +
+		" close the other one.",
+	services.RemedyNewOutput:    "; choose a new output folder or tick “replace an existing package”",
+	services.RemedyGiveKey:      "; choose the key set that holds it",
+	services.RemedyListKeySets:  "; choose one from the list",
+	services.RemedyListPolicies: "; choose one from the list",
+	services.RemedyCheckName:    "; choose one from the list",
+	services.RemedyRepeat:       "; press Publish again to finish (unchanged files are skipped)",
+	services.RemedyGiveCredentials: "; enter a connection string or SAS URL, choose a saved target," +
+		" or set AZURE_STORAGE_CONNECTION_STRING",
+	services.RemedySelectAssets: "; tick at least one asset on the Assets screen",
 }
 
 // explain phrases err for a dialog or an inline message: field problems name the form

@@ -91,7 +91,7 @@ func newInspectScreen(a *App) *inspectScreen {
 		}
 		s.detail.SetText(b.String())
 	}
-	top := container.NewVBox(widget.NewLabelWithStyle("Inspect", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+	top := container.NewVBox(heading("Inspect"),
 		container.NewBorder(nil, nil, nil, container.NewHBox(open, load), s.path))
 	split := container.NewHSplit(s.tree, container.NewVScroll(s.detail))
 	split.Offset = 0.45

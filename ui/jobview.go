@@ -110,7 +110,7 @@ func (v *jobView) event(ev jobs.Event) {
 		bar = widget.NewProgressBar()
 		lbl := widget.NewLabel(ev.Item)
 		v.bars[ev.Item], v.labels[ev.Item] = bar, lbl
-		v.items.Add(container.NewBorder(nil, nil, widget.NewLabelWithStyle(ev.Item, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), nil, container.NewVBox(bar, lbl)))
+		v.items.Add(container.NewBorder(nil, nil, heading(ev.Item), nil, container.NewVBox(bar, lbl)))
 	}
 	bar.SetValue(float64(ev.Done) / float64(ev.Total))
 	txt := fmt.Sprintf("%s of %s", humanize.Bytes(ev.Done), humanize.Bytes(ev.Total))

@@ -72,8 +72,8 @@ func newLicenseScreen(a *App) *licenseScreen {
 		"Browsers allow EME only on HTTPS or localhost.")
 	note.Wrapping = fyne.TextWrapWord
 	form := widget.NewForm(widget.NewFormItem("Address", s.addr), widget.NewFormItem("Content", container.NewBorder(nil, nil, nil, browse, s.content)), widget.NewFormItem("Policy", s.policy))
-	top := container.NewVBox(widget.NewLabelWithStyle("License server", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), note, form,
-		container.NewHBox(s.startBtn, s.stopBtn, s.playBtn), s.urls, widget.NewLabelWithStyle("License ledger (newest first)", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
+	top := container.NewVBox(heading("License server"), note, form,
+		container.NewHBox(s.startBtn, s.stopBtn, s.playBtn), s.urls, heading("License ledger (newest first)"))
 	s.obj = container.NewBorder(top, nil, nil, nil, s.ledger)
 	ch, unsub := a.svc.SubscribeLedger()
 	s.unsub = unsub
@@ -117,7 +117,7 @@ func (s *licenseScreen) start() {
 	if s.policy.Selected != noPolicy {
 		opts.Policy = s.policy.Selected
 	}
-	if _, err := s.a.svc.StartLicenseServer(opts); err != nil {
+	if _, err := s.a.svc.StartLicenseServer(s.a.ctx, opts); err != nil {
 		s.a.showErr(err)
 	}
 	s.update()

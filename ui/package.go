@@ -117,7 +117,7 @@ func newPackageScreen(a *App) *packageScreen {
 		widget.NewFormItem("Schemes", s.schemes), widget.NewFormItem("Outputs", s.formats), widget.NewFormItem("DRM systems", s.systems),
 		widget.NewFormItem("Segment duration", s.segment), widget.NewFormItem("Clear lead", s.lead), widget.NewFormItem("ClearKey license URL", s.laURL),
 		widget.NewFormItem("Output folder", container.NewBorder(nil, nil, nil, browse, s.outDir)), widget.NewFormItem("", s.overwrt))
-	top := container.NewVBox(widget.NewLabelWithStyle("Package", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), s.ladder, form,
+	top := container.NewVBox(heading("Package"), s.ladder, form,
 		s.problem.Label, container.NewHBox(s.runBtn, s.openBtn), s.view.box, s.outcome)
 	split := container.NewVSplit(container.NewVScroll(top), container.NewBorder(widget.NewLabel("Job history"), nil, nil, nil, s.history))
 	split.Offset = 0.75

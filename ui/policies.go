@@ -125,7 +125,7 @@ func newPoliciesScreen(a *App) *policiesScreen {
 		s.refresh()
 		s.pick.SetSelected(p.Name)
 	})
-	header := container.NewVBox(widget.NewLabelWithStyle("Offline policies", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+	header := container.NewVBox(heading("Offline policies"),
 		container.NewBorder(nil, nil, widget.NewLabel("Start from"), nil, s.pick), container.NewBorder(nil, nil, widget.NewLabel("Name"), save, s.name), s.offline)
 	forms := container.NewVScroll(container.NewVBox(wv, pr, fp, ck, tk))
 	right := container.NewVSplit(container.NewVScroll(s.issues), s.preview)

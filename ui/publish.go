@@ -52,7 +52,8 @@ func newPublishScreen(a *App) *publishScreen {
 	s.target = widget.NewSelectEntry(nil)
 	s.target.SetPlaceHolder("azure://CONTAINER/PREFIX, a folder, or a saved target")
 	s.conn = widget.NewPasswordEntry()
-	s.conn.SetPlaceHolder("connection string or container SAS URL, for this run only (empty: the saved target's, else AZURE_STORAGE_CONNECTION_STRING)")
+	s.conn.SetPlaceHolder("connection string or container SAS URL, for this run only " +
+		"(empty: the saved target's, else AZURE_STORAGE_CONNECTION_STRING)")
 	s.tname = widget.NewEntry()
 	s.tname.SetPlaceHolder("name to save this target as")
 	save := widget.NewButton("Save target", func() {
@@ -85,11 +86,13 @@ func newPublishScreen(a *App) *publishScreen {
 	form := widget.NewForm(widget.NewFormItem("Package", container.NewBorder(nil, nil, nil, browse, s.src)), widget.NewFormItem("Destination", s.target),
 		widget.NewFormItem("Credentials", s.conn), widget.NewFormItem("Save as", container.NewBorder(nil, nil, nil, save, s.tname)),
 		widget.NewFormItem("CORS", s.cors), widget.NewFormItem("SAS validity (hours)", s.sasHrs), widget.NewFormItem("", s.verify))
-	note := widget.NewLabel("Manifests are uploaded last, unchanged files are skipped (publish again after an interruption), keys.cpix.xml and policy.json stay private. " +
+	note := widget.NewLabel("Manifests are uploaded last, unchanged files are skipped " +
+		"(publish again after an interruption), " +
+		"keys.cpix.xml and policy.json stay private. " +
 		"Credentials typed here are used for this run only and never stored; “Save target” stores them (encrypted).")
 	note.Wrapping = fyne.TextWrapWord
-	top := container.NewVBox(widget.NewLabelWithStyle("Publish", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), note, form, s.problem.Label, s.runBtn, s.view.box, s.result,
-		widget.NewLabelWithStyle("SAS URLs", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), s.sasBox)
+	top := container.NewVBox(heading("Publish"), note, form, s.problem.Label, s.runBtn, s.view.box, s.result,
+		heading("SAS URLs"), s.sasBox)
 	split := container.NewVSplit(container.NewVScroll(top), container.NewBorder(widget.NewLabel("Publish history"), nil, nil, nil, s.history))
 	split.Offset = 0.75
 	s.obj = split

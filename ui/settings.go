@@ -50,7 +50,8 @@ func newSettingsScreen(a *App) *settingsScreen {
 			a.showErr(fmt.Errorf("concurrency %q: write a whole number (0 = one per CPU)", s.conc.Text))
 			return
 		}
-		st.Concurrency, st.Theme, st.LicenseAddr, st.PlayerOrigin = n, store.Theme(s.theme.Selected), strings.TrimSpace(s.licAddr.Text), strings.TrimSpace(s.origin.Text)
+		st.Concurrency, st.Theme = n, store.Theme(s.theme.Selected)
+		st.LicenseAddr, st.PlayerOrigin = strings.TrimSpace(s.licAddr.Text), strings.TrimSpace(s.origin.Text)
 		if err := a.svc.SaveSettings(st); err != nil {
 			a.showErr(err)
 			return
@@ -71,10 +72,10 @@ func newSettingsScreen(a *App) *settingsScreen {
 	form := widget.NewForm(widget.NewFormItem("Workspace", s.ws), widget.NewFormItem("Default output folder", s.outDir),
 		widget.NewFormItem("Concurrency (0 = CPUs)", s.conc), widget.NewFormItem("Theme", s.theme),
 		widget.NewFormItem("License server address", s.licAddr), widget.NewFormItem("Player origin", s.origin))
-	s.obj = container.NewVScroll(container.NewVBox(widget.NewLabelWithStyle("Settings", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), form, save,
+	s.obj = container.NewVScroll(container.NewVBox(heading("Settings"), form, save,
 		widget.NewSeparator(), widget.NewLabel("Secrets (content keys, FairPlay ASk, storage credentials) are encrypted at rest; a passphrase also protects the key file."),
 		container.NewBorder(nil, nil, nil, setPass, s.pass), s.status,
-		widget.NewSeparator(), widget.NewLabelWithStyle("About", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), about))
+		widget.NewSeparator(), heading("About"), about))
 	return s
 }
 

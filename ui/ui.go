@@ -65,7 +65,7 @@ func Main(ctx context.Context, args []string) int {
 		fmt.Fprintln(os.Stderr, "satchel:", err)
 		w := fa.NewWindow("Satchel")
 		msg := explain(err)
-		w.SetContent(container.NewPadded(container.NewVBox(widget.NewLabelWithStyle("Satchel cannot open its workspace", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		w.SetContent(container.NewPadded(container.NewVBox(heading("Satchel cannot open its workspace"),
 			widget.NewLabel(msg), widget.NewButton("Quit", fa.Quit))))
 		w.ShowAndRun()
 		return 2
@@ -326,4 +326,9 @@ func (a *App) lastPackage(entry *widget.Entry, prev *string) {
 	}
 	*prev = dir
 	entry.SetText(dir)
+}
+
+// heading is a bold label: a screen's or a section's title.
+func heading(text string) *widget.Label {
+	return widget.NewLabelWithStyle(text, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 }

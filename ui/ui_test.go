@@ -82,13 +82,25 @@ func TestAddPackageVerifyFlow(t *testing.T) {
 	if a.verify.path.Text == "" {
 		t.Fatal("verify path not prefilled from the package")
 	}
-	a.verify.policy.SetSelected("Offline rental 48 h")
+	// No policy chosen: the package's policy.json is used, as by `satchel verify` (issue 9:
+	// the GUI used to miss it and report the rental as "not persistent").
+	a.verify.policy.SetSelected(noPolicy)
 	got := make(chan *verify.Report, 1)
 	a.verify.onFinish = func(r *verify.Report) { got <- r }
 	test.Tap(a.verify.runBtn)
 	rep := wait(t, got, "verify")
 	if rep.Failed() || !strings.HasPrefix(a.verify.verdict.Text, "PASS") {
 		t.Fatalf("verify verdict %q", a.verify.verdict.Text)
+	}
+	usedPolicy := false
+	for _, f := range rep.Findings {
+		if strings.Contains(f.Message, "not persistent") {
+			t.Errorf("the package's offline policy was not used: %s", f.Message)
+		}
+		usedPolicy = usedPolicy || (f.Category == verify.CatPolicy && strings.Contains(f.Subject, "Offline rental 48 h"))
+	}
+	if !usedPolicy || !strings.Contains(strings.Join(a.verify.view.lines, "\n"), "using policy from") {
+		t.Errorf("no finding or note about the package's policy.json: %v", a.verify.view.lines)
 	}
 	if len(a.verify.categories()) < 5 || len(a.verify.exchange.Options) < 3 {
 		t.Fatalf("findings tree %v, exchanges %v", a.verify.categories(), a.verify.exchange.Options)

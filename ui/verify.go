@@ -65,7 +65,7 @@ func newVerifyScreen(a *App) *verifyScreen {
 	s.view.onDone = s.finished
 	s.runBtn = widget.NewButton("Verify", s.start)
 	s.runBtn.Importance = widget.HighImportance
-	s.verdict = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	s.verdict = heading("")
 	s.tree = widget.NewTree(s.childUIDs, s.isBranch,
 		func(bool) fyne.CanvasObject {
 			l := widget.NewLabel("finding")
@@ -80,10 +80,11 @@ func newVerifyScreen(a *App) *verifyScreen {
 	js := widget.NewButton("Export JSON…", func() { s.export(false) })
 	form := widget.NewForm(widget.NewFormItem("Target", container.NewBorder(nil, nil, nil, container.NewHBox(file, folder), s.path)),
 		widget.NewFormItem("Keys", s.keySet), widget.NewFormItem("Policy to lint", s.policy), widget.NewFormItem("License server", s.licURL))
-	note := widget.NewLabel("Without a key set or policy, keys.cpix.xml and policy.json of the package holding the target are used " +
+	note := widget.NewLabel("Without a key set or policy, keys.cpix.xml and policy.json " +
+		"of the package holding the target are used " +
 		"(its folder and up to two folders above).")
 	note.Wrapping = fyne.TextWrapWord
-	top := container.NewVBox(widget.NewLabelWithStyle("Verify", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), note, form,
+	top := container.NewVBox(heading("Verify"), note, form,
 		s.problem.Label, container.NewHBox(s.runBtn, html, js), s.view.box, s.verdict)
 	exLabel := widget.NewLabel("License request / response (ClearKey: W3C; Widevine, PlayReady, FairPlay: Satchel test protocol)")
 	exLabel.Wrapping = fyne.TextWrapWord

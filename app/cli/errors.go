@@ -54,15 +54,17 @@ func flagProblem(err error) (string, bool) {
 
 // remedy words each services.Remedy for the command line.
 var remedy = map[services.Remedy]string{
-	services.RemedyCloseOther:      "close the Satchel app (or the other satchel command) or pass --workspace DIR",
-	services.RemedyNewOutput:       "choose a new folder with --out or pass --overwrite",
-	services.RemedyGiveKey:         "pass it with --key KID:KEY or --keys CPIX",
-	services.RemedyListKeySets:     "see `satchel keys list`",
-	services.RemedyListPolicies:    "see `satchel policy list` or `satchel policy presets`",
-	services.RemedyCheckName:       "check the name",
-	services.RemedyRepeat:          "run the same command again to finish (unchanged files are skipped)",
-	services.RemedyGiveCredentials: "set AZURE_STORAGE_CONNECTION_STRING (or AZURE_STORAGE_ACCOUNT and AZURE_STORAGE_KEY), or pass --connection-string or --sas-url",
-	services.RemedySelectAssets:    "give the renditions with --in",
+	services.RemedyCloseOther:   "close the Satchel app (or the other satchel command) or pass --workspace DIR",
+	services.RemedyNewOutput:    "choose a new folder with --out or pass --overwrite",
+	services.RemedyGiveKey:      "pass it with --key KID:KEY or --keys CPIX",
+	services.RemedyListKeySets:  "see `satchel keys list`",
+	services.RemedyListPolicies: "see `satchel policy list` or `satchel policy presets`",
+	services.RemedyCheckName:    "check the name",
+	services.RemedyRepeat:       "run the same command again to finish (unchanged files are skipped)",
+	services.RemedyGiveCredentials: "set AZURE_STORAGE_CONNECTION_STRING" +
+		" (or AZURE_STORAGE_ACCOUNT and AZURE_STORAGE_KEY)," +
+		" or pass --connection-string or --sas-url",
+	services.RemedySelectAssets: "give the renditions with --in",
 }
 
 // explain adds what to do, in the CLI's words, to the typed errors of the lower layers.

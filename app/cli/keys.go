@@ -22,7 +22,8 @@ func init() {
 
 func runKeys(e *env, args []string) error {
 	fs := newFlags(e, commands["keys"])
-	types := fs.String("types", strings.Join(services.DefaultTrackTypes, ","), "track types to generate keys for (AUDIO, SD, HD, UHD)")
+	types := fs.String("types", strings.Join(services.DefaultTrackTypes, ","),
+		"track types to generate keys for (AUDIO, SD, HD, UHD)")
 	name := fs.String("name", "", "key set name (import)")
 	outFile := fs.String("out", "", "write the CPIX document to FILE instead of stdout (export)")
 	showKeys := fs.Bool("show-keys", false, "print content keys (secret) too")

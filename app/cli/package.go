@@ -85,17 +85,23 @@ func (f *packageFlags) addFlags(e *env) (*packageFlags, func([]string) ([]string
 	fs.StringVar(&f.out, "out", "", "output folder (written atomically: temp folder renamed when complete)")
 	fs.StringVar(&f.systems, "drm", joinNames(def.Systems), "DRM systems to signal (comma-separated, or all)")
 	fs.StringVar(&f.scheme, "scheme", "both", "encryption scheme: cenc, cbcs or both")
-	fs.StringVar(&f.formats, "formats", joinNames(def.Formats), "outputs: dash, hls, mp4 (single-file download per rendition)")
-	fs.DurationVar(&f.segment, "segment", def.SegmentDuration, "target CMAF fragment duration (cut at the nearest sync sample)")
+	fs.StringVar(&f.formats, "formats", joinNames(def.Formats),
+		"outputs: dash, hls, mp4 (single-file download per rendition)")
+	fs.DurationVar(&f.segment, "segment", def.SegmentDuration,
+		"target CMAF fragment duration (cut at the nearest sync sample)")
 	fs.Var(&f.keySpecs, "key", "explicit key TYPE=KID:KEY (TYPE AUDIO, SD, HD or UHD; repeatable); others are generated")
 	fs.StringVar(&f.cpix, "keys", "", "take keys from a CPIX document")
 	fs.StringVar(&f.keyset, "keyset", "", "take keys from a key set in the workspace")
-	fs.StringVar(&f.policy, "policy", "", "offline policy: a JSON file (Satchel or AMS content key policy) or a policy name in the workspace")
-	fs.DurationVar(&f.clearLead, "clear-lead", 0, "leave segments starting before this unencrypted (seig-signalled), e.g. 4s")
+	fs.StringVar(&f.policy, "policy", "",
+		"offline policy: a JSON file (Satchel or AMS content key policy) or a policy name in the workspace")
+	fs.DurationVar(&f.clearLead, "clear-lead", 0,
+		"leave segments starting before this unencrypted (seig-signalled), e.g. 4s")
 	fs.BoolVar(&f.overwrite, "overwrite", false, "replace an existing non-empty output folder")
-	fs.IntVar(&f.concurrency, "concurrency", 0, "renditions packaged in parallel (0 = the workspace setting, whose 0 is one per CPU)")
+	fs.IntVar(&f.concurrency, "concurrency", 0,
+		"renditions packaged in parallel (0 = the workspace setting, whose 0 is one per CPU)")
 	fs.StringVar(&f.prURL, "playready-la-url", "", "PlayReady LA_URL written into the WRMHEADER")
-	fs.StringVar(&f.ckURL, "clearkey-la-url", "", "ClearKey license URL for dashif:laurl (e.g. http://127.0.0.1:8787/clearkey)")
+	fs.StringVar(&f.ckURL, "clearkey-la-url", "",
+		"ClearKey license URL for dashif:laurl (e.g. http://127.0.0.1:8787/clearkey)")
 	fs.StringVar(&f.fpURI, "fairplay-uri", def.FairPlayKeyURI, "FairPlay skd:// base URI (KID hex is appended)")
 	fs.StringVar(&f.wvProvider, "widevine-provider", "", "Widevine PSSH provider field")
 	fs.BoolVar(&f.showKeys, "show-keys", false, "include content keys (secret) in the output")
@@ -159,7 +165,9 @@ func runPackage(e *env, args []string) error {
 		return err
 	}
 	start := time.Now()
-	v, err := runOperation(e, *f.workspace, f.asJSON, func(svc *services.Service) (*jobs.Job, error) { return svc.StartPackage(e.ctx, req) })
+	v, err := runOperation(e, *f.workspace, f.asJSON, func(svc *services.Service) (*jobs.Job, error) {
+		return svc.StartPackage(e.ctx, req)
+	})
 	if err != nil {
 		return err
 	}

@@ -18,7 +18,8 @@ func init() {
 			"        [--cors-origin ORIGIN] [--sas-expiry 24h] [--verify] [--concurrency 8] [--block-size 4MiB] [--json]\n" +
 			"        [--workspace DIR]\n" +
 			"  TARGET is a target saved in the app. Credentials given here are used for this run only, never stored;\n" +
-			"  otherwise the saved target's, else $AZURE_STORAGE_CONNECTION_STRING or $AZURE_STORAGE_ACCOUNT + $AZURE_STORAGE_KEY.",
+			"  otherwise the saved target's, else $AZURE_STORAGE_CONNECTION_STRING\n" +
+			"  or $AZURE_STORAGE_ACCOUNT + $AZURE_STORAGE_KEY.",
 		run: runPublish,
 	})
 }
@@ -32,8 +33,10 @@ type publishOutput struct {
 func runPublish(e *env, args []string) error {
 	fs := newFlags(e, commands["publish"])
 	to := fs.String("to", "", "destination: azure://CONTAINER/PREFIX, a local folder, or a saved target's name")
-	connStr := fs.String("connection-string", "", "Azure Storage connection string, for this run only (default $AZURE_STORAGE_CONNECTION_STRING)")
-	sasURL := fs.String("sas-url", "", "container SAS URL with write permission, for this run only (instead of a connection string)")
+	connStr := fs.String("connection-string", "",
+		"Azure Storage connection string, for this run only (default $AZURE_STORAGE_CONNECTION_STRING)")
+	sasURL := fs.String("sas-url", "",
+		"container SAS URL with write permission, for this run only (instead of a connection string)")
 	cors := fs.String("cors-origin", "", "set a CORS rule on the blob service for this player origin (e.g. https://player.example.com or *)")
 	sasExpiry := fs.Duration("sas-expiry", 0, "print read-only SAS URLs for manifests and downloads, valid this long (e.g. 24h)")
 	doVerify := fs.Bool("verify", false, "after publishing, fetch the published manifest over HTTP and run the checker on it")
@@ -52,19 +55,24 @@ func runPublish(e *env, args []string) error {
 	if *connStr != "" && *sasURL != "" {
 		return usagef("give --connection-string or --sas-url, not both")
 	}
-	req := services.PublishRequest{SrcDir: pos[0], Target: *to, CORSOrigin: *cors, SASExpiry: *sasExpiry, Verify: *doVerify,
-		Concurrency: *concurrency, BlockSize: *blockSize, IncludeKeys: *includeKeys}
-	switch {
-	case *connStr != "":
-		req.Credentials = &publish.Credentials{ConnectionString: *connStr}
-	case *sasURL != "":
-		req.Credentials = &publish.Credentials{SASURL: *sasURL}
+	req := services.PublishRequest{
+		SrcDir:      pos[0],
+		Target:      *to,
+		CORSOrigin:  *cors,
+		SASExpiry:   *sasExpiry,
+		Verify:      *doVerify,
+		Concurrency: *concurrency,
+		BlockSize:   *blockSize,
+		IncludeKeys: *includeKeys,
 	}
+	req.Credentials = adHocCredentials(*connStr, *sasURL)
 	if err := req.Validate(); err != nil {
 		return err
 	}
 	start := time.Now()
-	v, err := runOperation(e, *wsDir, *asJSON, func(svc *services.Service) (*jobs.Job, error) { return svc.StartPublish(e.ctx, req) })
+	v, err := runOperation(e, *wsDir, *asJSON, func(svc *services.Service) (*jobs.Job, error) {
+		return svc.StartPublish(e.ctx, req)
+	})
 	if err != nil {
 		return err
 	}
@@ -78,6 +86,18 @@ func runPublish(e *env, args []string) error {
 	}
 	if out.Verify != nil && out.Verify.Failed() {
 		return CheckFailed
+	}
+	return nil
+}
+
+// adHocCredentials returns the credentials given on the command line (nil for none): they
+// travel in the request for this run only.
+func adHocCredentials(connStr, sasURL string) *publish.Credentials {
+	switch {
+	case connStr != "":
+		return &publish.Credentials{ConnectionString: connStr}
+	case sasURL != "":
+		return &publish.Credentials{SASURL: sasURL}
 	}
 	return nil
 }

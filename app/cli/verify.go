@@ -26,12 +26,14 @@ func init() {
 func runVerify(e *env, args []string) error {
 	fs := newFlags(e, commands["verify"])
 	var keySpecs, sources stringList
-	cpixFile := fs.String("keys", "", "content keys from a CPIX document (default: keys.cpix.xml of the package, if found)")
+	cpixFile := fs.String("keys", "",
+		"content keys from a CPIX document (default: keys.cpix.xml of the package, if found)")
 	fs.Var(&keySpecs, "key", "content key KID:KEY (repeatable)")
 	keyset := fs.String("keyset", "", "content keys from a key set in the workspace")
 	licenseURL := fs.String("license-url", "", "license server base URL (default: an embedded server on 127.0.0.1)")
 	token := fs.String("token", "", "bearer token (JWT) for a token-restricted license server")
-	policyArg := fs.String("policy", "", "offline policy to lint and enforce: a file or a policy name (default: policy.json of the package)")
+	policyArg := fs.String("policy", "",
+		"offline policy to lint and enforce: a file or a policy name (default: policy.json of the package)")
 	fs.Var(&sources, "source", "source MP4 for bit-exact comparison (repeatable)")
 	asJSON := fs.Bool("json", false, "print the report as one JSON document")
 	htmlFile := fs.String("html", "", "also write the report as a self-contained HTML file")
@@ -56,7 +58,9 @@ func runVerify(e *env, args []string) error {
 	if err := req.Validate(); err != nil {
 		return err
 	}
-	v, err := runOperation(e, *wsDir, *asJSON, func(svc *services.Service) (*jobs.Job, error) { return svc.StartVerify(e.ctx, req) })
+	v, err := runOperation(e, *wsDir, *asJSON, func(svc *services.Service) (*jobs.Job, error) {
+		return svc.StartVerify(e.ctx, req)
+	})
 	if err != nil {
 		return err
 	}

@@ -310,7 +310,8 @@ func classify(err error, what string) error {
 		case re.ErrorCode == string(bloberror.AuthorizationPermissionMismatch) || re.ErrorCode == string(bloberror.AuthorizationFailure) || re.StatusCode == http.StatusForbidden:
 			return fmt.Errorf("%s: the credentials lack permission on the container (%s); grant write (and create) permission or use an account key", what, re.ErrorCode)
 		case re.StatusCode == http.StatusServiceUnavailable || re.ErrorCode == string(bloberror.ServerBusy):
-			return fmt.Errorf("%s: the storage account is throttling requests (%s); lower the upload concurrency and publish again", what, re.ErrorCode)
+			return fmt.Errorf("%s: the storage account is throttling requests (%s); "+
+				"lower the upload concurrency and publish again", what, re.ErrorCode)
 		case re.ErrorCode == string(bloberror.ContainerNotFound):
 			return fmt.Errorf("%s: the container does not exist and these credentials cannot create it; create it or use an account key", what)
 		}

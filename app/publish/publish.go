@@ -55,7 +55,8 @@ func ParseTarget(s string) (Target, error) {
 	if rest, ok := strings.CutPrefix(s, "azure://"); ok {
 		c, p, _ := strings.Cut(rest, "/")
 		if !validContainer(c) {
-			return Target{}, field.Errorf("target", s, "container %q is not a valid Azure container name (3–63 lowercase letters, digits and hyphens)", c)
+			return Target{}, field.Errorf("target", s,
+				"container %q is not a valid Azure container name (3–63 lowercase letters, digits and hyphens)", c)
 		}
 		return Target{Kind: TargetAzure, Container: c, Prefix: strings.Trim(p, "/")}, nil
 	}

@@ -282,7 +282,9 @@ func (s *Service) ExportCPIX(name string, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	doc, err := drm.NewCPIX(drm.Signalling{Scheme: drm.SchemeCENC, Keys: ks.Keys, Systems: drm.AllSystems, FairPlayKeyURI: drm.DefaultFairPlayBase}, ks.Name)
+	sig := drm.Signalling{Scheme: drm.SchemeCENC, Keys: ks.Keys, Systems: drm.AllSystems,
+		FairPlayKeyURI: drm.DefaultFairPlayBase}
+	doc, err := drm.NewCPIX(sig, ks.Name)
 	if err != nil {
 		return err
 	}

@@ -117,7 +117,8 @@ func (k workspaceKeys) Key(kid drm.KID) (drm.ContentKey, bool) {
 }
 
 // StartLicenseServer starts the license server (and demo player) and returns its base URL.
-func (s *Service) StartLicenseServer(opts LicenseOptions) (string, error) {
+// It runs until StopLicenseServer, Close, or the end of ctx.
+func (s *Service) StartLicenseServer(ctx context.Context, opts LicenseOptions) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.license != nil {
@@ -161,7 +162,7 @@ func (s *Service) StartLicenseServer(opts LicenseOptions) (string, error) {
 		scheme = "https"
 	}
 	url := scheme + "://" + ln.Addr().String()
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(ctx)
 	rt := &licenseRuntime{cancel: cancel, url: url, done: make(chan struct{})}
 	handler := s.licenseMux(srv, opts.ContentDir)
 	go func() {
@@ -235,7 +236,8 @@ func downloads(ctx context.Context, dir string) ([]Download, error) {
 		for _, t := range a.Tracks {
 			codecs = append(codecs, t.Codec)
 		}
-		out = append(out, Download{Name: filepath.Base(m), URL: "/content/" + manifest.DirDownload + "/" + filepath.Base(m), Codecs: strings.Join(codecs, ",")})
+		out = append(out, Download{Name: filepath.Base(m), URL: "/content/" + manifest.DirDownload + "/" + filepath.Base(m),
+			Codecs: strings.Join(codecs, ",")})
 	}
 	return out, nil
 }

@@ -218,7 +218,8 @@ func (s *Service) StartPublish(ctx context.Context, req PublishRequest) (*jobs.J
 }
 
 // verifyPublished checks the published manifest with the package's keys and policy.
-func (s *Service) verifyPublished(ctx context.Context, opts publish.Options, manifestURL string, report func(jobs.Event)) (*verify.Report, error) {
+func (s *Service) verifyPublished(ctx context.Context, opts publish.Options, manifestURL string,
+	report func(jobs.Event)) (*verify.Report, error) {
 	if opts.Target.Kind == publish.TargetAzure {
 		// A private container needs a SAS to be read back.
 		sas, err := publish.SASURLs(ctx, opts.Creds, opts.Target, []string{path.Base(manifestURL)}, time.Hour)

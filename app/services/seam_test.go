@@ -224,3 +224,36 @@ func TestRemedyFor(t *testing.T) {
 		})
 	}
 }
+
+// TestWorkspaceSettingsApplyToEveryCaller checks that a request without its own concurrency
+// takes the workspace setting, for the CLI and the GUI alike (both send requests here).
+func TestWorkspaceSettingsApplyToEveryCaller(t *testing.T) {
+	s := open(t)
+	st, err := s.Settings()
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Concurrency = 3
+	if err := s.SaveSettings(st); err != nil {
+		t.Fatal(err)
+	}
+	req := DefaultPackageRequest()
+	req.Inputs, req.OutDir = []string{media + "ladder_240p.mp4"}, filepath.Join(t.TempDir(), "out")
+	plan, err := s.planPackage(req)
+	if err != nil || plan.cfg.Concurrency != 3 {
+		t.Fatalf("package plan: %v, concurrency %d, want the setting 3", err, plan.cfg.Concurrency)
+	}
+	req.Concurrency = 1
+	if plan, err = s.planPackage(req); err != nil || plan.cfg.Concurrency != 1 {
+		t.Fatalf("an explicit concurrency must win: %v", err)
+	}
+	pub, err := s.planPublish(PublishRequest{SrcDir: t.TempDir(), Target: t.TempDir()})
+	if err != nil || pub.opts.Concurrency != 3 {
+		t.Fatalf("publish plan: %v, concurrency %d, want 3", err, pub.opts.Concurrency)
+	}
+	st.Concurrency = 1000
+	var fe *field.Error
+	if err := s.SaveSettings(st); !errors.As(err, &fe) || fe.Field != "concurrency" {
+		t.Fatalf("saving concurrency 1000: %v", err)
+	}
+}

@@ -160,7 +160,7 @@ func TestPackageVerifyPublishServe(t *testing.T) {
 	}
 
 	// License server with the demo player: ClearKey license for the packaged KIDs, ledger.
-	url, err := s.StartLicenseServer(LicenseOptions{Addr: "127.0.0.1:0", ContentDir: out})
+	url, err := s.StartLicenseServer(ctx, LicenseOptions{Addr: "127.0.0.1:0", ContentDir: out})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -83,7 +83,8 @@ func (s *Service) StartVerify(ctx context.Context, req VerifyRequest) (*jobs.Job
 	if err != nil {
 		return nil, err
 	}
-	return s.Jobs.Start(ctx, KindVerify, "Verify "+filepath.Base(req.Path), req, func(ctx context.Context, report func(jobs.Event)) (any, error) {
+	title := "Verify " + filepath.Base(req.Path)
+	return s.Jobs.Start(ctx, KindVerify, title, req, func(ctx context.Context, report func(jobs.Event)) (any, error) {
 		found.report(report)
 		report(jobs.Event{Message: "checking " + req.Path})
 		rep, err := verify.Verify(ctx, in)

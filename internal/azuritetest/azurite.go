@@ -29,7 +29,8 @@ type Server struct {
 // ConnectionString returns a connection string for the development account, with key as
 // the account key (Key, or a wrong one to test failures).
 func (s *Server) ConnectionString(key string) string {
-	return fmt.Sprintf("DefaultEndpointsProtocol=http;AccountName=%s;AccountKey=%s;BlobEndpoint=%s;", Account, key, s.Endpoint)
+	return fmt.Sprintf("DefaultEndpointsProtocol=http;AccountName=%s;AccountKey=%s;BlobEndpoint=%s;",
+		Account, key, s.Endpoint)
 }
 
 // Stop stops Azurite and removes its files.
@@ -46,7 +47,8 @@ func Main(run func() int, repoRoot string, srv **Server) int {
 	bin, _ := filepath.Abs(filepath.Join(repoRoot, ".tools/node_modules/.bin/azurite-blob"))
 	if _, err := os.Stat(bin); err != nil {
 		if os.Getenv("CI") != "" || os.Getenv("SATCHEL_REQUIRE_AZURITE") != "" {
-			fmt.Fprintln(os.Stderr, "azurite-blob is not installed (.tools/); run scripts/azurite.sh install — `make test` does")
+			fmt.Fprintln(os.Stderr, "azurite-blob is not installed (.tools/); "+
+				"run scripts/azurite.sh install — `make test` does")
 			return 1
 		}
 		fmt.Fprintln(os.Stderr, "skipping Azurite tests: run scripts/azurite.sh install")
