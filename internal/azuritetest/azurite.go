@@ -18,6 +18,9 @@ const (
 	Key     = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 )
 
+// startTimeout bounds how long start waits for Azurite to listen.
+const startTimeout = time.Minute
+
 // Server is a running Azurite.
 type Server struct {
 	// Endpoint is the blob endpoint, http://127.0.0.1:PORT/devstoreaccount1.
@@ -85,13 +88,14 @@ func start(bin string) (*Server, error) {
 		return nil, fmt.Errorf("start azurite: %w", err)
 	}
 	s := &Server{Endpoint: fmt.Sprintf("http://127.0.0.1:%d/%s", port, Account), cmd: cmd, dir: dir}
-	for range 100 {
+	// Node takes a while to start on a loaded machine (several test packages start their own
+	// Azurite in parallel): wait up to a minute.
+	for deadline := time.Now().Add(startTimeout); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
 		if c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
 			c.Close()
 			return s, nil
 		}
-		time.Sleep(100 * time.Millisecond)
 	}
 	s.Stop()
-	return nil, fmt.Errorf("azurite did not start: %s", logb.String())
+	return nil, fmt.Errorf("azurite did not start within %s: %s", startTimeout, logb.String())
 }
