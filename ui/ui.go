@@ -81,6 +81,9 @@ func Main(ctx context.Context, args []string) int {
 
 // App is the running workstation.
 type App struct {
+	// ctx is the app's lifetime context from main (cancelled on SIGINT/SIGTERM): the jobs and
+	// the license server that screens start run under it. It is the one context the GUI
+	// keeps, because the window, not a call, is what lives that long.
 	ctx     context.Context
 	fa      fyne.App
 	win     fyne.Window
