@@ -133,11 +133,11 @@ func (s *packageScreen) refresh() {
 	case err != nil:
 		s.ladder.SetText(fmt.Sprintf("⚠ %d renditions selected, but: %v", len(paths), err))
 	default:
-		var names []string
-		for _, p := range paths {
-			names = append(names, filepath.Base(p))
+		files := make([]string, len(paths))
+		for i, p := range paths {
+			files[i] = filepath.Base(p)
 		}
-		s.ladder.SetText(fmt.Sprintf("Ladder (from Assets): %s", strings.Join(names, ", ")))
+		s.ladder.SetText(fmt.Sprintf("Ladder (from Assets): %s", strings.Join(files, ", ")))
 	}
 	s.keySet.Options = append([]string{generateKeys}, s.a.keySetNames()...)
 	if s.keySet.Selected == "" {
