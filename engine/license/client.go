@@ -26,6 +26,11 @@ type Client struct {
 	HTTP    *http.Client
 	// ServerKey pins the Ed25519 key; when nil it is fetched from /license/publickey.
 	ServerKey ed25519.PublicKey
+	// Device, when set, is sent as X-Satchel-Device so the server's ledger names the device.
+	Device string
+	// ScenarioTime, when set, is sent as X-Satchel-Scenario-Time (a simulated scenario's time
+	// label) for the ledger.
+	ScenarioTime string
 }
 
 // NewClient returns a client for baseURL.
@@ -42,7 +47,13 @@ type License struct {
 	PolicyName  string           `json:"policy_name,omitempty"`
 	Persistent  bool             `json:"persistent"`
 	ExpiresAt   *time.Time       `json:"expires_at,omitempty"`
-	SessionType string           `json:"session_type,omitempty"` // ClearKey
+	// IssuedAt is the server's clock when it issued the license (zero for a ClearKey server
+	// without Satchel's extension).
+	IssuedAt time.Time `json:"issued_at"`
+	// Clocks are the license's time rules in the system's terms; nil when the server sent
+	// none (no policy, or a ClearKey server without Satchel's extension).
+	Clocks      *Clocks `json:"clocks,omitempty"`
+	SessionType string  `json:"session_type,omitempty"` // ClearKey
 	RawRequest  []byte           `json:"-"`
 	RawResponse []byte           `json:"-"`
 }
@@ -65,6 +76,12 @@ func (c *Client) post(ctx context.Context, path string, body []byte) ([]byte, er
 	req.Header.Set("Content-Type", "application/json")
 	if c.Token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.Token)
+	}
+	if c.Device != "" {
+		req.Header.Set(HeaderDevice, c.Device)
+	}
+	if c.ScenarioTime != "" {
+		req.Header.Set(HeaderScenarioTime, c.ScenarioTime)
 	}
 	resp, err := c.HTTP.Do(req)
 	if err != nil {
@@ -119,7 +136,34 @@ func (c *Client) ClearKey(ctx context.Context, kids []drm.KID, persistent bool) 
 		lic.Keys = append(lic.Keys, ck)
 		lic.KIDs = append(lic.KIDs, ck.KID.String())
 	}
+	if err := applyClearKeyTerms(lic, resp.Satchel); err != nil {
+		return lic, err
+	}
 	return lic, nil
+}
+
+// applyClearKeyTerms checks Satchel's satchel_license member (when the server sent one) and
+// copies its clocks, issue time and expiry into lic.
+func applyClearKeyTerms(lic *License, t *ClearKeyTerms) error {
+	if t == nil {
+		return nil
+	}
+	if t.Version != ClearKeyExtensionVersion {
+		return fmt.Errorf("clearkey response: satchel_license version %q is not %s", t.Version, ClearKeyExtensionVersion)
+	}
+	raw, err := json.Marshal(t.Clocks)
+	if err != nil {
+		return err
+	}
+	c, err := ParseClocks(drm.ClearKey, raw)
+	if err != nil {
+		return fmt.Errorf("clearkey response: %w", err)
+	}
+	if c != nil && c.ClearKey.SessionType != lic.SessionType {
+		return fmt.Errorf("clearkey response: satchel_license is for a %s session, the request was %s", c.ClearKey.SessionType, lic.SessionType)
+	}
+	lic.Clocks, lic.IssuedAt, lic.ExpiresAt, lic.PolicyName = c, t.IssuedAt, t.ExpiresAt, t.PolicyName
+	return nil
 }
 
 func (c *Client) serverKey(ctx context.Context) (ed25519.PublicKey, error) {
@@ -217,6 +261,18 @@ func (c *Client) TestLicense(ctx context.Context, system drm.System, initData []
 		copy(ck.Key[:], key)
 		lic.Keys = append(lic.Keys, ck)
 	}
+	raw, err = json.Marshal(lb.Clocks)
+	if err != nil {
+		return lic, err
+	}
+	clocks, err := ParseClocks(system, raw)
+	if err != nil {
+		return lic, fmt.Errorf("test license: %w", err)
+	}
+	if clocks != nil && clocks.Persistent() != lb.Persistent {
+		return lic, fmt.Errorf("test license: persistent=%v disagrees with its clocks", lb.Persistent)
+	}
 	lic.KIDs, lic.Policy, lic.PolicyName, lic.Persistent, lic.ExpiresAt = lb.KIDs, lb.Policy, lb.PolicyName, lb.Persistent, lb.ExpiresAt
+	lic.IssuedAt, lic.Clocks = lb.IssuedAt, clocks
 	return lic, nil
 }
