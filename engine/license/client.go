@@ -40,13 +40,13 @@ func NewClient(baseURL, token string) *Client {
 
 // License is a verified license with its keys unwrapped.
 type License struct {
-	System      drm.System       `json:"system"`
-	Keys        []drm.ContentKey `json:"-"`
-	KIDs        []string         `json:"kids"`
-	Policy      json.RawMessage  `json:"policy,omitempty"`
-	PolicyName  string           `json:"policy_name,omitempty"`
-	Persistent  bool             `json:"persistent"`
-	ExpiresAt   *time.Time       `json:"expires_at,omitempty"`
+	System     drm.System       `json:"system"`
+	Keys       []drm.ContentKey `json:"-"`
+	KIDs       []string         `json:"kids"`
+	Policy     json.RawMessage  `json:"policy,omitempty"`
+	PolicyName string           `json:"policy_name,omitempty"`
+	Persistent bool             `json:"persistent"`
+	ExpiresAt  *time.Time       `json:"expires_at,omitempty"`
 	// IssuedAt is the server's clock when it issued the license (zero for a ClearKey server
 	// without Satchel's extension).
 	IssuedAt time.Time `json:"issued_at"`
@@ -54,8 +54,8 @@ type License struct {
 	// none (no policy, or a ClearKey server without Satchel's extension).
 	Clocks      *Clocks `json:"clocks,omitempty"`
 	SessionType string  `json:"session_type,omitempty"` // ClearKey
-	RawRequest  []byte           `json:"-"`
-	RawResponse []byte           `json:"-"`
+	RawRequest  []byte  `json:"-"`
+	RawResponse []byte  `json:"-"`
 }
 
 // StatusError is a non-200 answer from the server.
