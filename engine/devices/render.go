@@ -60,3 +60,32 @@ func writeFinding(b *strings.Builder, f Finding) {
 	fmt.Fprintf(b, "          why:    %s\n", f.Why)
 	fmt.Fprintf(b, "          source: %s\n", f.Source)
 }
+
+// WriteProfilesMarkdown writes the profile table as Markdown: per device its DRM system,
+// deliveries and every rule with its why and source (docs/device-profiles.md is this output).
+func WriteProfilesMarkdown(w io.Writer) error {
+	var b strings.Builder
+	b.WriteString("# Device profiles\n\n")
+	b.WriteString("Generated from `engine/devices` (the profile table): `go test ./engine/devices -run TestProfilesDoc -update`.\n")
+	b.WriteString("A device is **ready** when its device and policy rules hold and one presentation it downloads meets all\n")
+	b.WriteString("its presentation rules; **unknown** when nothing fails but evidence is missing (e.g. no policy).\n")
+	for _, p := range profiles {
+		fmt.Fprintf(&b, "\n## `%s` — %s\n\n", p.ID, p.Name)
+		var ds []string
+		for _, d := range p.Deliveries {
+			ds = append(ds, string(d))
+		}
+		fmt.Fprintf(&b, "DRM: %s · downloads: %s", p.System.Title(), strings.Join(ds, ", "))
+		if p.AndroidAPI > 0 {
+			fmt.Fprintf(&b, " · Android API %d+", p.AndroidAPI)
+		}
+		b.WriteString("\n\n| Rule | Scope | Must hold | Why | Source |\n|---|---|---|---|---|\n")
+		for _, r := range p.Rules {
+			fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s |\n", r.ID, r.Scope, cell(r.Says), cell(r.Why), cell(r.Source))
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func cell(s string) string { return strings.ReplaceAll(s, "|", `\|`) }

@@ -89,8 +89,9 @@ const (
 	srcFPSessionKey  = "shaka-project/shaka-packager #363; AWS MediaConvert HlsOfflineEncrypted"
 	srcFPKeyType     = "ContentKeyPolicyFairPlayRentalAndLeaseKeyType (AMS REST 2022-08-01); forums.developer.apple.com/thread/80792"
 	srcFPAudio       = "learn.microsoft.com/azure/media-services/latest/offline-fairplay-for-ios (alternate audio); SRGSSR/pillarbox-apple #1434"
-	srcWVPersist     = "learn.microsoft.com/azure/media-services/latest/drm-widevine-license-template-concept (can_persist)"
-	srcWVLevel       = srcWVPersist + " (content_key_specs.security_level); Android MediaDrm SECURITY_LEVEL_* constants"
+	srcWVTemplate    = "learn.microsoft.com/azure/media-services/latest/drm-widevine-license-template-concept"
+	srcWVPersist     = srcWVTemplate + " (can_persist)"
+	srcWVLevel       = srcWVTemplate + " (content_key_specs.security_level); Android MediaDrm SECURITY_LEVEL_* constants"
 	srcPRPersist     = "learn.microsoft.com/azure/media-services/latest/drm-playready-license-template-concept (licenseType)"
 	srcEMEPersist    = "w3c/encrypted-media §9.1 Clear Key; MediaKeySessionType persistent-license"
 	srcDASHCP        = "DASH-IF IOP content protection; ISO/IEC 23001-7 pssh"
@@ -481,7 +482,7 @@ func persistValue(p *policy.Policy, sys drm.System) string {
 
 func canPlayRule() Rule {
 	return Rule{ID: "widevine-can-play", Scope: ScopePolicy, Says: "The Widevine license must allow playback (can_play).",
-		Why: "A license with can_play false grants no playback at all.", Source: srcWVPersist, Fix: "set can_play to true",
+		Why: "A license with can_play false grants no playback at all.", Source: srcWVTemplate + " (can_play)", Fix: "set can_play to true",
 		check: func(c *ruleCtx) (Result, string) {
 			p := c.ev.Policy
 			switch {
