@@ -311,7 +311,8 @@ func (c *collector) dash(ctx context.Context, loc string) Presentation {
 		c.addInit(&p, ii, il, rep.ID)
 	}
 	if len(info.Representations) > maxTracks {
-		p.Notes = append(p.Notes, fmt.Sprintf("only the first %d of %d representations were examined", maxTracks, len(info.Representations)))
+		p.Notes = append(p.Notes, fmt.Sprintf("only the first %d of %d representations were examined",
+			maxTracks, len(info.Representations)))
 	}
 	return p
 }

@@ -126,7 +126,8 @@ func hasAnyPrefix(s string, prefixes ...string) bool {
 }
 
 // mediaPlaylist records a media playlist's keys and its init segment.
-func (c *collector) mediaPlaylist(ctx context.Context, p *Presentation, loc string, pl *manifest.Playlist, name, track string) {
+func (c *collector) mediaPlaylist(ctx context.Context, p *Presentation, loc string, pl *manifest.Playlist,
+	name, track string) {
 	if !pl.Ended {
 		p.Dynamic = true
 	}

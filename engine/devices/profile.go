@@ -61,8 +61,9 @@ var (
 	whyExoWV     = "ExoPlayer/Media3 requests Widevine licenses with the Widevine init data the presentation carries."
 	fixSignalWV  = "package with Widevine signalling"
 	saysManifest = "The Widevine PSSH must be in the manifest, not only in the init segments."
-	whyExoMan    = "ExoPlayer's download flow (OfflineLicenseHelper with the manifest's format) needs the DRM scheme data in the manifest to fetch the offline license before downloading."
-	fixManifest  = "write the PSSH into the MPD (ContentProtection cenc:pssh) or an EXT-X-SESSION-KEY"
+	whyExoMan    = "ExoPlayer's download flow (OfflineLicenseHelper with the manifest's format) needs the DRM " +
+		"scheme data in the manifest to fetch the offline license before downloading."
+	fixManifest = "write the PSSH into the MPD (ContentProtection cenc:pssh) or an EXT-X-SESSION-KEY"
 )
 
 // exoWidevine is the rule set of an ExoPlayer/Media3 Widevine download on Android.
@@ -71,7 +72,8 @@ func exoWidevine(scheme Rule, extra ...Rule) []Rule {
 		staticRule(),
 		signalledRule("widevine-signalled", drm.Widevine, saysExoWV, whyExoWV, srcDASHCP, fixSignalWV),
 		scheme,
-		initDataInManifestRule("exoplayer-pssh-in-manifest", drm.Widevine, saysManifest, whyExoMan, srcExoManifest, fixManifest),
+		initDataInManifestRule("exoplayer-pssh-in-manifest", drm.Widevine, saysManifest, whyExoMan, srcExoManifest,
+			fixManifest),
 		oneKeySetRule("exoplayer-one-key-set", drm.Widevine),
 		persistentRule(drm.Widevine),
 		canPlayRule(),
@@ -80,12 +82,14 @@ func exoWidevine(scheme Rule, extra ...Rule) []Rule {
 }
 
 func exoScheme() Rule {
-	return schemeRule("widevine-scheme", schemesExo, "ExoPlayer/Media3 Widevine plays cenc and cbcs (cbcs from Android 7.1).",
+	return schemeRule("widevine-scheme", schemesExo,
+		"ExoPlayer/Media3 Widevine plays cenc and cbcs (cbcs from Android 7.1).",
 		"Other schemes (cens, cbc1) are not supported by the Android platform DRM.", srcMedia3DRM, "package cenc or cbcs")
 }
 
 func oldAndroidScheme() Rule {
-	return schemeRule("widevine-cbcs-needs-api25", cencOnly, "Widevine cbcs needs Android 7.1 (API 25) or later; older devices play cenc only.",
+	return schemeRule("widevine-cbcs-needs-api25", cencOnly,
+		"Widevine cbcs needs Android 7.1 (API 25) or later; older devices play cenc only.",
 		"The platform DRM of Android 7.0 and older cannot decrypt AES-CBC pattern encryption.", srcMedia3DRM, fixCENC)
 }
 
@@ -137,12 +141,14 @@ var profiles = []Profile{
 				"AVFoundation requests keys for EXT-X-KEY KEYFORMAT=\"com.apple.streamingkeydelivery\".", srcFPHLS,
 				"package HLS with FairPlay", PlaceHLSKey, PlaceHLSSessionKey),
 			schemeRule("fairplay-cbcs-only", cbcsOnly, "FairPlay plays cbcs (SAMPLE-AES) only.",
-				"FairPlay Streaming needs METHOD=SAMPLE-AES, which in CENC terms is cbcs.", srcFPHLS, "package a cbcs HLS presentation"),
+				"FairPlay Streaming needs METHOD=SAMPLE-AES, which in CENC terms is cbcs.", srcFPHLS,
+				"package a cbcs HLS presentation"),
 			fairPlaySessionKeyRule(),
 			fairPlayAudioRule(),
 			persistentRule(drm.FairPlay),
 		}},
-	{ID: ShakaOffline, Name: "Shaka Player offline storage (PWA), Widevine, e.g. in Chrome on Android", System: drm.Widevine,
+	{ID: ShakaOffline, Name: "Shaka Player offline storage (PWA), Widevine, e.g. in Chrome on Android",
+		System:     drm.Widevine,
 		Deliveries: []Delivery{DeliveryDASH, DeliveryHLS}, Rules: []Rule{
 			staticRule(),
 			signalledRule("widevine-signalled", drm.Widevine, "Widevine must be signalled.",
@@ -172,10 +178,12 @@ func windowsRules(version int) []Rule {
 		signalledRule("playready-in-file", drm.PlayReady, "The MP4 must carry a PlayReady pssh (CENC, or PIFF's uuid box).",
 			"A downloaded file is opened without a manifest: the license request comes from the file's own header.",
 			srcPROffline, "package the single-file MP4 download with PlayReady signalling", PlaceInit, PlacePIFF),
-		schemeRule(schemeID, allowed, says, "cbcs is supported from PlayReady 4.0 clients.", srcPRModes, "offer a cenc download"),
+		schemeRule(schemeID, allowed, says, "cbcs is supported from PlayReady 4.0 clients.", srcPRModes,
+			"offer a cenc download"),
 		prHeaderRule(maxHeader, fmt.Sprintf("PlayReady %d", version)),
 		prKIDRule(),
 		prAllKIDsRule(),
+		prAlgIDRule(),
 		prSizeRule(),
 		persistentRule(drm.PlayReady),
 		sl3000Caveat(),

@@ -66,9 +66,10 @@ func writeFinding(b *strings.Builder, f Finding) {
 func WriteProfilesMarkdown(w io.Writer) error {
 	var b strings.Builder
 	b.WriteString("# Device profiles\n\n")
-	b.WriteString("Generated from `engine/devices` (the profile table): `go test ./engine/devices -run TestProfilesDoc -update`.\n")
-	b.WriteString("A device is **ready** when its device and policy rules hold and one presentation it downloads meets all\n")
-	b.WriteString("its presentation rules; **unknown** when nothing fails but evidence is missing (e.g. no policy).\n")
+	b.WriteString("Generated from `engine/devices` (the profile table):\n" +
+		"`go test ./engine/devices -run TestProfilesDoc -update`.\n" +
+		"A device is **ready** when its device and policy rules hold and one presentation it downloads meets\n" +
+		"all its presentation rules; **unknown** when nothing fails but evidence is missing (e.g. no policy).\n")
 	for _, p := range profiles {
 		fmt.Fprintf(&b, "\n## `%s` — %s\n\n", p.ID, p.Name)
 		var ds []string

@@ -69,32 +69,36 @@ type ruleCtx struct {
 
 // Sources, cited by the rules (offline-field-notes.md and the DRM reference).
 const (
-	srcMedia3DRM     = "developer.android.com/media/media3/exoplayer/drm"
-	srcCBCSGreen     = "google/ExoPlayer #10141"
-	srcClearKeyCBCS  = "developer.android.com/media/media3/exoplayer/drm; androidx/media #2061"
-	srcOneKeySet     = "google/ExoPlayer #8350, #8924; androidx/media #3872"
-	srcExoManifest   = "androidx/media demos/main DownloadTracker.java (b/163107948: DRM scheme data must be in the manifest)"
-	srcOldAndroid    = "google/ExoPlayer #3150, #3112; learn.microsoft.com/azure/media-services/latest/drm-offline-streaming-how-to"
+	srcAMS          = "learn.microsoft.com/azure/media-services/latest/"
+	srcMedia3DRM    = "developer.android.com/media/media3/exoplayer/drm"
+	srcCBCSGreen    = "google/ExoPlayer #10141"
+	srcClearKeyCBCS = "developer.android.com/media/media3/exoplayer/drm; androidx/media #2061"
+	srcOneKeySet    = "google/ExoPlayer #8350, #8924; androidx/media #3872"
+	srcExoManifest  = "androidx/media demos/main DownloadTracker.java " +
+		"(b/163107948: DRM scheme data must be in the manifest)"
+	srcOldAndroid    = "google/ExoPlayer #3150, #3112; " + srcAMS + "drm-offline-streaming-how-to"
 	srcChromeM140    = "castlabs/electron-releases #207; shaka-project/shaka-player #9524"
 	srcShakaInitData = "shaka-project/shaka-player #1531, #1755 (NO_INIT_DATA_FOR_OFFLINE, 9007); PR #2164"
 	srcShakaAudio    = "shaka-project/shaka-player #3173"
-	srcLive          = "shaka-player CANNOT_STORE_LIVE_OFFLINE (9005); androidx/media DownloadHelper (LiveContentUnsupportedException)"
-	srcPRModes       = "learn.microsoft.com/playready/packaging/content-encryption-modes"
-	srcPRHeader      = "learn.microsoft.com/playready/specifications/playready-header-specification"
-	srcPRNoKID       = "shaka-project/shaka-player #1786 (0x8004B804)"
-	srcPRMultiKey    = "axiomatic-systems/Bento4 #961; " + srcPRHeader
-	srcPROffline     = "learn.microsoft.com/azure/media-services/latest/drm-offline-playready-streaming-for-windows-10"
-	srcSL3000        = "learn.microsoft.com/azure/media-services/latest/drm-playready-license-template-concept"
-	srcFPHLS         = "developer.apple.com/documentation/http-live-streaming/using-content-protection-systems-with-hls"
-	srcFPSessionKey  = "shaka-project/shaka-packager #363; AWS MediaConvert HlsOfflineEncrypted"
-	srcFPKeyType     = "ContentKeyPolicyFairPlayRentalAndLeaseKeyType (AMS REST 2022-08-01); forums.developer.apple.com/thread/80792"
-	srcFPAudio       = "learn.microsoft.com/azure/media-services/latest/offline-fairplay-for-ios (alternate audio); SRGSSR/pillarbox-apple #1434"
-	srcWVTemplate    = "learn.microsoft.com/azure/media-services/latest/drm-widevine-license-template-concept"
-	srcWVPersist     = srcWVTemplate + " (can_persist)"
-	srcWVLevel       = srcWVTemplate + " (content_key_specs.security_level); Android MediaDrm SECURITY_LEVEL_* constants"
-	srcPRPersist     = "learn.microsoft.com/azure/media-services/latest/drm-playready-license-template-concept (licenseType)"
-	srcEMEPersist    = "w3c/encrypted-media §9.1 Clear Key; MediaKeySessionType persistent-license"
-	srcDASHCP        = "DASH-IF IOP content protection; ISO/IEC 23001-7 pssh"
+	srcLive          = "shaka-player CANNOT_STORE_LIVE_OFFLINE (9005); " +
+		"androidx/media DownloadHelper (LiveContentUnsupportedException)"
+	srcPRModes      = "learn.microsoft.com/playready/packaging/content-encryption-modes"
+	srcPRHeader     = "learn.microsoft.com/playready/specifications/playready-header-specification"
+	srcPRNoKID      = "shaka-project/shaka-player #1786 (0x8004B804)"
+	srcPRMultiKey   = "axiomatic-systems/Bento4 #961; " + srcPRHeader
+	srcPROffline    = srcAMS + "drm-offline-playready-streaming-for-windows-10"
+	srcSL3000       = srcAMS + "drm-playready-license-template-concept"
+	srcFPHLS        = "developer.apple.com/documentation/http-live-streaming/using-content-protection-systems-with-hls"
+	srcFPSessionKey = "shaka-project/shaka-packager #363; AWS MediaConvert HlsOfflineEncrypted"
+	srcFPKeyType    = "ContentKeyPolicyFairPlayRentalAndLeaseKeyType (AMS REST 2022-08-01); " +
+		"forums.developer.apple.com/thread/80792"
+	srcFPAudio    = srcAMS + "offline-fairplay-for-ios (alternate audio); SRGSSR/pillarbox-apple #1434"
+	srcWVTemplate = srcAMS + "drm-widevine-license-template-concept"
+	srcWVPersist  = srcWVTemplate + " (can_persist)"
+	srcWVLevel    = srcWVTemplate + " (content_key_specs.security_level); Android MediaDrm SECURITY_LEVEL_* constants"
+	srcPRPersist  = srcAMS + "drm-playready-license-template-concept (licenseType)"
+	srcEMEPersist = "w3c/encrypted-media §9.1 Clear Key; MediaKeySessionType persistent-license"
+	srcDASHCP     = "DASH-IF IOP content protection; ISO/IEC 23001-7 pssh"
 )
 
 // ---- presentation rules ----
@@ -121,8 +125,8 @@ func signalledRule(id RuleID, sys drm.System, says, why, source, fix string, pla
 			if s := c.p.signals(sys, places...); len(s) > 0 {
 				return ResultPass, fmt.Sprintf("%s signalled in %s", sys.Title(), s[0].Location)
 			}
-			return ResultFail, fmt.Sprintf("%s does not signal %s%s (it signals %s)", c.p.Location, sys.Title(), placesText(places),
-				orNone(systemsOf(c.p)))
+			return ResultFail, fmt.Sprintf("%s does not signal %s%s (it signals %s)", c.p.Location, sys.Title(),
+				placesText(places), orNone(systemsOf(c.p)))
 		}}
 }
 
@@ -200,7 +204,8 @@ func initDataInManifestRule(id RuleID, sys drm.System, says, why, source, fix st
 				}
 			}
 			if s := c.p.signals(sys, PlaceInit, PlacePIFF); len(s) > 0 {
-				return ResultFail, fmt.Sprintf("the %s PSSH is only in the init segments (%s), not in %s", sys.Title(), s[0].Location, c.p.Location)
+				return ResultFail, fmt.Sprintf("the %s PSSH is only in the init segments (%s), not in %s",
+					sys.Title(), s[0].Location, c.p.Location)
 			}
 			return ResultFail, fmt.Sprintf("%s carries no %s init data", c.p.Location, sys.Title())
 		}}
@@ -210,7 +215,8 @@ func initDataInManifestRule(id RuleID, sys drm.System, says, why, source, fix st
 // video track's) names every key ID of the presentation.
 func oneKeySetRule(id RuleID, sys drm.System) Rule {
 	return Rule{ID: id, Scope: ScopePresentation,
-		Says: "One license must carry every key of the download: the init data of the first video track must list every key ID.",
+		Says: "One license must carry every key of the download: the init data of the first video track " +
+			"must list every key ID.",
 		Why: "ExoPlayer keeps one offline key set per playback, acquired with one track's init data; keys it lacks " +
 			"fail later with \"Crypto key not available\".",
 		Source: srcOneKeySet,
@@ -227,8 +233,8 @@ func oneKeySetRule(id RuleID, sys drm.System) Rule {
 			case len(missing) == 0:
 				return ResultPass, fmt.Sprintf("%s lists all %d key IDs", s.Location, len(c.p.KIDs))
 			case len(s.KIDs) == 0 && s.ContentID:
-				return ResultUnknown, fmt.Sprintf("%s names no key IDs, only a content_id: whether the license carries all %d keys "+
-					"depends on the license service", s.Location, len(c.p.KIDs))
+				return ResultUnknown, fmt.Sprintf("%s names no key IDs, only a content_id: whether the license "+
+					"carries all %d keys depends on the license service", s.Location, len(c.p.KIDs))
 			}
 			return ResultFail, fmt.Sprintf("%s lists %d of the %d key IDs the tracks use; missing %s", s.Location,
 				len(c.p.KIDs)-len(missing), len(c.p.KIDs), kidsText(missing))
@@ -302,7 +308,8 @@ var prVersions = map[string]int{"4.0.0.0": 40, "4.1.0.0": 41, "4.2.0.0": 42, "4.
 // prHeaderRule: the header version is one the client reads (max: 42 for PlayReady 3, 43 for 4).
 func prHeaderRule(maxVersion int, client string) Rule {
 	return playReadyRule(RuleID(fmt.Sprintf("playready-header-%s", strings.ToLower(strings.ReplaceAll(client, " ", "")))),
-		fmt.Sprintf("The PlayReady header must be a version a %s client reads (up to %d.%d.0.0).", client, maxVersion/10, maxVersion%10),
+		fmt.Sprintf("The PlayReady header must be a version a %s client reads (up to %d.%d.0.0).",
+			client, maxVersion/10, maxVersion%10),
 		"Header 4.2 (several KIDs) needs PlayReady 3; 4.3 (AESCBC, for cbcs) needs PlayReady 4.",
 		srcPRHeader, "write a WRMHEADER the client reads (4.2 for cenc on PlayReady 3; 4.3 only for cbcs on PlayReady 4)",
 		func(p *Presentation, s Signal) (bool, string) {
@@ -324,7 +331,8 @@ func prKIDRule() Rule {
 }
 
 func prAllKIDsRule() Rule {
-	return playReadyRule("playready-header-all-kids", "The PlayReady header of a single file must name every key the file uses.",
+	return playReadyRule("playready-header-all-kids",
+		"The PlayReady header of a single file must name every key the file uses.",
 		"The client requests one license from the file's header; keys it does not name are never licensed.", srcPRMultiKey,
 		"write a 4.2 (cenc) or 4.3 (cbcs) header with a KIDS list of every key ID in the file",
 		func(p *Presentation, s Signal) (bool, string) {
@@ -333,10 +341,36 @@ func prAllKIDsRule() Rule {
 			}
 			miss := missingKIDs(p.KIDs, s.KIDs)
 			if len(miss) > 0 {
-				return false, fmt.Sprintf("WRMHEADER %s names %d key IDs; the tracks also use %s", s.PlayReadyVersion, len(s.KIDs), kidsText(miss))
+				return false, fmt.Sprintf("WRMHEADER %s names %d key IDs; the tracks also use %s",
+					s.PlayReadyVersion, len(s.KIDs), kidsText(miss))
 			}
 			return true, ""
 		})
+}
+
+// prAlgIDRule: the header's ALGID matches the file's scheme (AESCTR for cenc, AESCBC in a 4.3
+// header for cbcs).
+func prAlgIDRule() Rule {
+	return playReadyRule("playready-algid-matches-scheme",
+		"The PlayReady header's ALGID must match the encryption: AESCTR for cenc, AESCBC (header 4.3) for cbcs.",
+		"A client decrypts with the algorithm the header names; cbcs content behind an AESCTR header does not play.",
+		"shaka-project/shaka-packager #734; "+srcPRHeader,
+		"write a 4.3 header with ALGID=\"AESCBC\" for cbcs, and AESCTR for cenc",
+		func(p *Presentation, s Signal) (bool, string) {
+			what := fmt.Sprintf("WRMHEADER %s with ALGID %s for %s", s.PlayReadyVersion, orNone(nonEmpty(s.PlayReadyAlgID)),
+				schemesText(p))
+			switch {
+			case slices.Contains(p.Schemes, drm.SchemeCBCS):
+				return s.PlayReadyVersion == "4.3.0.0" && s.PlayReadyAlgID == "AESCBC", what
+			case slices.Contains(p.Schemes, drm.SchemeCENC):
+				return s.PlayReadyAlgID == "" || s.PlayReadyAlgID == "AESCTR", what
+			}
+			return true, what
+		})
+}
+
+func nonEmpty(s ...string) []string {
+	return slices.DeleteFunc(s, func(v string) bool { return v == "" })
 }
 
 func prSizeRule() Rule {
@@ -355,13 +389,15 @@ func fairPlaySessionKeyRule() Rule {
 		Why: "The app requests persistable keys before the download starts; without session keys AVFoundation " +
 			"only meets the keys inside the media playlists.",
 		Source: srcFPSessionKey,
-		Fix:    "write EXT-X-SESSION-KEY lines (KEYFORMAT=\"com.apple.streamingkeydelivery\") for every key into the master playlist",
+		Fix: "write EXT-X-SESSION-KEY lines (KEYFORMAT=\"com.apple.streamingkeydelivery\") for every key " +
+			"into the master playlist",
 		check: func(c *ruleCtx) (Result, string) {
 			if s := c.p.signals(drm.FairPlay, PlaceHLSSessionKey); len(s) > 0 {
 				return ResultPass, fmt.Sprintf("%d FairPlay EXT-X-SESSION-KEY in %s", len(s), c.p.Location)
 			}
 			if s := c.p.signals(drm.FairPlay, PlaceHLSKey); len(s) > 0 {
-				return ResultFail, fmt.Sprintf("%s has no FairPlay EXT-X-SESSION-KEY; FairPlay keys are only in %s", c.p.Location, s[0].Location)
+				return ResultFail, fmt.Sprintf("%s has no FairPlay EXT-X-SESSION-KEY; FairPlay keys are only in %s",
+					c.p.Location, s[0].Location)
 			}
 			return ResultFail, c.p.Location + " has no FairPlay EXT-X-SESSION-KEY"
 		}}
@@ -370,7 +406,8 @@ func fairPlaySessionKeyRule() Rule {
 // fairPlayAudioRule: an audio rendition that AVFoundation downloads with the video.
 func fairPlayAudioRule() Rule {
 	return Rule{ID: "fairplay-offline-audio", Scope: ScopePresentation,
-		Says: "Every video variant must have audio that is downloaded with it (muxed, or an EXT-X-MEDIA audio group it names).",
+		Says: "Every video variant must have audio that is downloaded with it (muxed, or an EXT-X-MEDIA " +
+			"audio group it names).",
 		Why: "Offline playback fails or plays silent when the media selection has no downloaded audio; with alternate " +
 			"audio AMS saw offline play audio only.",
 		Source: srcFPAudio,
@@ -380,12 +417,14 @@ func fairPlayAudioRule() Rule {
 			case c.p.AudioTracks == 0:
 				return ResultFail, c.p.Location + " has no audio rendition"
 			case c.p.VideoWithoutAudio > 0:
-				return ResultFail, fmt.Sprintf("%s: %d video variant(s) name no audio group and mux no audio", c.p.Location, c.p.VideoWithoutAudio)
+				return ResultFail, fmt.Sprintf("%s: %d video variant(s) name no audio group and mux no audio",
+					c.p.Location, c.p.VideoWithoutAudio)
 			case c.p.AudioOnlyVariants > 0:
 				return ResultCaveat, fmt.Sprintf("%s lists %d audio-only variant(s): a download may pick one and play audio only "+
 					"(AMS's workaround: filter them out)", c.p.Location, c.p.AudioOnlyVariants)
 			}
-			return ResultPass, fmt.Sprintf("%s: %d audio rendition(s), named by every video variant", c.p.Location, c.p.AudioTracks)
+			return ResultPass, fmt.Sprintf("%s: %d audio rendition(s), named by every video variant",
+				c.p.Location, c.p.AudioTracks)
 		}}
 }
 
@@ -411,7 +450,8 @@ func shakaAudioCaveat() Rule {
 		Source: srcShakaAudio, Fix: "set offline.trackSelectionCallback in the app to store the audio tracks users need",
 		check: func(c *ruleCtx) (Result, string) {
 			if c.p.AudioTracks > 1 {
-				return ResultCaveat, fmt.Sprintf("%s has %d audio tracks; only the first is stored by default", c.p.Location, c.p.AudioTracks)
+				return ResultCaveat, fmt.Sprintf("%s has %d audio tracks; only the first is stored by default",
+					c.p.Location, c.p.AudioTracks)
 			}
 			return ResultPass, ""
 		}}
@@ -425,7 +465,8 @@ func chromeDesktopRule() Rule {
 		Why: "Widevine removed persistent license support on desktop from Chrome M140 (September 2025); a " +
 			"\"download in the browser\" demo with Widevine cannot play offline on a laptop.",
 		Source: srcChromeM140,
-		Fix:    "offer offline playback on Android (ExoPlayer/Media3 or Chrome on Android), Windows PlayReady or Apple FairPlay instead",
+		Fix: "offer offline playback on Android (ExoPlayer/Media3 or Chrome on Android), Windows PlayReady " +
+			"or Apple FairPlay instead",
 		check: func(c *ruleCtx) (Result, string) {
 			return ResultFail, "the device itself: no persistent-license sessions for Widevine on desktop"
 		}}
@@ -435,14 +476,22 @@ func chromeDesktopRule() Rule {
 
 // persistentRule: the policy licenses sys and lets its license be stored.
 func persistentRule(sys drm.System) Rule {
-	fields := map[drm.System]string{drm.Widevine: "widevine.policy_overrides.can_persist", drm.PlayReady: "playready.licenseType",
-		drm.FairPlay: "fairplay.rentalAndLeaseKeyType", drm.ClearKey: "clearkey.licenseType"}
-	fixes := map[drm.System]string{drm.Widevine: "set can_persist to true", drm.PlayReady: "set licenseType to Persistent",
-		drm.FairPlay: "use DualExpiry (rental), PersistentLimited or PersistentUnlimited", drm.ClearKey: "set licenseType to persistent-license"}
-	sources := map[drm.System]string{drm.Widevine: srcWVPersist, drm.PlayReady: srcPRPersist, drm.FairPlay: srcFPKeyType, drm.ClearKey: srcEMEPersist}
+	fields := map[drm.System]string{
+		drm.Widevine: "widevine.policy_overrides.can_persist", drm.PlayReady: "playready.licenseType",
+		drm.FairPlay: "fairplay.rentalAndLeaseKeyType", drm.ClearKey: "clearkey.licenseType",
+	}
+	fixes := map[drm.System]string{
+		drm.Widevine: "set can_persist to true", drm.PlayReady: "set licenseType to Persistent",
+		drm.FairPlay: "use DualExpiry (rental), PersistentLimited or PersistentUnlimited",
+		drm.ClearKey: "set licenseType to persistent-license",
+	}
+	sources := map[drm.System]string{
+		drm.Widevine: srcWVPersist, drm.PlayReady: srcPRPersist, drm.FairPlay: srcFPKeyType, drm.ClearKey: srcEMEPersist,
+	}
 	return Rule{ID: RuleID(string(sys) + "-persistent-license"), Scope: ScopePolicy,
-		Says:   "The policy must issue persistent " + sys.Title() + " licenses.",
-		Why:    "Offline playback uses the license stored at download; a non-persistent license is gone when the session ends.",
+		Says: "The policy must issue persistent " + sys.Title() + " licenses.",
+		Why: "Offline playback uses the license stored at download; a non-persistent license is gone when " +
+			"the session ends.",
 		Source: sources[sys], Fix: fixes[sys],
 		check: func(c *ruleCtx) (Result, string) {
 			p := c.ev.Policy
@@ -482,7 +531,8 @@ func persistValue(p *policy.Policy, sys drm.System) string {
 
 func canPlayRule() Rule {
 	return Rule{ID: "widevine-can-play", Scope: ScopePolicy, Says: "The Widevine license must allow playback (can_play).",
-		Why: "A license with can_play false grants no playback at all.", Source: srcWVTemplate + " (can_play)", Fix: "set can_play to true",
+		Why:    "A license with can_play false grants no playback at all.",
+		Source: srcWVTemplate + " (can_play)", Fix: "set can_play to true",
 		check: func(c *ruleCtx) (Result, string) {
 			p := c.ev.Policy
 			switch {
@@ -499,7 +549,8 @@ func canPlayRule() Rule {
 
 func durationsSetRule() Rule {
 	return Rule{ID: "widevine-durations-set", Scope: ScopePolicy,
-		Says:   "license_duration_seconds, rental_duration_seconds and playback_duration_seconds must all be set (0 = unlimited).",
+		Says: "license_duration_seconds, rental_duration_seconds and playback_duration_seconds must all be set " +
+			"(0 = unlimited).",
 		Why:    "Android 4.4 and older read unset durations as 9223372036854775807 and treat the license as expired.",
 		Source: srcOldAndroid, Fix: "set all three durations explicitly; 0 means unlimited",
 		check: func(c *ruleCtx) (Result, string) {
@@ -560,7 +611,8 @@ func l3SecurityLevelRule() Rule {
 			case len(basic) > 0:
 				return ResultFail, policyName(c.ev) + " requires hardware for " + strings.Join(basic, ", ")
 			case len(hd) > 0:
-				return ResultCaveat, policyName(c.ev) + " requires hardware for " + strings.Join(hd, ", ") + ": an L3 device gets SD only"
+				return ResultCaveat, policyName(c.ev) + " requires hardware for " + strings.Join(hd, ", ") +
+					": an L3 device gets SD only"
 			}
 			return ResultPass, policyName(c.ev) + ": no track type requires hardware"
 		}}

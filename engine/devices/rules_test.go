@@ -27,7 +27,7 @@ func sig(sys drm.System, place Place, loc string, kind media.Kind, kids ...drm.K
 func goodEvidence() Evidence {
 	pr := func(place Place, loc, version string, kids ...drm.KID) Signal {
 		s := sig(drm.PlayReady, place, loc, media.Video, kids...)
-		s.PlayReadyVersion = version
+		s.PlayReadyVersion, s.PlayReadyAlgID = version, "AESCTR"
 		return s
 	}
 	return Evidence{
@@ -88,6 +88,8 @@ func TestRulesFire(t *testing.T) {
 		{"cbcs-only package", func(ev *Evidence) {
 			ev.Presentations[0].Schemes = []drm.Scheme{drm.SchemeCBCS}
 			ev.Presentations[2].Schemes = []drm.Scheme{drm.SchemeCBCS}
+			ev.Presentations[2].Signals[0].PlayReadyVersion = "4.3.0.0"
+			ev.Presentations[2].Signals[0].PlayReadyAlgID = "AESCBC"
 		}, []expect{
 			{AndroidAPI21, NotReady, "widevine-cbcs-needs-api25"}, {AndroidAPI19, NotReady, "widevine-cbcs-needs-api25"},
 			{AndroidL1, Ready, "android-cbcs-green-picture"}, {AndroidClearKey, NotReady, "clearkey-cenc-only"},
@@ -172,7 +174,12 @@ func TestRulesFire(t *testing.T) {
 		{"PlayReady 4.3 header in a cbcs download", func(ev *Evidence) {
 			p := &ev.Presentations[2]
 			p.Schemes, p.Signals[0].PlayReadyVersion = []drm.Scheme{drm.SchemeCBCS}, "4.3.0.0"
+			p.Signals[0].PlayReadyAlgID = "AESCBC"
 		}, []expect{{WindowsPR3, NotReady, "playready-header-playready3"}, {WindowsPR4, Ready, ""}}},
+		{"cbcs download behind an AESCTR header", func(ev *Evidence) {
+			p := &ev.Presentations[2]
+			p.Schemes, p.Signals[0].PlayReadyAlgID = []drm.Scheme{drm.SchemeCBCS}, "AESCTR"
+		}, []expect{{WindowsPR4, NotReady, "playready-algid-matches-scheme"}}},
 		{"PlayReady header without KID", func(ev *Evidence) { ev.Presentations[2].Signals[0].KIDs = nil }, []expect{
 			{WindowsPR3, NotReady, "playready-header-kid"}, {WindowsPR4, NotReady, "playready-header-kid"},
 		}},

@@ -99,8 +99,16 @@ func (s *Server) clearKey(r *http.Request, body []byte) (any, error) {
 		resp.Keys = append(resp.Keys, JWK{Kty: "oct", K: base64.RawURLEncoding.EncodeToString(k.Key[:]), KID: k.KID.Base64URL()})
 		ids = append(ids, k.KID.String())
 	}
-	e := Entry{Time: now, System: string(drm.ClearKey), Type: req.Type, KIDs: ids, Persistent: req.Type == SessionPersistent,
-		Client: r.UserAgent(), Remote: r.RemoteAddr, Decision: DecisionIssued}
+	e := Entry{
+		Time:       now,
+		System:     string(drm.ClearKey),
+		Type:       req.Type,
+		KIDs:       ids,
+		Persistent: req.Type == SessionPersistent,
+		Client:     r.UserAgent(),
+		Remote:     r.RemoteAddr,
+		Decision:   DecisionIssued,
+	}
 	e.setRequester(r)
 	if p != nil {
 		e.Policy = p.Name

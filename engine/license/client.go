@@ -160,7 +160,8 @@ func applyClearKeyTerms(lic *License, t *ClearKeyTerms) error {
 		return fmt.Errorf("clearkey response: %w", err)
 	}
 	if c != nil && c.ClearKey.SessionType != lic.SessionType {
-		return fmt.Errorf("clearkey response: satchel_license is for a %s session, the request was %s", c.ClearKey.SessionType, lic.SessionType)
+		return fmt.Errorf("clearkey response: satchel_license is for a %s session, the request was %s",
+			c.ClearKey.SessionType, lic.SessionType)
 	}
 	lic.Clocks, lic.IssuedAt, lic.ExpiresAt, lic.PolicyName = c, t.IssuedAt, t.ExpiresAt, t.PolicyName
 	return nil
@@ -204,8 +205,12 @@ func (c *Client) TestLicense(ctx context.Context, system drm.System, initData []
 	nb := make([]byte, 12)
 	rand.Read(nb)
 	nonce := hex.EncodeToString(nb)
-	body, _ := json.Marshal(TestRequest{InitData: base64.StdEncoding.EncodeToString(initData), ClientPublicKey: base64.StdEncoding.EncodeToString(eph.PublicKey().Bytes()),
-		Client: "satchel-checker", Nonce: nonce})
+	body, _ := json.Marshal(TestRequest{
+		InitData:        base64.StdEncoding.EncodeToString(initData),
+		ClientPublicKey: base64.StdEncoding.EncodeToString(eph.PublicKey().Bytes()),
+		Client:          "satchel-checker",
+		Nonce:           nonce,
+	})
 	lic := &License{System: system, RawRequest: body}
 	raw, err := c.post(ctx, "/license/"+string(system), body)
 	lic.RawResponse = raw
@@ -227,52 +232,73 @@ func (c *Client) TestLicense(ctx context.Context, system drm.System, initData []
 	if lb.Protocol != ProtocolVersion || lb.System != string(system) || lb.Nonce != nonce {
 		return lic, errors.New("test license does not answer this request (protocol, system or nonce differ)")
 	}
+	if err := unwrapKeys(lic, &lb, eph, nonce, system); err != nil {
+		return lic, err
+	}
+	if err := applyClocks(lic, &lb, resp.License); err != nil {
+		return lic, err
+	}
+	lic.KIDs, lic.Policy, lic.PolicyName = lb.KIDs, lb.Policy, lb.PolicyName
+	lic.Persistent, lic.ExpiresAt, lic.IssuedAt = lb.Persistent, lb.ExpiresAt, lb.IssuedAt
+	return lic, nil
+}
+
+// unwrapKeys agrees the key with the server's ephemeral key and opens every wrapped key into
+// lic.Keys; a key that does not open is an error naming its KID.
+func unwrapKeys(lic *License, lb *LicenseBody, eph *ecdh.PrivateKey, nonce string, system drm.System) error {
 	sp, err := base64.StdEncoding.DecodeString(lb.ServerPublicKey)
 	if err != nil {
-		return lic, errors.New("test license: server key is not base64")
+		return errors.New("test license: server key is not base64")
 	}
 	spub, err := ecdh.P256().NewPublicKey(sp)
 	if err != nil {
-		return lic, fmt.Errorf("test license: server key: %w", err)
+		return fmt.Errorf("test license: server key: %w", err)
 	}
 	shared, err := eph.ECDH(spub)
 	if err != nil {
-		return lic, err
+		return err
 	}
 	aead, err := wrapKey(shared, nonce, system)
 	if err != nil {
-		return lic, err
+		return err
 	}
 	for _, w := range lb.WrappedKeys {
 		kid, err := drm.ParseKID(w.KID)
 		if err != nil {
-			return lic, fmt.Errorf("test license: %w", err)
+			return fmt.Errorf("test license: %w", err)
 		}
 		n, err1 := base64.StdEncoding.DecodeString(w.Nonce)
 		ct, err2 := base64.StdEncoding.DecodeString(w.Ciphertext)
 		if err1 != nil || err2 != nil || len(n) != aead.NonceSize() {
-			return lic, errors.New("test license: malformed wrapped key")
+			return errors.New("test license: malformed wrapped key")
 		}
 		key, err := aead.Open(nil, n, ct, kid[:])
 		if err != nil || len(key) != 16 {
-			return lic, fmt.Errorf("test license: key %s does not unwrap", kid)
+			return fmt.Errorf("test license: key %s does not unwrap", kid)
 		}
 		ck := drm.ContentKey{KID: kid}
 		copy(ck.Key[:], key)
 		lic.Keys = append(lic.Keys, ck)
 	}
-	raw, err = json.Marshal(lb.Clocks)
-	if err != nil {
-		return lic, err
+	return nil
+}
+
+// applyClocks parses the clocks member of the signed body (strictly, from its raw bytes) and
+// checks that they agree with the persistent flag.
+func applyClocks(lic *License, lb *LicenseBody, body []byte) error {
+	var raw struct {
+		Clocks json.RawMessage `json:"clocks"`
 	}
-	clocks, err := ParseClocks(system, raw)
+	if err := json.Unmarshal(body, &raw); err != nil {
+		return fmt.Errorf("test license body: %w", err)
+	}
+	clocks, err := ParseClocks(lic.System, raw.Clocks)
 	if err != nil {
-		return lic, fmt.Errorf("test license: %w", err)
+		return fmt.Errorf("test license: %w", err)
 	}
 	if clocks != nil && clocks.Persistent() != lb.Persistent {
-		return lic, fmt.Errorf("test license: persistent=%v disagrees with its clocks", lb.Persistent)
+		return fmt.Errorf("test license: persistent=%v disagrees with its clocks", lb.Persistent)
 	}
-	lic.KIDs, lic.Policy, lic.PolicyName, lic.Persistent, lic.ExpiresAt = lb.KIDs, lb.Policy, lb.PolicyName, lb.Persistent, lb.ExpiresAt
-	lic.IssuedAt, lic.Clocks = lb.IssuedAt, clocks
-	return lic, nil
+	lic.Clocks = clocks
+	return nil
 }

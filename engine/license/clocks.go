@@ -307,7 +307,8 @@ func ParseClocks(system drm.System, raw []byte) (*Clocks, error) {
 		return nil, &ClocksError{System: system, Field: "clocks", Reason: "is not a clocks object: " + err.Error()}
 	}
 	if got := c.System(); got != system {
-		return nil, &ClocksError{System: system, Field: "clocks", Reason: fmt.Sprintf("must hold exactly the %s member", system)}
+		return nil, &ClocksError{System: system, Field: "clocks",
+			Reason: fmt.Sprintf("must hold exactly the %s member", system)}
 	}
 	if err := c.validate(system); err != nil {
 		return nil, err
@@ -344,7 +345,8 @@ func (c *Clocks) validate(system drm.System) error {
 		switch f.KeyType {
 		case FairPlayUndefined, FairPlayDualExpiry, FairPlayPersistentLimited, FairPlayPersistentUnlimited:
 		default:
-			return bad("rental_and_lease_key_type", fmt.Sprintf("%q is not Undefined, DualExpiry, PersistentLimited or PersistentUnlimited", f.KeyType))
+			return bad("rental_and_lease_key_type",
+				fmt.Sprintf("%q is not Undefined, DualExpiry, PersistentLimited or PersistentUnlimited", f.KeyType))
 		}
 		for _, v := range []struct {
 			name string

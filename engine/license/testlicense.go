@@ -190,7 +190,8 @@ func (s *Server) testLicense(r *http.Request, system drm.System, body []byte) (a
 
 // wrapKeys agrees a key with the client (ephemeral P-256), wraps every content key with
 // AES-256-GCM and fills lb's KIDs, wrapped keys and server public key.
-func wrapKeys(lb *LicenseBody, keys []drm.ContentKey, clientPub *ecdh.PublicKey, nonce string, system drm.System) error {
+func wrapKeys(lb *LicenseBody, keys []drm.ContentKey, clientPub *ecdh.PublicKey, nonce string,
+	system drm.System) error {
 	eph, err := ecdh.P256().GenerateKey(rand.Reader)
 	if err != nil {
 		return err

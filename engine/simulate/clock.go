@@ -132,7 +132,8 @@ func (l *StoredLicense) Windows() []Window {
 	c := l.Clocks
 	switch {
 	case c == nil:
-		return []Window{{Kind: WindowLicense, Label: "no clocks (no policy): unlimited", From: l.AcquiredAt, Anchor: "download"}}
+		return []Window{{Kind: WindowLicense, Label: "no clocks (no policy): unlimited", From: l.AcquiredAt,
+			Anchor: "download"}}
 	case c.Widevine != nil:
 		return l.widevineWindows(c.Widevine)
 	case c.PlayReady != nil:
@@ -140,7 +141,8 @@ func (l *StoredLicense) Windows() []Window {
 	case c.FairPlay != nil:
 		return l.fairPlayWindows(c.FairPlay)
 	case c.ClearKey != nil:
-		w := Window{Kind: WindowLicense, Clock: ClockClearKeyDuration, From: l.AcquiredAt, DeviceClock: true, Anchor: "download"}
+		w := Window{Kind: WindowLicense, Clock: ClockClearKeyDuration, From: l.AcquiredAt, DeviceClock: true,
+			Anchor: "download"}
 		w.Label = "persistent-license, no duration"
 		if d := c.ClearKey.DurationSeconds; d > 0 {
 			w.Label = "persistent-license duration_seconds " + secondsLabel(d)
@@ -154,7 +156,8 @@ func (l *StoredLicense) Windows() []Window {
 func (l *StoredLicense) widevineWindows(w *license.WidevineClocks) []Window {
 	out := []Window{
 		l.fromDownload(WindowLicense, ClockWidevineLicense, "license_duration_seconds", w.LicenseDurationSeconds),
-		l.untilFirstPlay(l.fromDownload(WindowRental, ClockWidevineRental, "rental_duration_seconds", w.RentalDurationSeconds)),
+		l.untilFirstPlay(l.fromDownload(WindowRental, ClockWidevineRental, "rental_duration_seconds",
+			w.RentalDurationSeconds)),
 	}
 	if l.FirstPlay != nil {
 		out = append(out, l.fromFirstPlay(ClockWidevinePlayback, "playback_duration_seconds", w.PlaybackDurationSeconds))
@@ -166,7 +169,8 @@ func (l *StoredLicense) fairPlayWindows(f *license.FairPlayClocks) []Window {
 	switch f.KeyType {
 	case license.FairPlayDualExpiry:
 		s, p := f.StorageDurationSeconds, f.PlaybackDurationSeconds
-		out := []Window{l.untilFirstPlay(l.fromDownload(WindowRental, ClockFairPlayStorage, "DualExpiry storage duration", &s))}
+		storage := l.fromDownload(WindowRental, ClockFairPlayStorage, "DualExpiry storage duration", &s)
+		out := []Window{l.untilFirstPlay(storage)}
 		if l.FirstPlay != nil {
 			out = append(out, l.fromFirstPlay(ClockFairPlayPlayback, "DualExpiry playback duration", &p))
 		}
@@ -383,7 +387,8 @@ func notStoredReason(sys drm.System, c *license.Clocks) string {
 	case c.PlayReady != nil:
 		return "PlayReady licenseType " + c.PlayReady.LicenseType + ": the license was not stored, so offline play is refused"
 	case c.FairPlay != nil:
-		return "FairPlay rentalAndLeaseKeyType " + c.FairPlay.KeyType + ": the key is not persistable, so offline play is refused"
+		return "FairPlay rentalAndLeaseKeyType " + c.FairPlay.KeyType +
+			": the key is not persistable, so offline play is refused"
 	case c.ClearKey != nil:
 		return "ClearKey session type " + c.ClearKey.SessionType + ": the license was not stored, so offline play is refused"
 	}

@@ -60,7 +60,9 @@ func RentalPolicy() *policy.Policy {
 			},
 		},
 		FairPlay: &policy.FairPlayPolicy{RentalAndLeaseKeyType: "DualExpiry",
-			OfflineRentalConfiguration: &policy.OfflineRentalConfig{StorageDurationSeconds: 30 * day, PlaybackDurationSeconds: 2 * day}},
+			OfflineRentalConfiguration: &policy.OfflineRentalConfig{
+				StorageDurationSeconds: 30 * day, PlaybackDurationSeconds: 2 * day,
+			}},
 		ClearKey: &policy.ClearKeyPolicy{LicenseType: "persistent-license", DurationSeconds: 32 * day},
 		Token:    policy.TokenRestriction{Type: policy.RestrictionOpen},
 	}

@@ -270,7 +270,7 @@ func resolve(raw []rawEvent) (Scenario, error) {
 	var sc Scenario
 	var firstPlay, firstDownload *Offset
 	var last Offset
-	open := -1 // index in sc.Events of a play that a stop may end
+	var st stopState
 	for i, r := range raw {
 		fail := func(format string, a ...any) error {
 			return &ScenarioError{Event: i + 1, Text: r.text, Reason: fmt.Sprintf(format, a...)}
@@ -294,33 +294,45 @@ func resolve(raw []rawEvent) (Scenario, error) {
 		if err != nil {
 			return Scenario{}, fail("%v", err)
 		}
-		switch ev.Action {
-		case ActionStop:
-			if open < 0 {
-				return Scenario{}, fail("no play is in progress to stop")
-			}
-			sc.Events[open].For = at - sc.Events[open].At
-			open = -1
-			continue
-		case ActionPlay:
-			if firstPlay == nil {
-				firstPlay = &at
-			}
-			open = -1
-			if ev.For == 0 {
-				open = len(sc.Events)
-			}
-		case ActionDownload:
-			if firstDownload == nil {
-				firstDownload = &at
-			}
+		if err := st.add(&sc, ev); err != nil {
+			return Scenario{}, fail("%v", err)
 		}
-		sc.Events = append(sc.Events, ev)
+		if ev.Action == ActionPlay && firstPlay == nil {
+			firstPlay = &at
+		}
+		if ev.Action == ActionDownload && firstDownload == nil {
+			firstDownload = &at
+		}
 	}
 	if firstDownload == nil {
 		sc.Events = append([]Event{{Action: ActionDownload}}, sc.Events...)
 	}
 	return sc, nil
+}
+
+// stopState tracks the play a stop event may end.
+type stopState struct {
+	open int // index in the scenario's events of a play without a length, +1 (0: none)
+}
+
+// add appends ev to sc, folding a stop into the play it ends.
+func (st *stopState) add(sc *Scenario, ev Event) error {
+	switch ev.Action {
+	case ActionStop:
+		if st.open == 0 {
+			return fmt.Errorf("no play is in progress to stop")
+		}
+		p := &sc.Events[st.open-1]
+		p.For, st.open = ev.At-p.At, 0
+		return nil
+	case ActionPlay:
+		st.open = 0
+		if ev.For == 0 {
+			st.open = len(sc.Events) + 1
+		}
+	}
+	sc.Events = append(sc.Events, ev)
+	return nil
 }
 
 func buildEvent(r rawEvent, at Offset) (Event, error) {

@@ -43,8 +43,8 @@ func (tl *Timeline) WriteSVG(w io.Writer) error {
 	for _, l := range tl.Lanes {
 		height += tl.laneHeight(l)
 	}
-	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" role="img" aria-label="%s">`+"\n",
-		svgWidth, height, svgWidth, height, esc("License timeline: "+tl.Scenario.String()))
+	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" `+
+		`role="img" aria-label="%s">`+"\n", svgWidth, height, svgWidth, height, esc("License timeline: "+tl.Scenario.String()))
 	b.WriteString(svgStyle + "\n")
 	tl.svgTitle(&b)
 	tl.svgAxis(&b, height-svgLegend)
@@ -119,8 +119,10 @@ func (tl *Timeline) svgAxis(b *strings.Builder, bottom int) {
 				continue
 			}
 			x := tl.x(Offset(h) * Hour)
-			fmt.Fprintf(b, `<line class="grid" x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke-dasharray="2 4"/>`+"\n", x, svgTop-8, x, bottom)
-			fmt.Fprintf(b, `<text class="mute small" x="%.1f" y="%d" text-anchor="middle">%02d:00</text>`+"\n", x, svgTop-10, h%24)
+			fmt.Fprintf(b, `<line class="grid" x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke-dasharray="2 4"/>`+"\n",
+				x, svgTop-8, x, bottom)
+			fmt.Fprintf(b, `<text class="mute small" x="%.1f" y="%d" text-anchor="middle">%02d:00</text>`+"\n",
+				x, svgTop-10, h%24)
 		}
 	}
 	for d := 0; Offset(d)*Day <= tl.End; d += step {
@@ -170,7 +172,8 @@ func (tl *Timeline) svgWindow(b *strings.Builder, w Window, y int) {
 	if w.Used {
 		opacity = "0.45"
 	}
-	fmt.Fprintf(b, `<rect class="%s" x="%.1f" y="%d" width="%.1f" height="9" rx="2" fill-opacity="%s"><title>%s</title></rect>`+"\n",
+	fmt.Fprintf(b, `<rect class="%s" x="%.1f" y="%d" width="%.1f" height="9" rx="2" fill-opacity="%s">`+
+		`<title>%s</title></rect>`+"\n",
 		w.Kind, x1, y+4, width, opacity, esc(w.Label))
 	if open {
 		fmt.Fprintf(b, `<path class="%s" d="M%.1f %dl8 8.5l-8 8.5z"/>`+"\n", w.Kind, x1+width, y)
@@ -179,7 +182,8 @@ func (tl *Timeline) svgWindow(b *strings.Builder, w Window, y int) {
 	if x1 > svgLeft+svgChart*0.6 {
 		lx, anchor = x1+width, "end"
 	}
-	fmt.Fprintf(b, `<text class="fg small" x="%.1f" y="%d" text-anchor="%s">%s</text>`+"\n", lx, y+25, anchor, esc(w.Label))
+	fmt.Fprintf(b, `<text class="fg small" x="%.1f" y="%d" text-anchor="%s">%s</text>`+"\n",
+		lx, y+25, anchor, esc(w.Label))
 }
 
 func (tl *Timeline) svgMark(b *strings.Builder, m Mark, cy int) {
@@ -212,9 +216,10 @@ func (tl *Timeline) svgClockChanges(b *strings.Builder, bottom int) {
 		}
 		shift += ev.Shift
 		x := tl.x(ev.At)
-		fmt.Fprintf(b, `<line class="clock" x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke-dasharray="5 3" stroke-width="1.5"/>`+"\n",
-			x, svgTop-6, x, bottom)
-		fmt.Fprintf(b, `<text class="clock small" x="%.1f" y="%d">device clock %s</text>`+"\n", x+4, svgTop+8, esc(shiftLabel(ev.Shift)))
+		fmt.Fprintf(b, `<line class="clock" x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke-dasharray="5 3" `+
+			`stroke-width="1.5"/>`+"\n", x, svgTop-6, x, bottom)
+		fmt.Fprintf(b, `<text class="clock small" x="%.1f" y="%d">device clock %s</text>`+"\n",
+			x+4, svgTop+8, esc(shiftLabel(ev.Shift)))
 	}
 }
 
@@ -227,7 +232,8 @@ func svgLegendRow(b *strings.Builder, y int) {
 	}
 	item(`<rect class="license" x="%.1f" y="%d" width="12" height="8" transform="translate(0 -4)"/>`, "license")
 	item(`<rect class="rental" x="%.1f" y="%d" width="12" height="8" transform="translate(0 -4)"/>`, "rental (to start)")
-	item(`<rect class="playback" x="%.1f" y="%d" width="12" height="8" transform="translate(0 -4)"/>`, "playback (after first play)")
+	item(`<rect class="playback" x="%.1f" y="%d" width="12" height="8" transform="translate(0 -4)"/>`,
+		"playback (after first play)")
 	item(`<circle class="ok" cx="%.1f" cy="%d" r="5" transform="translate(6 0)"/>`, "plays")
 	item(`<path class="no" d="M%.1f %dm1 -5l10 10m0 -10l-10 10" stroke-width="2.5"/>`, "refused")
 	item(`<path class="dl" d="M%.1f %dm6 5l-6 -9h12z"/>`, "download")
