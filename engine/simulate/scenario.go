@@ -182,7 +182,7 @@ func ParseScenario(spec string) (Scenario, error) {
 	if len(spec) > maxSpecLen {
 		return Scenario{}, &ScenarioError{Reason: fmt.Sprintf("the spec is longer than %d KiB", maxSpecLen>>10)}
 	}
-	if p, ok := PresetByName(spec); ok {
+	if p, ok := PresetByName(strings.ToLower(spec)); ok {
 		return ParseScenario(p.Spec)
 	}
 	var raw []rawEvent
