@@ -145,10 +145,20 @@ func isMultivariant(p string) bool {
 // name is loc relative to the package root, for findings.
 func (c *collector) name(loc string) string {
 	if isURL(loc) {
-		if u, err := url.Parse(loc); err == nil {
-			return path.Base(u.Path)
+		u, err := url.Parse(loc)
+		if err != nil {
+			return loc
 		}
-		return loc
+		if r, err := url.Parse(c.root); err == nil && r.Host == u.Host {
+			dir := path.Dir(r.Path)
+			if !strings.HasSuffix(dir, "/") {
+				dir += "/"
+			}
+			if rel, ok := strings.CutPrefix(u.Path, dir); ok {
+				return rel
+			}
+		}
+		return path.Base(u.Path)
 	}
 	if rel, err := filepath.Rel(c.root, loc); err == nil && !strings.HasPrefix(rel, "..") {
 		return filepath.ToSlash(rel)

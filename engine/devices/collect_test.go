@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -299,8 +300,13 @@ func TestCollectOverHTTP(t *testing.T) {
 				t.Fatal(err)
 			}
 			p := ev.Presentations[0]
-			if len(p.Notes) > 0 || len(p.Signals) == 0 || len(p.KIDs) == 0 {
+			if len(p.Notes) > 0 || len(p.Signals) == 0 || len(p.KIDs) == 0 || p.Location != path.Base(name) {
 				t.Fatalf("%+v", p)
+			}
+			for _, s := range p.Signals {
+				if s.Place == PlaceInit && !strings.HasPrefix(s.Location, "c") && !strings.HasPrefix(s.Location, "video") {
+					t.Fatalf("init segment named %q, want its path relative to the manifest", s.Location)
+				}
 			}
 		})
 	}
