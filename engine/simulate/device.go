@@ -185,9 +185,9 @@ type Acquisition struct {
 	Issued bool   `json:"issued"`
 	Stored bool   `json:"stored"`
 	// Reason explains a refused or unstored license in the system's terms.
-	Reason     string     `json:"reason,omitempty"`
-	SessionTyp string     `json:"session_type,omitempty"` // ClearKey
-	ExpiresAt  *time.Time `json:"expires_at,omitempty"`
+	Reason      string     `json:"reason,omitempty"`
+	SessionType string     `json:"session_type,omitempty"` // ClearKey
+	ExpiresAt   *time.Time `json:"expires_at,omitempty"`
 }
 
 // Mark is one play attempt and its decision.

@@ -73,7 +73,7 @@ func (r *run) acquire(ctx context.Context, sys drm.System, at Offset) (Acquisiti
 	if err != nil {
 		return acq, nil, fmt.Errorf("simulate: %s license at %s: %w", sys.Title(), at.Label(), err)
 	}
-	acq.Issued, acq.ExpiresAt, acq.SessionTyp = true, lic.ExpiresAt, lic.SessionType
+	acq.Issued, acq.ExpiresAt, acq.SessionType = true, lic.ExpiresAt, lic.SessionType
 	persistent := lic.Persistent
 	if lic.Clocks != nil {
 		persistent = persistent && lic.Clocks.Persistent()
