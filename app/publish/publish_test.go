@@ -54,8 +54,9 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "start azurite:", err)
 		os.Exit(1)
 	}
+	// Node starts Azurite in 1-2 s on an idle machine; allow a minute on a loaded CI host.
 	ok := false
-	for i := 0; i < 100; i++ {
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); {
 		if c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
 			c.Close()
 			ok = true
