@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"satchel/engine/drm"
+	"satchel/engine/policy"
 )
 
 // ClearKeyRequest is the W3C EME ClearKey license request.
@@ -23,10 +24,26 @@ type JWK struct {
 	KID string `json:"kid"`
 }
 
-// ClearKeyResponse is the JWK set answer.
+// ClearKeyResponse is the JWK set answer. Satchel adds one member, satchel_license, with the
+// license's clocks; EME implementations read only keys and type.
 type ClearKeyResponse struct {
-	Keys []JWK  `json:"keys"`
-	Type string `json:"type,omitempty"`
+	Keys    []JWK          `json:"keys"`
+	Type    string         `json:"type,omitempty"`
+	Satchel *ClearKeyTerms `json:"satchel_license,omitempty"`
+}
+
+// ClearKeyExtensionVersion names the satchel_license member's format
+// (docs/license-protocol.md).
+const ClearKeyExtensionVersion = "satchel-clearkey-ext-v1"
+
+// ClearKeyTerms is Satchel's extension of a ClearKey license: when it was issued, under which
+// policy, and its clocks (session type and, for a persistent-license, how long it may be kept).
+type ClearKeyTerms struct {
+	Version    string     `json:"version"`
+	IssuedAt   time.Time  `json:"issued_at"`
+	ExpiresAt  *time.Time `json:"expires_at,omitempty"`
+	PolicyName string     `json:"policy_name,omitempty"`
+	Clocks     *Clocks    `json:"clocks"`
 }
 
 // ParseClearKeyRequest decodes and checks a ClearKey request body.
@@ -75,20 +92,47 @@ func (s *Server) clearKey(r *http.Request, body []byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	resp := ClearKeyResponse{Type: req.Type}
+	now := s.Now().UTC().Truncate(time.Second)
+	resp := ClearKeyResponse{Type: req.Type, Satchel: clearKeyTerms(p, req.Type, now)}
 	var ids []string
 	for _, k := range keys {
 		resp.Keys = append(resp.Keys, JWK{Kty: "oct", K: base64.RawURLEncoding.EncodeToString(k.Key[:]), KID: k.KID.Base64URL()})
 		ids = append(ids, k.KID.String())
 	}
-	now := s.Now()
-	e := Entry{Time: now, System: string(drm.ClearKey), Type: req.Type, KIDs: ids, Persistent: req.Type == "persistent-license", Client: r.UserAgent(), Remote: r.RemoteAddr}
+	e := Entry{
+		Time:       now,
+		System:     string(drm.ClearKey),
+		Type:       req.Type,
+		KIDs:       ids,
+		Persistent: req.Type == SessionPersistent,
+		Client:     r.UserAgent(),
+		Remote:     r.RemoteAddr,
+		Decision:   DecisionIssued,
+	}
+	e.setRequester(r)
 	if p != nil {
 		e.Policy = p.Name
-		if exp := expiry(p, drm.ClearKey, now); !exp.IsZero() {
-			e.ExpiresAt = exp.Format(time.RFC3339)
-		}
+	}
+	if exp := resp.Satchel.ExpiresAt; exp != nil {
+		e.ExpiresAt = exp.Format(time.RFC3339)
 	}
 	s.record(e)
 	return resp, nil
+}
+
+// clearKeyTerms builds the satchel_license member for a session of sessionType issued at now:
+// a persistent-license carries the policy's duration; a temporary one has none.
+func clearKeyTerms(p *policy.Policy, sessionType string, now time.Time) *ClearKeyTerms {
+	c := &ClearKeyClocks{SessionType: sessionType}
+	t := &ClearKeyTerms{Version: ClearKeyExtensionVersion, IssuedAt: now, Clocks: &Clocks{ClearKey: c}}
+	if p != nil {
+		t.PolicyName = p.Name
+		if sessionType == SessionPersistent && p.ClearKey != nil {
+			c.DurationSeconds = p.ClearKey.DurationSeconds
+		}
+	}
+	if exp := t.Clocks.ExpiresAt(now); !exp.IsZero() {
+		t.ExpiresAt = &exp
+	}
+	return t
 }

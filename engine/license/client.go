@@ -26,6 +26,11 @@ type Client struct {
 	HTTP    *http.Client
 	// ServerKey pins the Ed25519 key; when nil it is fetched from /license/publickey.
 	ServerKey ed25519.PublicKey
+	// Device, when set, is sent as X-Satchel-Device so the server's ledger names the device.
+	Device string
+	// ScenarioTime, when set, is sent as X-Satchel-Scenario-Time (a simulated scenario's time
+	// label) for the ledger.
+	ScenarioTime string
 }
 
 // NewClient returns a client for baseURL.
@@ -35,16 +40,22 @@ func NewClient(baseURL, token string) *Client {
 
 // License is a verified license with its keys unwrapped.
 type License struct {
-	System      drm.System       `json:"system"`
-	Keys        []drm.ContentKey `json:"-"`
-	KIDs        []string         `json:"kids"`
-	Policy      json.RawMessage  `json:"policy,omitempty"`
-	PolicyName  string           `json:"policy_name,omitempty"`
-	Persistent  bool             `json:"persistent"`
-	ExpiresAt   *time.Time       `json:"expires_at,omitempty"`
-	SessionType string           `json:"session_type,omitempty"` // ClearKey
-	RawRequest  []byte           `json:"-"`
-	RawResponse []byte           `json:"-"`
+	System     drm.System       `json:"system"`
+	Keys       []drm.ContentKey `json:"-"`
+	KIDs       []string         `json:"kids"`
+	Policy     json.RawMessage  `json:"policy,omitempty"`
+	PolicyName string           `json:"policy_name,omitempty"`
+	Persistent bool             `json:"persistent"`
+	ExpiresAt  *time.Time       `json:"expires_at,omitempty"`
+	// IssuedAt is the server's clock when it issued the license (zero for a ClearKey server
+	// without Satchel's extension).
+	IssuedAt time.Time `json:"issued_at"`
+	// Clocks are the license's time rules in the system's terms; nil when the server sent
+	// none (no policy, or a ClearKey server without Satchel's extension).
+	Clocks      *Clocks `json:"clocks,omitempty"`
+	SessionType string  `json:"session_type,omitempty"` // ClearKey
+	RawRequest  []byte  `json:"-"`
+	RawResponse []byte  `json:"-"`
 }
 
 // StatusError is a non-200 answer from the server.
@@ -65,6 +76,12 @@ func (c *Client) post(ctx context.Context, path string, body []byte) ([]byte, er
 	req.Header.Set("Content-Type", "application/json")
 	if c.Token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.Token)
+	}
+	if c.Device != "" {
+		req.Header.Set(HeaderDevice, c.Device)
+	}
+	if c.ScenarioTime != "" {
+		req.Header.Set(HeaderScenarioTime, c.ScenarioTime)
 	}
 	resp, err := c.HTTP.Do(req)
 	if err != nil {
@@ -119,7 +136,35 @@ func (c *Client) ClearKey(ctx context.Context, kids []drm.KID, persistent bool) 
 		lic.Keys = append(lic.Keys, ck)
 		lic.KIDs = append(lic.KIDs, ck.KID.String())
 	}
+	if err := applyClearKeyTerms(lic, resp.Satchel); err != nil {
+		return lic, err
+	}
 	return lic, nil
+}
+
+// applyClearKeyTerms checks Satchel's satchel_license member (when the server sent one) and
+// copies its clocks, issue time and expiry into lic.
+func applyClearKeyTerms(lic *License, t *ClearKeyTerms) error {
+	if t == nil {
+		return nil
+	}
+	if t.Version != ClearKeyExtensionVersion {
+		return fmt.Errorf("clearkey response: satchel_license version %q is not %s", t.Version, ClearKeyExtensionVersion)
+	}
+	raw, err := json.Marshal(t.Clocks)
+	if err != nil {
+		return err
+	}
+	c, err := ParseClocks(drm.ClearKey, raw)
+	if err != nil {
+		return fmt.Errorf("clearkey response: %w", err)
+	}
+	if c != nil && c.ClearKey.SessionType != lic.SessionType {
+		return fmt.Errorf("clearkey response: satchel_license is for a %s session, the request was %s",
+			c.ClearKey.SessionType, lic.SessionType)
+	}
+	lic.Clocks, lic.IssuedAt, lic.ExpiresAt, lic.PolicyName = c, t.IssuedAt, t.ExpiresAt, t.PolicyName
+	return nil
 }
 
 func (c *Client) serverKey(ctx context.Context) (ed25519.PublicKey, error) {
@@ -160,8 +205,12 @@ func (c *Client) TestLicense(ctx context.Context, system drm.System, initData []
 	nb := make([]byte, 12)
 	rand.Read(nb)
 	nonce := hex.EncodeToString(nb)
-	body, _ := json.Marshal(TestRequest{InitData: base64.StdEncoding.EncodeToString(initData), ClientPublicKey: base64.StdEncoding.EncodeToString(eph.PublicKey().Bytes()),
-		Client: "satchel-checker", Nonce: nonce})
+	body, _ := json.Marshal(TestRequest{
+		InitData:        base64.StdEncoding.EncodeToString(initData),
+		ClientPublicKey: base64.StdEncoding.EncodeToString(eph.PublicKey().Bytes()),
+		Client:          "satchel-checker",
+		Nonce:           nonce,
+	})
 	lic := &License{System: system, RawRequest: body}
 	raw, err := c.post(ctx, "/license/"+string(system), body)
 	lic.RawResponse = raw
@@ -183,40 +232,73 @@ func (c *Client) TestLicense(ctx context.Context, system drm.System, initData []
 	if lb.Protocol != ProtocolVersion || lb.System != string(system) || lb.Nonce != nonce {
 		return lic, errors.New("test license does not answer this request (protocol, system or nonce differ)")
 	}
+	if err := unwrapKeys(lic, &lb, eph, nonce, system); err != nil {
+		return lic, err
+	}
+	if err := applyClocks(lic, &lb, resp.License); err != nil {
+		return lic, err
+	}
+	lic.KIDs, lic.Policy, lic.PolicyName = lb.KIDs, lb.Policy, lb.PolicyName
+	lic.Persistent, lic.ExpiresAt, lic.IssuedAt = lb.Persistent, lb.ExpiresAt, lb.IssuedAt
+	return lic, nil
+}
+
+// unwrapKeys agrees the key with the server's ephemeral key and opens every wrapped key into
+// lic.Keys; a key that does not open is an error naming its KID.
+func unwrapKeys(lic *License, lb *LicenseBody, eph *ecdh.PrivateKey, nonce string, system drm.System) error {
 	sp, err := base64.StdEncoding.DecodeString(lb.ServerPublicKey)
 	if err != nil {
-		return lic, errors.New("test license: server key is not base64")
+		return errors.New("test license: server key is not base64")
 	}
 	spub, err := ecdh.P256().NewPublicKey(sp)
 	if err != nil {
-		return lic, fmt.Errorf("test license: server key: %w", err)
+		return fmt.Errorf("test license: server key: %w", err)
 	}
 	shared, err := eph.ECDH(spub)
 	if err != nil {
-		return lic, err
+		return err
 	}
 	aead, err := wrapKey(shared, nonce, system)
 	if err != nil {
-		return lic, err
+		return err
 	}
 	for _, w := range lb.WrappedKeys {
 		kid, err := drm.ParseKID(w.KID)
 		if err != nil {
-			return lic, fmt.Errorf("test license: %w", err)
+			return fmt.Errorf("test license: %w", err)
 		}
 		n, err1 := base64.StdEncoding.DecodeString(w.Nonce)
 		ct, err2 := base64.StdEncoding.DecodeString(w.Ciphertext)
 		if err1 != nil || err2 != nil || len(n) != aead.NonceSize() {
-			return lic, errors.New("test license: malformed wrapped key")
+			return errors.New("test license: malformed wrapped key")
 		}
 		key, err := aead.Open(nil, n, ct, kid[:])
 		if err != nil || len(key) != 16 {
-			return lic, fmt.Errorf("test license: key %s does not unwrap", kid)
+			return fmt.Errorf("test license: key %s does not unwrap", kid)
 		}
 		ck := drm.ContentKey{KID: kid}
 		copy(ck.Key[:], key)
 		lic.Keys = append(lic.Keys, ck)
 	}
-	lic.KIDs, lic.Policy, lic.PolicyName, lic.Persistent, lic.ExpiresAt = lb.KIDs, lb.Policy, lb.PolicyName, lb.Persistent, lb.ExpiresAt
-	return lic, nil
+	return nil
+}
+
+// applyClocks parses the clocks member of the signed body (strictly, from its raw bytes) and
+// checks that they agree with the persistent flag.
+func applyClocks(lic *License, lb *LicenseBody, body []byte) error {
+	var raw struct {
+		Clocks json.RawMessage `json:"clocks"`
+	}
+	if err := json.Unmarshal(body, &raw); err != nil {
+		return fmt.Errorf("test license body: %w", err)
+	}
+	clocks, err := ParseClocks(lic.System, raw.Clocks)
+	if err != nil {
+		return fmt.Errorf("test license: %w", err)
+	}
+	if clocks != nil && clocks.Persistent() != lb.Persistent {
+		return fmt.Errorf("test license: persistent=%v disagrees with its clocks", lb.Persistent)
+	}
+	lic.Clocks = clocks
+	return nil
 }

@@ -22,10 +22,10 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"satchel/engine/drm"
 	"satchel/engine/policy"
-	"satchel/internal/isodur"
 )
 
 // MaxRequestBytes bounds license request bodies.
@@ -42,17 +42,75 @@ type StaticKeys []drm.ContentKey
 // Key implements KeyStore.
 func (s StaticKeys) Key(kid drm.KID) (drm.ContentKey, bool) { return drm.KeyByKID(s, kid) }
 
-// Entry is one issued license in the ledger.
+// Entry is one record of the ledger: a license the server issued, or (from a simulated
+// device, engine/simulate) a refused acquisition or a play decision. Device, ScenarioTime and
+// Decision let a trainer replay a simulated session.
 type Entry struct {
 	Time       time.Time `json:"time"`
 	System     string    `json:"system"`
-	Type       string    `json:"type"` // clearkey session type, or "test-license"
+	Type       string    `json:"type"` // clearkey session type, "test-license", or a simulator event ("acquire", "play")
 	KIDs       []string  `json:"kids"`
 	Persistent bool      `json:"persistent"`
 	Policy     string    `json:"policy,omitempty"`
 	Client     string    `json:"client,omitempty"`
 	Remote     string    `json:"remote,omitempty"`
 	ExpiresAt  string    `json:"expires_at,omitempty"`
+	// Device names the (simulated) device that asked, from the X-Satchel-Device header.
+	Device string `json:"device,omitempty"`
+	// ScenarioTime is the simulated scenario's time of the event, as the simulator labels it
+	// ("day 2, 20:00"), from the X-Satchel-Scenario-Time header.
+	ScenarioTime string `json:"scenario_time,omitempty"`
+	// Decision is what happened; empty in entries written before it existed (issued).
+	Decision Decision `json:"decision,omitempty"`
+	// Clock names the license clock that refused a play (simulator entries).
+	Clock string `json:"clock,omitempty"`
+	// Reason explains a refusal in the DRM system's terms.
+	Reason string `json:"reason,omitempty"`
+}
+
+// Decision is the outcome an Entry records.
+type Decision string
+
+// The decisions a ledger entry records.
+const (
+	// DecisionIssued: the server issued a license.
+	DecisionIssued Decision = "issued"
+	// DecisionRefused: a license request or a (simulated) play attempt was refused.
+	DecisionRefused Decision = "refused"
+	// DecisionPlays: a simulated device played with its stored license.
+	DecisionPlays Decision = "plays"
+)
+
+// Request headers a (simulated) device may send so the ledger can tie a license to it.
+const (
+	HeaderDevice       = "X-Satchel-Device"
+	HeaderScenarioTime = "X-Satchel-Scenario-Time"
+)
+
+// maxHeaderText bounds the device and scenario-time values kept in the ledger.
+const maxHeaderText = 80
+
+// setRequester copies the device and scenario-time headers of r into e, trimmed to printable
+// text of at most maxHeaderText runes.
+func (e *Entry) setRequester(r *http.Request) {
+	e.Device = headerText(r.Header.Get(HeaderDevice))
+	e.ScenarioTime = headerText(r.Header.Get(HeaderScenarioTime))
+}
+
+func headerText(v string) string {
+	var b strings.Builder
+	n := 0
+	for _, c := range strings.TrimSpace(v) {
+		if n == maxHeaderText {
+			break
+		}
+		if c < 0x20 || c == 0x7f || c == utf8.RuneError {
+			continue
+		}
+		b.WriteRune(c)
+		n++
+	}
+	return b.String()
 }
 
 // Ledger records issued licenses.
@@ -158,7 +216,7 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 		h.Set("Access-Control-Allow-Origin", origin)
 		h.Set("Vary", "Origin")
 		h.Set("Access-Control-Allow-Methods", "POST, GET, OPTIONS")
-		h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type")
+		h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, "+HeaderDevice+", "+HeaderScenarioTime)
 		h.Set("Access-Control-Max-Age", "600")
 		if r.Method == http.MethodOptions {
 			w.WriteHeader(http.StatusNoContent)
@@ -261,51 +319,6 @@ func (s *Server) lookup(kids []drm.KID) ([]drm.ContentKey, error) {
 		keys = append(keys, ck)
 	}
 	return keys, nil
-}
-
-// expiry returns when a license issued now expires under the system's policy (zero: never).
-func expiry(p *policy.Policy, system drm.System, now time.Time) time.Time {
-	if p == nil {
-		return time.Time{}
-	}
-	secs := func(v *int64) time.Duration {
-		if v == nil || *v <= 0 {
-			return 0
-		}
-		return time.Duration(*v) * time.Second
-	}
-	var d time.Duration
-	switch system {
-	case drm.Widevine:
-		if p.Widevine != nil {
-			d = secs(p.Widevine.PolicyOverrides.LicenseDurationSeconds)
-		}
-	case drm.PlayReady:
-		if p.PlayReady != nil {
-			if v, err := isodur.Parse(p.PlayReady.RelativeExpirationDate); err == nil {
-				d = v
-			} else if t, err := time.Parse(time.RFC3339, p.PlayReady.ExpirationDate); err == nil {
-				return t
-			}
-		}
-	case drm.FairPlay:
-		if fp := p.FairPlay; fp != nil {
-			switch {
-			case fp.RentalAndLeaseKeyType == "DualExpiry" && fp.OfflineRentalConfiguration != nil:
-				d = time.Duration(fp.OfflineRentalConfiguration.StorageDurationSeconds) * time.Second
-			case fp.RentalAndLeaseKeyType == "PersistentLimited" && fp.RentalDuration > 0:
-				d = time.Duration(fp.RentalDuration) * time.Second
-			}
-		}
-	case drm.ClearKey:
-		if p.ClearKey != nil && p.ClearKey.DurationSeconds > 0 {
-			d = time.Duration(p.ClearKey.DurationSeconds) * time.Second
-		}
-	}
-	if d == 0 {
-		return time.Time{}
-	}
-	return now.Add(d)
 }
 
 func (s *Server) record(e Entry) {

@@ -20,8 +20,9 @@ import (
 	"satchel/engine/drm"
 )
 
-// ProtocolVersion names the Satchel test license protocol (docs/license-protocol.md).
-const ProtocolVersion = "satchel-test-license-v1"
+// ProtocolVersion names the Satchel test license protocol (docs/license-protocol.md). v2 added
+// the license clocks; it also keys the HKDF derivation, so v1 and v2 peers do not mix.
+const ProtocolVersion = "satchel-test-license-v2"
 
 // TestRequest is a test-protocol license request.
 type TestRequest struct {
@@ -50,7 +51,9 @@ type LicenseBody struct {
 	Persistent      bool            `json:"persistent"`
 	IssuedAt        time.Time       `json:"issued_at"`
 	ExpiresAt       *time.Time      `json:"expires_at,omitempty"`
-	Nonce           string          `json:"nonce,omitempty"`
+	// Clocks are the policy's time rules in the system's own terms (null without a policy).
+	Clocks *Clocks `json:"clocks"`
+	Nonce  string  `json:"nonce,omitempty"`
 }
 
 // TestResponse is the response: the body exactly as signed, and the Ed25519 signature over
@@ -158,41 +161,59 @@ func (s *Server) testLicense(r *http.Request, system drm.System, body []byte) (a
 	if err != nil {
 		return nil, err
 	}
-	eph, err := ecdh.P256().GenerateKey(rand.Reader)
-	if err != nil {
-		return nil, err
-	}
-	shared, err := eph.ECDH(clientPub)
-	if err != nil {
-		return nil, errorf(http.StatusBadRequest, "key agreement failed: %v", err)
-	}
-	aead, err := wrapKey(shared, req.Nonce, system)
-	if err != nil {
-		return nil, err
-	}
 	now := s.Now().UTC().Truncate(time.Second)
-	lb := LicenseBody{Protocol: ProtocolVersion, System: string(system), ServerPublicKey: base64.StdEncoding.EncodeToString(eph.PublicKey().Bytes()),
-		Policy: pol, PolicyName: name, Persistent: persistent, IssuedAt: now, Nonce: req.Nonce}
-	if exp := expiry(p, system, now); !exp.IsZero() {
+	clocks, err := ClocksFor(p, system, now)
+	if err != nil {
+		return nil, errorf(http.StatusInternalServerError, "the policy %q cannot be applied: %v", name, err)
+	}
+	lb := LicenseBody{Protocol: ProtocolVersion, System: string(system), Policy: pol, PolicyName: name,
+		Persistent: persistent, IssuedAt: now, Clocks: clocks, Nonce: req.Nonce}
+	if exp := clocks.ExpiresAt(now); !exp.IsZero() {
 		lb.ExpiresAt = &exp
 	}
-	for _, k := range keys {
-		n := make([]byte, aead.NonceSize())
-		if _, err := rand.Read(n); err != nil {
-			return nil, err
-		}
-		ct := aead.Seal(nil, n, k.Key[:], k.KID[:])
-		lb.KIDs = append(lb.KIDs, k.KID.String())
-		lb.WrappedKeys = append(lb.WrappedKeys, WrappedKey{KID: k.KID.String(), Nonce: base64.StdEncoding.EncodeToString(n), Ciphertext: base64.StdEncoding.EncodeToString(ct)})
+	if err := wrapKeys(&lb, keys, clientPub, req.Nonce, system); err != nil {
+		return nil, err
 	}
 	raw, err := json.Marshal(lb)
 	if err != nil {
 		return nil, err
 	}
-	e := Entry{Time: now, System: string(system), Type: "test-license", KIDs: lb.KIDs, Persistent: persistent, Policy: name, Client: req.Client, Remote: r.RemoteAddr}
+	e := Entry{Time: now, System: string(system), Type: "test-license", KIDs: lb.KIDs, Persistent: persistent,
+		Policy: name, Client: req.Client, Remote: r.RemoteAddr, Decision: DecisionIssued}
+	e.setRequester(r)
 	if lb.ExpiresAt != nil {
 		e.ExpiresAt = lb.ExpiresAt.Format(time.RFC3339)
 	}
 	s.record(e)
 	return TestResponse{License: raw, Signature: base64.StdEncoding.EncodeToString(ed25519.Sign(s.Signer, raw))}, nil
+}
+
+// wrapKeys agrees a key with the client (ephemeral P-256), wraps every content key with
+// AES-256-GCM and fills lb's KIDs, wrapped keys and server public key.
+func wrapKeys(lb *LicenseBody, keys []drm.ContentKey, clientPub *ecdh.PublicKey, nonce string,
+	system drm.System) error {
+	eph, err := ecdh.P256().GenerateKey(rand.Reader)
+	if err != nil {
+		return err
+	}
+	shared, err := eph.ECDH(clientPub)
+	if err != nil {
+		return errorf(http.StatusBadRequest, "key agreement failed: %v", err)
+	}
+	aead, err := wrapKey(shared, nonce, system)
+	if err != nil {
+		return err
+	}
+	lb.ServerPublicKey = base64.StdEncoding.EncodeToString(eph.PublicKey().Bytes())
+	for _, k := range keys {
+		n := make([]byte, aead.NonceSize())
+		if _, err := rand.Read(n); err != nil {
+			return err
+		}
+		ct := aead.Seal(nil, n, k.Key[:], k.KID[:])
+		lb.KIDs = append(lb.KIDs, k.KID.String())
+		lb.WrappedKeys = append(lb.WrappedKeys, WrappedKey{KID: k.KID.String(),
+			Nonce: base64.StdEncoding.EncodeToString(n), Ciphertext: base64.StdEncoding.EncodeToString(ct)})
+	}
+	return nil
 }
