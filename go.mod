@@ -3,6 +3,7 @@ module satchel
 go 1.26.8
 
 require (
+	bootlog v0.0.0
 	fyne.io/fyne/v2 v2.7.1
 	github.com/Azure/azure-sdk-for-go/sdk/azcore v1.23.3
 	github.com/Azure/azure-sdk-for-go/sdk/storage/azblob v1.8.3
@@ -51,6 +52,11 @@ require (
 	golang.org/x/exp v0.0.0-20260813180055-c1d0aacb2297 // indirect
 	golang.org/x/image v0.24.0 // indirect
 	golang.org/x/net v0.62.0 // indirect
+	golang.org/x/sync v0.25.0 // indirect
 	golang.org/x/sys v0.50.0 // indirect
 	golang.org/x/text v0.44.0 // indirect
 )
+
+// bootlog is a module of this repository (internal/bootlog): its path must sort before
+// fyne.io so that its init runs first (see its package comment).
+replace bootlog => ./internal/bootlog

@@ -5,12 +5,12 @@
 package packaging
 
 import (
-	"errors"
 	"fmt"
 	"time"
 
 	"satchel/engine/drm"
 	"satchel/engine/manifest"
+	"satchel/internal/field"
 )
 
 // Config describes one packaging job.
@@ -63,42 +63,74 @@ type Result struct {
 	Schemes    []drm.Scheme         `json:"schemes"`
 }
 
-func (c *Config) normalize() error {
+// Validate checks the configuration without changing it: every rule a caller can break is
+// checked here, once, and reported as a *field.Error naming the field (inputs, out_dir,
+// segment_duration, clear_lead, schemes, formats, keys). Empty lists and zero durations are
+// valid: Package fills in the defaults.
+func (c *Config) Validate() error {
 	if len(c.Inputs) == 0 {
-		return errors.New("no input renditions: give at least one MP4")
+		return field.Errorf("inputs", nil, "no source rendition given")
 	}
 	if c.OutDir == "" {
-		return errors.New("no output folder given")
+		return field.Errorf("out_dir", nil, "no output folder given")
 	}
-	if c.SegmentDuration == 0 {
-		c.SegmentDuration = 4 * time.Second
+	if d := c.SegmentDuration; d != 0 && (d < MinSegment || d > MaxSegment) {
+		return field.Errorf("segment_duration", d, "must be %s to %s (4s or 6s is usual)", MinSegment, MaxSegment)
 	}
-	if c.SegmentDuration < 500*time.Millisecond || c.SegmentDuration > 30*time.Second {
-		return fmt.Errorf("segment duration %s: use 0.5s to 30s (4s or 6s is usual)", c.SegmentDuration)
-	}
-	if c.ClearLead < 0 || c.ClearLead > 5*time.Minute {
-		return fmt.Errorf("clear lead %s: use 0 to 5m (a few seconds is usual)", c.ClearLead)
-	}
-	if len(c.Schemes) == 0 {
-		c.Schemes = append([]drm.Scheme(nil), drm.WrittenSchemes...)
+	if c.ClearLead < 0 || c.ClearLead > MaxClearLead {
+		return field.Errorf("clear_lead", c.ClearLead, "must be 0 to %s (a few seconds is usual)", MaxClearLead)
 	}
 	seen := map[drm.Scheme]bool{}
 	for _, s := range c.Schemes {
 		if !s.Writable() {
-			return fmt.Errorf("encryption scheme %q: use cenc or cbcs", s)
+			return field.Errorf("schemes", s, "Satchel writes cenc or cbcs")
 		}
 		if seen[s] {
-			return fmt.Errorf("encryption scheme %s given twice", s)
+			return field.Errorf("schemes", s, "given twice")
 		}
 		seen[s] = true
 	}
-	if len(c.Formats) == 0 {
-		c.Formats = append([]Format(nil), AllFormats...)
-	}
 	for _, f := range c.Formats {
 		if !f.Known() {
-			return fmt.Errorf("output format %q: use dash, hls or mp4", f)
+			return field.Errorf("formats", f, "not one of dash, hls, mp4")
 		}
+	}
+	for _, s := range c.Systems {
+		if s.SystemID() == nil {
+			return field.Errorf("systems", s, "not a DRM system Satchel signals")
+		}
+	}
+	for _, k := range c.Keys {
+		if k.TrackType == "" {
+			return field.Errorf("keys", k.KID, "the key has no track type (AUDIO, SD, HD or UHD)")
+		}
+	}
+	if err := drm.CheckKeys(c.Keys); err != nil {
+		return &field.Error{Field: "keys", Reason: err.Error()}
+	}
+	return nil
+}
+
+// Limits of the configurable durations.
+const (
+	MinSegment   = 500 * time.Millisecond
+	MaxSegment   = 30 * time.Second
+	MaxClearLead = 5 * time.Minute
+)
+
+// normalize validates c and fills in the defaults.
+func (c *Config) normalize() error {
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	if c.SegmentDuration == 0 {
+		c.SegmentDuration = 4 * time.Second
+	}
+	if len(c.Schemes) == 0 {
+		c.Schemes = append([]drm.Scheme(nil), drm.WrittenSchemes...)
+	}
+	if len(c.Formats) == 0 {
+		c.Formats = append([]Format(nil), AllFormats...)
 	}
 	if len(c.Systems) == 0 {
 		c.Systems = append([]drm.System(nil), drm.AllSystems...)
@@ -106,12 +138,14 @@ func (c *Config) normalize() error {
 	if c.FairPlayKeyURI == "" {
 		c.FairPlayKeyURI = drm.DefaultFairPlayBase
 	}
-	for _, k := range c.Keys {
-		if k.TrackType == "" {
-			return fmt.Errorf("key %s has no track type: give TYPE=KID:KEY with AUDIO, SD, HD or UHD", k.KID)
-		}
-	}
-	return drm.CheckKeys(c.Keys)
+	return nil
+}
+
+// OutputExistsError says the output folder already holds files and Overwrite was not set.
+type OutputExistsError struct{ Dir string }
+
+func (e *OutputExistsError) Error() string {
+	return fmt.Sprintf("output folder %s is not empty", e.Dir)
 }
 
 func (c *Config) has(format Format) bool {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/Eyevinn/mp4ff/mp4"
+	"golang.org/x/sync/errgroup"
 
 	"satchel/engine/cenc"
 	"satchel/engine/drm"
@@ -83,7 +84,7 @@ func Package(ctx context.Context, cfg Config, progress func(Progress)) (*Result,
 	}
 	var audio *track
 	for _, t := range tracks {
-		if t.kind == "audio" {
+		if t.kind == media.Audio {
 			audio = t
 		}
 	}
@@ -126,31 +127,21 @@ func (p *packager) runTracks(ctx context.Context, tracks []*track, audio *track)
 	if n <= 0 {
 		n = runtime.NumCPU()
 	}
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	sem := make(chan struct{}, n)
-	var wg sync.WaitGroup
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(n)
 	for _, t := range tracks {
-		wg.Add(1)
-		go func(t *track) {
-			defer wg.Done()
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				return
+		g.Go(func() error {
+			if err := ctx.Err(); err != nil {
+				return err
 			}
-			defer func() { <-sem }()
 			if err := p.writeTrack(ctx, t, audio); err != nil {
 				p.progress(Progress{Rendition: t.id, Done: true, Err: err.Error()})
-				cancel(err)
+				return err
 			}
-		}(t)
+			return nil
+		})
 	}
-	wg.Wait()
-	if err := context.Cause(ctx); err != nil {
-		return err
-	}
-	return nil
+	return g.Wait()
 }
 
 // output is one CMAF track being written for one scheme.
@@ -269,7 +260,7 @@ func (p *packager) writeTrack(ctx context.Context, t *track, audio *track) error
 func (p *packager) rendition(t *track, dir, initRel string) manifest.Rendition {
 	r := manifest.Rendition{ID: t.id, Kind: t.kind, Codecs: t.info.Codec, Language: t.info.Language, Timescale: t.info.Timescale,
 		Dir: dir, InitPath: initRel, KID: t.key.KID}
-	if t.kind == "video" {
+	if t.kind == media.Video {
 		r.Width, r.Height = t.info.Width, t.info.Height
 		r.FrameRate = frameRate(t)
 	} else {

@@ -24,7 +24,7 @@ const testMedia = "../testdata/media/"
 // sourceSamples returns the clear bytes of every sample of the source's track of kind.
 func sourceSamples(t *testing.T, path, kind string) [][]byte {
 	t.Helper()
-	f, err := probe.Open(path)
+	f, err := probe.Open(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -59,7 +59,7 @@ func openSources(ctx context.Context, inputs []string) ([]*source, error) {
 			return nil, &probe.InputError{Path: in, Reason: "is given twice; list each rendition once"}
 		}
 		seen[abs] = true
-		f, err := probe.Open(in)
+		f, err := probe.Open(ctx, in)
 		if err != nil {
 			closeAll()
 			return nil, err
@@ -207,7 +207,7 @@ func assignKeys(tracks []*track, explicit []drm.ContentKey) ([]drm.ContentKey, e
 	}
 	var used []drm.ContentKey
 	for _, t := range tracks {
-		tt := drm.TrackTypeFor(string(t.kind), t.info.Width, t.info.Height)
+		tt := drm.TrackTypeFor(t.kind, t.info.Width, t.info.Height)
 		k, ok := byType[tt]
 		if !ok {
 			var err error
@@ -243,7 +243,7 @@ func prepareOutDir(out string, overwrite bool) (string, error) {
 		}
 		entries, _ := os.ReadDir(abs)
 		if len(entries) > 0 && !overwrite {
-			return "", fmt.Errorf("output folder %s is not empty; choose a new folder or pass --overwrite", out)
+			return "", &OutputExistsError{Dir: out}
 		}
 	}
 	parent := filepath.Dir(abs)

@@ -12,16 +12,18 @@ import (
 
 	"satchel/engine/media"
 	"satchel/engine/probe"
+	"satchel/internal/mp4safe"
 )
 
 // copyBox deep-copies a box by encoding and decoding it, so each output (cenc, cbcs,
-// download) protects its own sample entry.
+// download) protects its own sample entry. The box comes from the source file, so it is
+// decoded through mp4safe like any other untrusted input.
 func copyBox(b mp4.Box) (mp4.Box, error) {
 	var buf bytes.Buffer
 	if err := b.Encode(&buf); err != nil {
 		return nil, err
 	}
-	return mp4.DecodeBox(0, &buf)
+	return mp4safe.DecodeBox(buf.Bytes())
 }
 
 // newInit returns a single-track init segment (ftyp cmfc + moov with mvex) for t with the

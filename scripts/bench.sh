@@ -10,6 +10,10 @@ cd "$(dirname "$0")/.."
 B=testdata/bench
 mkdir -p "$B"
 [[ -x ./satchel ]] || go build -o satchel .
+# Package jobs are recorded in a workspace: use a throwaway one, never the user's.
+SATCHEL_WORKSPACE=$(mktemp -d)
+export SATCHEL_WORKSPACE
+trap 'rm -rf "$SATCHEL_WORKSPACE"' EXIT
 if [[ ! -f $B/bench_720p.mp4 ]]; then
   echo "generating $B/bench_720p.mp4 (40 s 1280x720, constant 30 Mb/s ≈ 150 MB)…"
   ffmpeg -v error -y -f lavfi -i testsrc2=size=1280x720:rate=24 -f lavfi -i sine=frequency=440:sample_rate=48000 -t 40 \

@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -13,7 +12,6 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"satchel/app/services"
-	"satchel/engine/probe"
 )
 
 // assetsScreen lists probed source renditions with ladder checkboxes and GOP alignment.
@@ -84,7 +82,7 @@ func newAssetsScreen(a *App) *assetsScreen {
 	})
 	hint := widget.NewLabel("Add the renditions of one title (or drop MP4 files on the window). Ticked rows form the bitrate ladder; their GOPs must line up.")
 	hint.Wrapping = fyne.TextWrapWord
-	top := container.NewVBox(widget.NewLabelWithStyle("Assets", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), hint, container.NewHBox(add, remove), s.ladder)
+	top := container.NewVBox(heading("Assets"), hint, container.NewHBox(add, remove), s.ladder)
 	split := container.NewVSplit(s.list, container.NewVScroll(s.detail))
 	split.Offset = 0.45
 	s.obj = container.NewBorder(top, nil, nil, nil, split)
@@ -119,7 +117,7 @@ func (s *assetsScreen) add(paths []string) {
 	go func() {
 		var errs []error
 		for _, p := range paths {
-			if _, err := s.a.svc.AddAsset(context.Background(), p); err != nil {
+			if _, err := s.a.svc.AddAsset(s.a.ctx, p); err != nil {
 				errs = append(errs, err)
 			}
 		}
@@ -141,20 +139,13 @@ func (s *assetsScreen) refresh() {
 	}
 	s.entries = list
 	s.list.Refresh()
-	var ladder []*probe.Asset
-	for _, e := range list {
-		if e.Selected {
-			ladder = append(ladder, e.Asset)
-		}
-	}
+	paths, err := s.a.svc.SelectedLadder()
 	switch {
-	case len(ladder) == 0:
+	case errors.Is(err, services.ErrNoSelection):
 		s.ladder.SetText("No rendition selected.")
+	case err != nil:
+		s.ladder.SetText("⚠ " + err.Error())
 	default:
-		if err := probe.CheckLadder(ladder); err != nil {
-			s.ladder.SetText("⚠ " + err.Error())
-		} else {
-			s.ladder.SetText(fmt.Sprintf("✓ Ladder of %d renditions: GOPs aligned.", len(ladder)))
-		}
+		s.ladder.SetText(fmt.Sprintf("✓ Ladder of %d renditions: GOPs aligned.", len(paths)))
 	}
 }

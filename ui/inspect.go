@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"context"
 	"fmt"
 	"strconv"
 	"strings"
@@ -11,6 +10,7 @@ import (
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
 
+	"satchel/app/services"
 	"satchel/engine/inspect"
 )
 
@@ -91,7 +91,7 @@ func newInspectScreen(a *App) *inspectScreen {
 		}
 		s.detail.SetText(b.String())
 	}
-	top := container.NewVBox(widget.NewLabelWithStyle("Inspect", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+	top := container.NewVBox(heading("Inspect"),
 		container.NewBorder(nil, nil, nil, container.NewHBox(open, load), s.path))
 	split := container.NewHSplit(s.tree, container.NewVScroll(s.detail))
 	split.Offset = 0.45
@@ -105,7 +105,7 @@ func (s *inspectScreen) load() {
 		return
 	}
 	s.a.run(func() error {
-		nodes, err := inspect.File(context.Background(), p)
+		nodes, err := services.Inspect(s.a.ctx, p)
 		if err != nil {
 			return err
 		}

@@ -110,7 +110,7 @@ func (v *jobView) event(ev jobs.Event) {
 		bar = widget.NewProgressBar()
 		lbl := widget.NewLabel(ev.Item)
 		v.bars[ev.Item], v.labels[ev.Item] = bar, lbl
-		v.items.Add(container.NewBorder(nil, nil, widget.NewLabelWithStyle(ev.Item, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), nil, container.NewVBox(bar, lbl)))
+		v.items.Add(container.NewBorder(nil, nil, heading(ev.Item), nil, container.NewVBox(bar, lbl)))
 	}
 	bar.SetValue(float64(ev.Done) / float64(ev.Total))
 	txt := fmt.Sprintf("%s of %s", humanize.Bytes(ev.Done), humanize.Bytes(ev.Total))
@@ -132,7 +132,7 @@ func (v *jobView) finish(rec jobs.Record, res any, err error) {
 	case rec.State == jobs.Cancelled:
 		v.status.SetText("cancelled — nothing was left half-written")
 	case err != nil:
-		v.status.SetText("failed: " + err.Error())
+		v.status.SetText("failed: " + firstLine(explain(err)))
 	default:
 		v.status.SetText(fmt.Sprintf("done in %s", rec.Finished.Sub(rec.Started).Round(100*time.Millisecond)))
 		for _, b := range v.bars {
@@ -150,7 +150,7 @@ func (a *App) copyButton(label string, text func() string) *widget.Button {
 }
 
 // historyList renders job records of a kind.
-func (a *App) historyList(kind string) (*widget.List, func()) {
+func (a *App) historyList(kind jobs.Kind) (*widget.List, func()) {
 	var recs []jobs.Record
 	list := widget.NewList(func() int { return len(recs) }, func() fyne.CanvasObject { return widget.NewLabel("history entry") },
 		func(i widget.ListItemID, o fyne.CanvasObject) {
@@ -162,7 +162,10 @@ func (a *App) historyList(kind string) (*widget.List, func()) {
 			o.(*widget.Label).SetText(s)
 		})
 	refresh := func() {
-		recs, _ = a.svc.JobHistory(kind)
+		var err error
+		if recs, err = a.svc.JobHistory(kind); err != nil {
+			a.log.Warn("read job history", "kind", kind, "err", err)
+		}
 		list.Refresh()
 	}
 	return list, refresh

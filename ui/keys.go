@@ -97,7 +97,7 @@ func newKeysScreen(a *App) *keysScreen {
 	})
 	warn := widget.NewLabel("Keys are stored encrypted in the workspace. A CPIX export holds the keys in clear: keep it private.")
 	warn.Wrapping = fyne.TextWrapWord
-	top := container.NewVBox(widget.NewLabelWithStyle("Key sets", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+	top := container.NewVBox(heading("Key sets"),
 		container.NewBorder(nil, nil, nil, gen, name), types, container.NewHBox(imp, exp, del), warn)
 	split := container.NewVSplit(s.list, container.NewVScroll(s.detail))
 	split.Offset = 0.35

@@ -28,6 +28,7 @@ type licenseScreen struct {
 	entries  []license.Entry
 	ledger   *widget.List
 	unsub    func()
+	offered  string // the package folder last offered as content
 }
 
 func newLicenseScreen(a *App) *licenseScreen {
@@ -71,8 +72,8 @@ func newLicenseScreen(a *App) *licenseScreen {
 		"Browsers allow EME only on HTTPS or localhost.")
 	note.Wrapping = fyne.TextWrapWord
 	form := widget.NewForm(widget.NewFormItem("Address", s.addr), widget.NewFormItem("Content", container.NewBorder(nil, nil, nil, browse, s.content)), widget.NewFormItem("Policy", s.policy))
-	top := container.NewVBox(widget.NewLabelWithStyle("License server", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), note, form,
-		container.NewHBox(s.startBtn, s.stopBtn, s.playBtn), s.urls, widget.NewLabelWithStyle("License ledger (newest first)", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
+	top := container.NewVBox(heading("License server"), note, form,
+		container.NewHBox(s.startBtn, s.stopBtn, s.playBtn), s.urls, heading("License ledger (newest first)"))
 	s.obj = container.NewBorder(top, nil, nil, nil, s.ledger)
 	ch, unsub := a.svc.SubscribeLedger()
 	s.unsub = unsub
@@ -86,10 +87,14 @@ func newLicenseScreen(a *App) *licenseScreen {
 
 func (s *licenseScreen) refresh() {
 	if s.addr.Text == "" {
-		st, _ := s.a.svc.Settings()
+		st, err := s.a.svc.Settings()
+		if err != nil {
+			s.a.log.Warn("read settings", "err", err)
+		}
 		s.addr.SetText(st.LicenseAddr)
 	}
-	s.policy.Options = append([]string{noPolicy}, s.a.policies.pick.Options...)
+	s.a.lastPackage(s.content, &s.offered)
+	s.policy.Options = append([]string{noPolicy}, s.a.policyNames()...)
 	if s.policy.Selected == "" {
 		s.policy.SetSelected(noPolicy)
 	}
@@ -98,10 +103,13 @@ func (s *licenseScreen) refresh() {
 }
 
 func (s *licenseScreen) loadLedger() {
-	if e, err := s.a.svc.Ledger(); err == nil {
-		s.entries = e
-		s.ledger.Refresh()
+	e, err := s.a.svc.Ledger()
+	if err != nil {
+		s.a.log.Warn("read the license ledger", "err", err)
+		return
 	}
+	s.entries = e
+	s.ledger.Refresh()
 }
 
 func (s *licenseScreen) start() {
@@ -109,7 +117,7 @@ func (s *licenseScreen) start() {
 	if s.policy.Selected != noPolicy {
 		opts.Policy = s.policy.Selected
 	}
-	if _, err := s.a.svc.StartLicenseServer(opts); err != nil {
+	if _, err := s.a.svc.StartLicenseServer(s.a.ctx, opts); err != nil {
 		s.a.showErr(err)
 	}
 	s.update()

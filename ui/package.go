@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"context"
 	"fmt"
 	"net/url"
 	"os"
@@ -38,36 +37,53 @@ type packageScreen struct {
 	outDir   *widget.Entry
 	laURL    *widget.Entry
 	overwrt  *widget.Check
+	problem  problemLabel // what is wrong with the request, inline
 	runBtn   *widget.Button
 	openBtn  *widget.Button
 	view     *jobView
+	outcome  *widget.Label
 	history  *widget.List
 	histRef  func()
 	lastOut  string
 	onFinish func(jobs.Record) // tests
 }
 
+// names returns the string values of a typed closed set, for check groups.
+func names[T ~string](vs []T) []string {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = string(v)
+	}
+	return out
+}
+
+// typed converts check-group selections back to a typed closed set.
+func typed[T ~string](vs []string) []T {
+	out := make([]T, len(vs))
+	for i, v := range vs {
+		out[i] = T(v)
+	}
+	return out
+}
+
 func newPackageScreen(a *App) *packageScreen {
 	s := &packageScreen{a: a}
+	def := services.DefaultPackageRequest()
 	s.ladder = widget.NewLabel("")
 	s.ladder.Wrapping = fyne.TextWrapWord
 	s.keySet = widget.NewSelect(nil, nil)
 	s.policy = widget.NewSelect(nil, nil)
-	s.schemes = widget.NewCheckGroup([]string{"cenc", "cbcs"}, nil)
+	s.schemes = widget.NewCheckGroup(names(drm.WrittenSchemes), nil)
 	s.schemes.Horizontal = true
-	s.schemes.SetSelected([]string{"cenc", "cbcs"})
-	s.formats = widget.NewCheckGroup([]string{"dash", "hls", "mp4"}, nil)
+	s.schemes.SetSelected(names(def.Schemes))
+	s.formats = widget.NewCheckGroup(names(packaging.AllFormats), nil)
 	s.formats.Horizontal = true
-	s.formats.SetSelected([]string{"dash", "hls", "mp4"})
-	var sysNames []string
-	for _, sys := range drm.AllSystems {
-		sysNames = append(sysNames, string(sys))
-	}
-	s.systems = widget.NewCheckGroup(sysNames, nil)
+	s.formats.SetSelected(names(def.Formats))
+	s.systems = widget.NewCheckGroup(names(drm.AllSystems), nil)
 	s.systems.Horizontal = true
-	s.systems.SetSelected(sysNames)
+	s.systems.SetSelected(names(def.Systems))
 	s.segment = widget.NewEntry()
-	s.segment.SetText("4s")
+	s.segment.SetText(def.SegmentDuration.String())
 	s.lead = widget.NewEntry()
 	s.lead.SetText("0s")
 	s.outDir = widget.NewEntry()
@@ -80,26 +96,29 @@ func newPackageScreen(a *App) *packageScreen {
 		}, a.win)
 	})
 	s.laURL = widget.NewEntry()
-	s.laURL.SetText("http://127.0.0.1:8787/clearkey")
+	s.laURL.SetPlaceHolder("e.g. http://127.0.0.1:8787/clearkey (optional: written as dashif:laurl)")
 	s.overwrt = widget.NewCheck("replace an existing package", nil)
+	s.problem = newProblemLabel()
 	s.view = newJobView(a)
 	s.view.onDone = s.finished
 	s.runBtn = widget.NewButton("Package", s.start)
 	s.runBtn.Importance = widget.HighImportance
 	s.openBtn = widget.NewButton("Open output folder", func() {
 		if s.lastOut != "" {
-			_ = a.fa.OpenURL(&url.URL{Scheme: "file", Path: s.lastOut})
+			a.showErr(a.fa.OpenURL(&url.URL{Scheme: "file", Path: s.lastOut}))
 		}
 	})
 	s.openBtn.Disable()
+	s.outcome = widget.NewLabel("")
+	s.outcome.Wrapping = fyne.TextWrapWord
 	s.history, s.histRef = a.historyList(services.KindPackage)
 	form := widget.NewForm(
 		widget.NewFormItem("Key set", s.keySet), widget.NewFormItem("Policy", s.policy),
 		widget.NewFormItem("Schemes", s.schemes), widget.NewFormItem("Outputs", s.formats), widget.NewFormItem("DRM systems", s.systems),
 		widget.NewFormItem("Segment duration", s.segment), widget.NewFormItem("Clear lead", s.lead), widget.NewFormItem("ClearKey license URL", s.laURL),
 		widget.NewFormItem("Output folder", container.NewBorder(nil, nil, nil, browse, s.outDir)), widget.NewFormItem("", s.overwrt))
-	top := container.NewVBox(widget.NewLabelWithStyle("Package", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), s.ladder, form,
-		container.NewHBox(s.runBtn, s.openBtn), s.view.box)
+	top := container.NewVBox(heading("Package"), s.ladder, form,
+		s.problem.Label, container.NewHBox(s.runBtn, s.openBtn), s.view.box, s.outcome)
 	split := container.NewVSplit(container.NewVScroll(top), container.NewBorder(widget.NewLabel("Job history"), nil, nil, nil, s.history))
 	split.Offset = 0.75
 	s.obj = split
@@ -110,114 +129,98 @@ func (s *packageScreen) refresh() {
 	paths, err := s.a.svc.SelectedLadder()
 	switch {
 	case err != nil && len(paths) == 0:
-		s.ladder.SetText("⚠ " + err.Error())
+		s.ladder.SetText("⚠ " + explain(err))
 	case err != nil:
 		s.ladder.SetText(fmt.Sprintf("⚠ %d renditions selected, but: %v", len(paths), err))
 	default:
-		var names []string
-		for _, p := range paths {
-			names = append(names, filepath.Base(p))
+		files := make([]string, len(paths))
+		for i, p := range paths {
+			files[i] = filepath.Base(p)
 		}
-		s.ladder.SetText(fmt.Sprintf("Ladder (from Assets): %s", strings.Join(names, ", ")))
+		s.ladder.SetText(fmt.Sprintf("Ladder (from Assets): %s", strings.Join(files, ", ")))
 	}
-	opts := []string{generateKeys}
-	if sets, err := s.a.svc.KeySets(); err == nil {
-		for _, ks := range sets {
-			opts = append(opts, ks.Name)
-		}
-	}
-	s.keySet.Options = opts
+	s.keySet.Options = append([]string{generateKeys}, s.a.keySetNames()...)
 	if s.keySet.Selected == "" {
 		s.keySet.SetSelected(generateKeys)
 	}
 	s.keySet.Refresh()
-	popts := []string{noPolicy}
-	for _, n := range s.a.policies.pick.Options {
-		popts = append(popts, n)
-	}
-	if len(popts) == 1 {
-		s.a.policies.refresh()
-		popts = append(popts, s.a.policies.pick.Options...)
-	}
+	popts := append([]string{noPolicy}, s.a.policyNames()...)
 	s.policy.Options = popts
 	if s.policy.Selected == "" {
 		s.policy.SetSelected(popts[min(1, len(popts)-1)])
 	}
 	s.policy.Refresh()
 	if s.outDir.Text == "" {
-		st, _ := s.a.svc.Settings()
-		base := st.DefaultOutDir
-		if base == "" {
-			home, _ := os.UserHomeDir()
-			base = filepath.Join(home, "Satchel")
-		}
-		s.outDir.SetText(filepath.Join(base, "package-"+time.Now().Format("20060102-150405")))
+		s.outDir.SetText(s.a.newOutDir())
 	}
 	s.histRef()
 }
 
+// newOutDir proposes a new output folder under the default output folder.
+func (a *App) newOutDir() string {
+	st, err := a.svc.Settings()
+	if err != nil {
+		a.log.Warn("read settings", "err", err)
+	}
+	base := st.DefaultOutDir
+	if base == "" {
+		home, _ := os.UserHomeDir() // "" on a system without a home: the folder is relative then
+		base = filepath.Join(home, "Satchel")
+	}
+	return filepath.Join(base, "package-"+time.Now().Format("20060102-150405"))
+}
+
+// request reads the form into a services request. It parses what the user typed; the
+// rules are checked by the request's Validate.
 func (s *packageScreen) request() (services.PackageRequest, error) {
-	var req services.PackageRequest
+	req := services.DefaultPackageRequest()
 	paths, err := s.a.svc.SelectedLadder()
 	if err != nil {
 		return req, err
 	}
-	seg, err := time.ParseDuration(strings.TrimSpace(s.segment.Text))
-	if err != nil {
+	if req.SegmentDuration, err = time.ParseDuration(strings.TrimSpace(s.segment.Text)); err != nil {
 		return req, fmt.Errorf("segment duration %q: write it like 4s or 6s", s.segment.Text)
 	}
-	lead, err := time.ParseDuration(strings.TrimSpace(s.lead.Text))
-	if err != nil {
+	if req.ClearLead, err = time.ParseDuration(strings.TrimSpace(s.lead.Text)); err != nil {
 		return req, fmt.Errorf("clear lead %q: write it like 0s or 4s", s.lead.Text)
 	}
-	req = services.PackageRequest{ClearLead: lead, Inputs: paths, OutDir: strings.TrimSpace(s.outDir.Text),
-		SegmentDuration: seg, ClearKeyLAURL: strings.TrimSpace(s.laURL.Text), Overwrite: s.overwrt.Checked}
-	for _, n := range s.systems.Selected {
-		req.Systems = append(req.Systems, drm.System(n))
-	}
-	for _, n := range s.formats.Selected {
-		req.Formats = append(req.Formats, packaging.Format(n))
-	}
-	for _, n := range s.schemes.Selected {
-		req.Schemes = append(req.Schemes, drm.Scheme(n))
-	}
-	if len(req.Schemes) == 0 || len(req.Formats) == 0 || len(req.Systems) == 0 {
-		return req, fmt.Errorf("choose at least one scheme, one output and one DRM system")
-	}
+	req.Inputs, req.OutDir, req.Overwrite = paths, strings.TrimSpace(s.outDir.Text), s.overwrt.Checked
+	req.ClearKeyLAURL = strings.TrimSpace(s.laURL.Text)
+	req.Systems = typed[drm.System](s.systems.Selected)
+	req.Formats = typed[packaging.Format](s.formats.Selected)
+	req.Schemes = typed[drm.Scheme](s.schemes.Selected)
 	if s.keySet.Selected != generateKeys {
 		req.KeySet = s.keySet.Selected
 	}
 	if s.policy.Selected != noPolicy {
 		req.Policy = s.policy.Selected
 	}
-	return req, nil
+	return req, req.Validate()
 }
 
 func (s *packageScreen) start() {
 	req, err := s.request()
-	if err != nil {
-		s.a.showErr(err)
-		return
+	if err == nil {
+		var j *jobs.Job
+		if j, err = s.a.svc.StartPackage(s.a.ctx, req); err == nil {
+			s.problem.set(nil)
+			s.outcome.SetText("")
+			s.runBtn.Disable()
+			s.openBtn.Disable()
+			s.view.start(j)
+			return
+		}
 	}
-	j, err := s.a.svc.StartPackage(context.Background(), req)
-	if err != nil {
-		s.a.showErr(err)
-		return
-	}
-	s.runBtn.Disable()
-	s.openBtn.Disable()
-	s.view.start(j)
+	s.problem.set(err)
 }
 
 func (s *packageScreen) finished(rec jobs.Record, res any, err error) {
 	s.runBtn.Enable()
 	s.histRef()
-	if r, ok := res.(*packaging.Result); ok && err == nil {
+	if r, ok := res.(*services.PackageResult); ok && err == nil {
 		s.lastOut = r.OutDir
 		s.openBtn.Enable()
-		s.a.verify.path.SetText(r.OutDir)
-		s.a.publish.src.SetText(r.OutDir)
-		s.a.license.content.SetText(r.OutDir)
+		s.outcome.SetText(packageOutcome(r))
 		s.outDir.SetText("")
 		s.refresh()
 	} else if err != nil && rec.State != jobs.Cancelled {
@@ -226,4 +229,16 @@ func (s *packageScreen) finished(rec jobs.Record, res any, err error) {
 	if s.onFinish != nil {
 		s.onFinish(rec)
 	}
+}
+
+// packageOutcome summarises a finished package: where it is, the saved key set, warnings.
+func packageOutcome(r *services.PackageResult) string {
+	lines := []string{fmt.Sprintf("Packaged %d renditions into %s.", len(r.Renditions), r.OutDir)}
+	if r.KeySet != "" {
+		lines = append(lines, fmt.Sprintf("Generated keys saved as key set “%s” (Keys screen).", r.KeySet))
+	}
+	for _, w := range r.Warnings {
+		lines = append(lines, "⚠ policy: "+w.String())
+	}
+	return strings.Join(lines, "\n")
 }

@@ -125,7 +125,7 @@ func newPoliciesScreen(a *App) *policiesScreen {
 		s.refresh()
 		s.pick.SetSelected(p.Name)
 	})
-	header := container.NewVBox(widget.NewLabelWithStyle("Offline policies", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+	header := container.NewVBox(heading("Offline policies"),
 		container.NewBorder(nil, nil, widget.NewLabel("Start from"), nil, s.pick), container.NewBorder(nil, nil, widget.NewLabel("Name"), save, s.name), s.offline)
 	forms := container.NewVScroll(container.NewVBox(wv, pr, fp, ck, tk))
 	right := container.NewVSplit(container.NewVScroll(s.issues), s.preview)
@@ -139,29 +139,8 @@ func newPoliciesScreen(a *App) *policiesScreen {
 
 // refresh reloads the list of presets and stored policies.
 func (s *policiesScreen) refresh() {
-	var names []string
-	for _, p := range policy.Presets() {
-		names = append(names, p.Name)
-	}
-	if stored, err := s.a.svc.Policies(); err == nil {
-		for _, p := range stored {
-			names = append(names, p.Name)
-		}
-	}
-	s.pick.Options = dedupe(names)
+	s.pick.Options = s.a.policyNames()
 	s.pick.Refresh()
-}
-
-func dedupe(in []string) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, s := range in {
-		if !seen[s] {
-			seen[s] = true
-			out = append(out, s)
-		}
-	}
-	return out
 }
 
 func (s *policiesScreen) load(name string) {
@@ -309,7 +288,7 @@ func (s *policiesScreen) changed() {
 	}
 	for _, is := range policy.Validate(p, s.offline.Checked) {
 		mark := "⚠"
-		if is.Severity == "error" {
+		if is.Severity == policy.SeverityError {
 			mark = "✖"
 		}
 		lines = append(lines, fmt.Sprintf("%s %s: %s\n    → %s", mark, is.Field, is.Message, is.Fix))

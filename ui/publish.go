@@ -1,8 +1,8 @@
 package ui
 
 import (
-	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -32,9 +32,10 @@ type publishScreen struct {
 	view    *jobView
 	sasBox  *fyne.Container
 	result  *widget.Label
+	problem problemLabel
 	history *widget.List
 	histRef func()
-	saved   []string
+	offered string // the package folder last offered as the source
 }
 
 func newPublishScreen(a *App) *publishScreen {
@@ -51,15 +52,16 @@ func newPublishScreen(a *App) *publishScreen {
 	s.target = widget.NewSelectEntry(nil)
 	s.target.SetPlaceHolder("azure://CONTAINER/PREFIX, a folder, or a saved target")
 	s.conn = widget.NewPasswordEntry()
-	s.conn.SetPlaceHolder("connection string (or empty: AZURE_STORAGE_CONNECTION_STRING)")
+	s.conn.SetPlaceHolder("connection string or container SAS URL, for this run only " +
+		"(empty: the saved target's, else AZURE_STORAGE_CONNECTION_STRING)")
 	s.tname = widget.NewEntry()
 	s.tname.SetPlaceHolder("name to save this target as")
 	save := widget.NewButton("Save target", func() {
-		creds := publish.Credentials{ConnectionString: strings.TrimSpace(s.conn.Text)}
-		if strings.HasPrefix(creds.ConnectionString, "http") {
-			creds = publish.Credentials{SASURL: creds.ConnectionString}
+		creds := s.credentials()
+		if creds == nil {
+			creds = &publish.Credentials{}
 		}
-		if err := a.svc.SaveTarget(services.PublishTarget{Name: s.tname.Text, URL: s.target.Text}, creds); err != nil {
+		if err := a.svc.SaveTarget(services.PublishTarget{Name: s.tname.Text, URL: s.target.Text}, *creds); err != nil {
 			a.showErr(err)
 			return
 		}
@@ -72,6 +74,7 @@ func newPublishScreen(a *App) *publishScreen {
 	s.sasHrs.SetText("24")
 	s.verify = widget.NewCheck("verify the published manifest over HTTP", nil)
 	s.verify.SetChecked(true)
+	s.problem = newProblemLabel()
 	s.view = newJobView(a)
 	s.view.onDone = s.finished
 	s.runBtn = widget.NewButton("Publish", s.start)
@@ -83,10 +86,13 @@ func newPublishScreen(a *App) *publishScreen {
 	form := widget.NewForm(widget.NewFormItem("Package", container.NewBorder(nil, nil, nil, browse, s.src)), widget.NewFormItem("Destination", s.target),
 		widget.NewFormItem("Credentials", s.conn), widget.NewFormItem("Save as", container.NewBorder(nil, nil, nil, save, s.tname)),
 		widget.NewFormItem("CORS", s.cors), widget.NewFormItem("SAS validity (hours)", s.sasHrs), widget.NewFormItem("", s.verify))
-	note := widget.NewLabel("Manifests are uploaded last, unchanged files are skipped (publish again after an interruption), keys.cpix.xml and policy.json stay private.")
+	note := widget.NewLabel("Manifests are uploaded last, unchanged files are skipped " +
+		"(publish again after an interruption), " +
+		"keys.cpix.xml and policy.json stay private. " +
+		"Credentials typed here are used for this run only and never stored; “Save target” stores them (encrypted).")
 	note.Wrapping = fyne.TextWrapWord
-	top := container.NewVBox(widget.NewLabelWithStyle("Publish", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), note, form, s.runBtn, s.view.box, s.result,
-		widget.NewLabelWithStyle("SAS URLs", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), s.sasBox)
+	top := container.NewVBox(heading("Publish"), note, form, s.problem.Label, s.runBtn, s.view.box, s.result,
+		heading("SAS URLs"), s.sasBox)
 	split := container.NewVSplit(container.NewVScroll(top), container.NewBorder(widget.NewLabel("Publish history"), nil, nil, nil, s.history))
 	split.Offset = 0.75
 	s.obj = split
@@ -94,57 +100,61 @@ func newPublishScreen(a *App) *publishScreen {
 }
 
 func (s *publishScreen) refresh() {
-	var names []string
-	if ts, err := s.a.svc.Targets(); err == nil {
-		for _, t := range ts {
-			names = append(names, t.Name)
-		}
+	s.a.lastPackage(s.src, &s.offered)
+	ts, err := s.a.svc.Targets()
+	if err != nil {
+		s.a.log.Warn("list publish targets", "err", err)
 	}
-	s.saved = names
+	names := make([]string, 0, len(ts))
+	for _, t := range ts {
+		names = append(names, t.Name)
+	}
 	s.target.SetOptions(names)
 	s.histRef()
 }
 
-func (s *publishScreen) start() {
-	var hrs float64
-	fmt.Sscan(strings.TrimSpace(s.sasHrs.Text), &hrs)
-	req := services.PublishRequest{SrcDir: strings.TrimSpace(s.src.Text), Target: strings.TrimSpace(s.target.Text), CORSOrigin: strings.TrimSpace(s.cors.Text),
-		SASExpiry: time.Duration(hrs * float64(time.Hour)), Verify: s.verify.Checked}
-	if req.SrcDir == "" || req.Target == "" {
-		s.a.showErr(fmt.Errorf("choose the package folder and the destination"))
-		return
+// credentials returns the credentials typed on the form (nil when none): a container SAS
+// URL or a connection string.
+func (s *publishScreen) credentials() *publish.Credentials {
+	c := strings.TrimSpace(s.conn.Text)
+	switch {
+	case c == "":
+		return nil
+	case strings.HasPrefix(c, "http://") || strings.HasPrefix(c, "https://"):
+		return &publish.Credentials{SASURL: c}
 	}
-	if c := strings.TrimSpace(s.conn.Text); c != "" && !s.isSaved(req.Target) {
-		// Unsaved credentials are used for this run only.
-		name := "unsaved " + time.Now().Format("150405")
-		creds := publish.Credentials{ConnectionString: c}
-		if strings.HasPrefix(c, "http") {
-			creds = publish.Credentials{SASURL: c}
-		}
-		if err := s.a.svc.SaveTarget(services.PublishTarget{Name: name, URL: req.Target}, creds); err != nil {
-			s.a.showErr(err)
-			return
-		}
-		req.Target = name
-	}
-	j, err := s.a.svc.StartPublish(context.Background(), req)
-	if err != nil {
-		s.a.showErr(err)
-		return
-	}
-	s.runBtn.Disable()
-	s.sasBox.Objects = nil
-	s.result.SetText("")
-	s.view.start(j)
+	return &publish.Credentials{ConnectionString: c}
 }
 
-func (s *publishScreen) isSaved(name string) bool {
-	for _, o := range s.saved {
-		if o == name {
-			return true
+// request reads the form into a services request; typed credentials travel in it (used
+// for this run only, never stored).
+func (s *publishScreen) request() (services.PublishRequest, error) {
+	req := services.PublishRequest{SrcDir: strings.TrimSpace(s.src.Text), Target: strings.TrimSpace(s.target.Text),
+		CORSOrigin: strings.TrimSpace(s.cors.Text), Verify: s.verify.Checked, Credentials: s.credentials()}
+	if t := strings.TrimSpace(s.sasHrs.Text); t != "" {
+		hrs, err := strconv.ParseFloat(t, 64)
+		if err != nil {
+			return req, fmt.Errorf("SAS validity %q: write a number of hours, e.g. 24", t)
+		}
+		req.SASExpiry = time.Duration(hrs * float64(time.Hour))
+	}
+	return req, req.Validate()
+}
+
+func (s *publishScreen) start() {
+	req, err := s.request()
+	if err == nil {
+		var j *jobs.Job
+		if j, err = s.a.svc.StartPublish(s.a.ctx, req); err == nil {
+			s.problem.set(nil)
+			s.runBtn.Disable()
+			s.sasBox.Objects = nil
+			s.result.SetText("")
+			s.view.start(j)
+			return
 		}
 	}
-	return false
+	s.problem.set(err)
 }
 
 func (s *publishScreen) finished(rec jobs.Record, res any, err error) {

@@ -8,6 +8,8 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
+
+	"satchel/app/store"
 )
 
 // settingsScreen edits workspace settings and the passphrase.
@@ -29,7 +31,7 @@ func newSettingsScreen(a *App) *settingsScreen {
 	s.ws = widget.NewLabel(a.svc.Dir)
 	s.outDir = widget.NewEntry()
 	s.conc = widget.NewEntry()
-	s.theme = widget.NewSelect([]string{"system", "light", "dark"}, nil)
+	s.theme = widget.NewSelect(names(store.Themes), nil)
 	s.licAddr = widget.NewEntry()
 	s.origin = widget.NewEntry()
 	s.origin.SetPlaceHolder("https://player.example.com (CORS checks)")
@@ -37,14 +39,19 @@ func newSettingsScreen(a *App) *settingsScreen {
 	s.pass.SetPlaceHolder("new passphrase (empty removes it)")
 	s.status = widget.NewLabel("")
 	save := widget.NewButton("Save settings", func() {
-		st, _ := a.svc.Settings()
-		st.DefaultOutDir = strings.TrimSpace(s.outDir.Text)
-		n, err := strconv.Atoi(strings.TrimSpace(s.conc.Text))
-		if err != nil || n < 0 || n > 64 {
-			a.showErr(fmt.Errorf("concurrency %q: use 0 (one per CPU) to 64", s.conc.Text))
+		st, err := a.svc.Settings()
+		if err != nil {
+			a.showErr(err)
 			return
 		}
-		st.Concurrency, st.Theme, st.LicenseAddr, st.PlayerOrigin = n, s.theme.Selected, strings.TrimSpace(s.licAddr.Text), strings.TrimSpace(s.origin.Text)
+		st.DefaultOutDir = strings.TrimSpace(s.outDir.Text)
+		n, err := strconv.Atoi(strings.TrimSpace(s.conc.Text))
+		if err != nil {
+			a.showErr(fmt.Errorf("concurrency %q: write a whole number (0 = one per CPU)", s.conc.Text))
+			return
+		}
+		st.Concurrency, st.Theme = n, store.Theme(s.theme.Selected)
+		st.LicenseAddr, st.PlayerOrigin = strings.TrimSpace(s.licAddr.Text), strings.TrimSpace(s.origin.Text)
 		if err := a.svc.SaveSettings(st); err != nil {
 			a.showErr(err)
 			return
@@ -60,12 +67,15 @@ func newSettingsScreen(a *App) *settingsScreen {
 		s.pass.SetText("")
 		s.status.SetText("passphrase updated: the workspace key file is re-wrapped (SATCHEL_PASSPHRASE for the CLI)")
 	})
+	about := widget.NewLabel(AboutText())
+	about.Wrapping = fyne.TextWrapWord
 	form := widget.NewForm(widget.NewFormItem("Workspace", s.ws), widget.NewFormItem("Default output folder", s.outDir),
 		widget.NewFormItem("Concurrency (0 = CPUs)", s.conc), widget.NewFormItem("Theme", s.theme),
 		widget.NewFormItem("License server address", s.licAddr), widget.NewFormItem("Player origin", s.origin))
-	s.obj = container.NewVScroll(container.NewVBox(widget.NewLabelWithStyle("Settings", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), form, save,
+	s.obj = container.NewVScroll(container.NewVBox(heading("Settings"), form, save,
 		widget.NewSeparator(), widget.NewLabel("Secrets (content keys, FairPlay ASk, storage credentials) are encrypted at rest; a passphrase also protects the key file."),
-		container.NewBorder(nil, nil, nil, setPass, s.pass), s.status))
+		container.NewBorder(nil, nil, nil, setPass, s.pass), s.status,
+		widget.NewSeparator(), heading("About"), about))
 	return s
 }
 
@@ -77,7 +87,7 @@ func (s *settingsScreen) refresh() {
 	}
 	s.outDir.SetText(st.DefaultOutDir)
 	s.conc.SetText(strconv.Itoa(st.Concurrency))
-	s.theme.SetSelected(st.Theme)
+	s.theme.SetSelected(string(st.Theme))
 	s.licAddr.SetText(st.LicenseAddr)
 	s.origin.SetText(st.PlayerOrigin)
 }

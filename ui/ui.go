@@ -13,8 +13,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
-	"time"
+	"runtime"
 
 	"fyne.io/fyne/v2"
 	fyneapp "fyne.io/fyne/v2/app"
@@ -26,8 +25,7 @@ import (
 	"satchel/app/services"
 	"satchel/app/store"
 	"satchel/assets"
-	"satchel/engine/drm"
-	"satchel/engine/license"
+	"satchel/internal/version"
 )
 
 // AppID is the desktop application ID (FyneApp.toml).
@@ -55,18 +53,19 @@ func Main(ctx context.Context, args []string) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
+	if runtime.GOOS == "linux" && os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
+		fmt.Fprintln(os.Stderr, "satchel: no display to open the desktop app on (DISPLAY is not set); "+
+			"start it from a desktop session, or run a command: satchel help")
+		return 2
+	}
 	fa := fyneapp.NewWithID(AppID)
 	fa.SetIcon(fyne.NewStaticResource("icon.png", assets.Icon))
 	svc, err := services.Open(services.Options{Dir: *wsDir, Passphrase: os.Getenv("SATCHEL_PASSPHRASE")})
 	if err != nil {
-		var inUse *store.InUseError
 		fmt.Fprintln(os.Stderr, "satchel:", err)
 		w := fa.NewWindow("Satchel")
-		msg := err.Error()
-		if errors.As(err, &inUse) {
-			msg += "\n\nOnly one Satchel window can use a workspace at a time."
-		}
-		w.SetContent(container.NewPadded(container.NewVBox(widget.NewLabelWithStyle("Satchel cannot open its workspace", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		msg := explain(err)
+		w.SetContent(container.NewPadded(container.NewVBox(heading("Satchel cannot open its workspace"),
 			widget.NewLabel(msg), widget.NewButton("Quit", fa.Quit))))
 		w.ShowAndRun()
 		return 2
@@ -76,15 +75,15 @@ func Main(ctx context.Context, args []string) int {
 	if *samples != "" {
 		a.addSamples(*samples)
 	}
-	if dir := os.Getenv("SATCHEL_SCREENSHOTS"); dir != "" {
-		go a.screenshots(dir)
-	}
 	a.win.ShowAndRun()
 	return 0
 }
 
 // App is the running workstation.
 type App struct {
+	// ctx is the app's lifetime context from main (cancelled on SIGINT/SIGTERM): the jobs and
+	// the license server that screens start run under it. It is the one context the GUI
+	// keeps, because the window, not a call, is what lives that long.
 	ctx     context.Context
 	fa      fyne.App
 	win     fyne.Window
@@ -117,7 +116,10 @@ type screen struct {
 func New(ctx context.Context, fa fyne.App, svc *services.Service) *App {
 	a := &App{ctx: ctx, fa: fa, svc: svc, log: svc.Log}
 	a.win = fa.NewWindow("Satchel — offline DRM workstation")
-	st, _ := svc.Settings()
+	st, err := svc.Settings()
+	if err != nil {
+		a.log.Warn("read settings; using defaults", "err", err)
+	}
 	a.applyTheme(st.Theme)
 	a.assets = newAssetsScreen(a)
 	a.keys = newKeysScreen(a)
@@ -167,10 +169,15 @@ func New(ctx context.Context, fa fyne.App, svc *services.Service) *App {
 		a.assets.add(paths)
 	})
 	a.win.SetCloseIntercept(func() {
-		s, _ := a.svc.Settings()
-		sz := a.win.Canvas().Size()
-		s.WindowW, s.WindowH, s.LastScreen = sz.Width, sz.Height, a.current
-		_ = a.svc.SaveSettings(s)
+		s, err := a.svc.Settings()
+		if err == nil {
+			sz := a.win.Canvas().Size()
+			s.WindowW, s.WindowH, s.LastScreen = sz.Width, sz.Height, a.current
+			err = a.svc.SaveSettings(s)
+		}
+		if err != nil {
+			a.log.Warn("save window settings", "err", err)
+		}
 		a.win.Close()
 	})
 	last := st.LastScreen
@@ -213,13 +220,20 @@ func (a *App) show(name string) {
 	}
 }
 
-// showErr shows an error dialog with the message (which says what to do).
+// showErr shows an error dialog that says what to do (see explain).
 func (a *App) showErr(err error) {
 	if err == nil {
 		return
 	}
 	a.log.Warn("ui error", "err", err)
-	dialog.ShowError(err, a.win)
+	dialog.ShowError(errors.New(explain(err)), a.win)
+}
+
+// AboutText is the About text: the name and version (from FyneApp.toml, like the CLI's
+// --version) and what Satchel is.
+func AboutText() string {
+	return "Satchel " + version.String() + " — offline DRM workstation: package, publish and verify video " +
+		"for download-and-play-later with Widevine, PlayReady, FairPlay and ClearKey."
 }
 
 // run executes fn off the UI goroutine and shows its error, if any, on the UI goroutine.
@@ -248,11 +262,11 @@ func (t forcedTheme) Color(n fyne.ThemeColorName, _ fyne.ThemeVariant) color.Col
 	return t.Theme.Color(n, t.variant)
 }
 
-func (a *App) applyTheme(name string) {
+func (a *App) applyTheme(name store.Theme) {
 	switch name {
-	case "dark":
+	case store.ThemeDark:
 		a.fa.Settings().SetTheme(forcedTheme{theme.DefaultTheme(), theme.VariantDark})
-	case "light":
+	case store.ThemeLight:
 		a.fa.Settings().SetTheme(forcedTheme{theme.DefaultTheme(), theme.VariantLight})
 	default:
 		a.fa.Settings().SetTheme(theme.DefaultTheme())
@@ -262,12 +276,15 @@ func (a *App) applyTheme(name string) {
 // addSamples adds the MP4s of dir as assets unless they are already there (make run).
 func (a *App) addSamples(dir string) {
 	have := map[string]bool{}
-	if list, err := a.svc.Assets(); err == nil {
-		for _, e := range list {
-			have[e.Path] = true
-		}
+	list, err := a.svc.Assets()
+	if err != nil {
+		a.showErr(err)
+		return
 	}
-	matches, _ := filepath.Glob(filepath.Join(dir, "ladder_*.mp4"))
+	for _, e := range list {
+		have[e.Path] = true
+	}
+	matches, _ := filepath.Glob(filepath.Join(dir, "ladder_*.mp4")) // the pattern is valid
 	var add []string
 	for _, m := range matches {
 		abs, _ := filepath.Abs(m)
@@ -280,74 +297,41 @@ func (a *App) addSamples(dir string) {
 	}
 }
 
-// screenshots packages and verifies the selected ladder (so the screens show real results),
-// visits every screen, saves a PNG of each into dir, then quits.
-func (a *App) screenshots(dir string) {
-	time.Sleep(1500 * time.Millisecond)
-	os.MkdirAll(dir, 0o755)
-	waitJob := func(v *jobView) {
-		var j interface{ Done() <-chan struct{} }
-		fyne.DoAndWait(func() {
-			if v.job != nil {
-				j = v.job
-			}
-		})
-		if j != nil {
-			select {
-			case <-j.Done():
-			case <-time.After(2 * time.Minute):
-			}
-			time.Sleep(300 * time.Millisecond)
-		}
+// keySetNames lists the workspace's key sets by name (for the screens' choices).
+func (a *App) keySetNames() []string {
+	sets, err := a.svc.KeySets()
+	if err != nil {
+		a.log.Warn("list key sets", "err", err)
 	}
-	fyne.DoAndWait(func() {
-		a.Show(ScreenPackage)
-		a.pkg.start()
-	})
-	waitJob(a.pkg.view)
-	fyne.DoAndWait(func() {
-		a.Show(ScreenVerify)
-		a.verify.start()
-	})
-	waitJob(a.verify.view)
-	// Start the license server on the package and license its keys once, so the ledger shows
-	// an entry (as the demo player would).
-	fyne.DoAndWait(func() {
-		a.Show(ScreenLicense)
-		a.license.addr.SetText("127.0.0.1:0")
-		a.license.start()
-	})
-	if u, ok := a.svc.LicenseURL(); ok {
-		if keys, err := a.svc.AllKeys(); err == nil && len(keys) > 0 {
-			_, _ = license.NewClient(u, "").ClearKey(context.Background(), []drm.KID{keys[len(keys)-1].KID}, true)
-		}
-		time.Sleep(300 * time.Millisecond)
+	out := make([]string, 0, len(sets))
+	for _, ks := range sets {
+		out = append(out, ks.Name)
 	}
-	fyne.DoAndWait(func() {
-		a.Show(ScreenInspect)
-		if a.verify.path.Text != "" {
-			a.inspect.path.SetText(filepath.Join(a.verify.path.Text, "cenc", "360p", "init.mp4"))
-			a.inspect.load()
-		}
-		a.Show(ScreenKeys)
-		if len(a.keys.sets) > 0 {
-			a.keys.list.Select(0)
-		}
-		a.Show(ScreenAssets)
-		if len(a.assets.entries) > 0 {
-			a.assets.list.Select(0)
-		}
-	})
-	// The screenshot script grabs the X display after each SCREEN line (ffmpeg x11grab): a GL
-	// framebuffer read-back is unreliable under Xvfb's software GL.
-	fyne.DoAndWait(func() { a.win.Resize(fyne.NewSize(1280, 800)) })
-	for _, s := range a.screens {
-		name := s.name
-		fyne.DoAndWait(func() { a.Show(name) })
-		time.Sleep(800 * time.Millisecond)
-		file := filepath.Join(dir, strings.ReplaceAll(strings.ToLower(name), " ", "-")+".png")
-		fmt.Printf("SCREEN %s\n", file)
-		time.Sleep(1500 * time.Millisecond)
+	return out
+}
+
+// policyNames lists the presets and stored policies (for the screens' choices).
+func (a *App) policyNames() []string {
+	names, err := a.svc.PolicyNames()
+	if err != nil {
+		a.log.Warn("list policies", "err", err)
 	}
-	fyne.Do(func() { a.fa.Quit() })
+	return names
+}
+
+// lastPackage offers the newest package as the input of a next step: it fills entry when
+// the user has not typed anything else there (entry is empty or still shows an earlier
+// offer). prev remembers the last offer per entry.
+func (a *App) lastPackage(entry *widget.Entry, prev *string) {
+	dir, ok := a.svc.LastPackage()
+	if !ok || (entry.Text != "" && entry.Text != *prev) {
+		return
+	}
+	*prev = dir
+	entry.SetText(dir)
+}
+
+// heading is a bold label: a screen's or a section's title.
+func heading(text string) *widget.Label {
+	return widget.NewLabelWithStyle(text, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 }

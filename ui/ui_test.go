@@ -82,13 +82,25 @@ func TestAddPackageVerifyFlow(t *testing.T) {
 	if a.verify.path.Text == "" {
 		t.Fatal("verify path not prefilled from the package")
 	}
-	a.verify.policy.SetSelected("Offline rental 48 h")
+	// No policy chosen: the package's policy.json is used, as by `satchel verify` (issue 9:
+	// the GUI used to miss it and report the rental as "not persistent").
+	a.verify.policy.SetSelected(noPolicy)
 	got := make(chan *verify.Report, 1)
 	a.verify.onFinish = func(r *verify.Report) { got <- r }
 	test.Tap(a.verify.runBtn)
 	rep := wait(t, got, "verify")
 	if rep.Failed() || !strings.HasPrefix(a.verify.verdict.Text, "PASS") {
 		t.Fatalf("verify verdict %q", a.verify.verdict.Text)
+	}
+	usedPolicy := false
+	for _, f := range rep.Findings {
+		if strings.Contains(f.Message, "not persistent") {
+			t.Errorf("the package's offline policy was not used: %s", f.Message)
+		}
+		usedPolicy = usedPolicy || (f.Category == verify.CatPolicy && strings.Contains(f.Subject, "Offline rental 48 h"))
+	}
+	if !usedPolicy || !strings.Contains(strings.Join(a.verify.view.lines, "\n"), "using policy from") {
+		t.Errorf("no finding or note about the package's policy.json: %v", a.verify.view.lines)
 	}
 	if len(a.verify.categories()) < 5 || len(a.verify.exchange.Options) < 3 {
 		t.Fatalf("findings tree %v, exchanges %v", a.verify.categories(), a.verify.exchange.Options)
@@ -150,5 +162,75 @@ func TestCancelStopsJob(t *testing.T) {
 	}
 	if st := j.Snapshot().State; st != jobs.Cancelled {
 		t.Fatalf("state %s, want cancelled", st)
+	}
+}
+
+// TestValidationShownInline checks that a request the services refuse shows the reason next
+// to the button, in the screen's words (the form label), and starts nothing.
+func TestValidationShownInline(t *testing.T) {
+	a := newTestApp(t)
+	added := make(chan struct{}, 1)
+	a.assets.onAdded = func() { added <- struct{}{} }
+	abs, _ := filepath.Abs(media + "ladder_240p.mp4")
+	a.assets.add([]string{abs})
+	wait(t, added, "assets")
+	a.Show(ScreenPackage)
+	a.pkg.segment.SetText("45s")
+	test.Tap(a.pkg.runBtn)
+	if !strings.HasPrefix(a.pkg.problem.Text, "Segment duration") || a.pkg.view.job != nil {
+		t.Fatalf("inline problem %q, job %v", a.pkg.problem.Text, a.pkg.view.job)
+	}
+	a.pkg.segment.SetText("4s")
+	a.pkg.schemes.SetSelected(nil)
+	test.Tap(a.pkg.runBtn)
+	if !strings.HasPrefix(a.pkg.problem.Text, "Schemes") {
+		t.Fatalf("no scheme ticked: %q", a.pkg.problem.Text)
+	}
+	a.Show(ScreenPublish)
+	a.publish.src.SetText("")
+	a.publish.target.SetText("azure://media/show")
+	test.Tap(a.publish.runBtn)
+	if !strings.HasPrefix(a.publish.problem.Text, "Package") {
+		t.Fatalf("publish without a package: %q", a.publish.problem.Text)
+	}
+}
+
+// TestPublishCredentialsAreNotSaved publishes with credentials typed on the Publish screen:
+// they are used for the run and never stored as a target.
+func TestPublishCredentialsAreNotSaved(t *testing.T) {
+	a := newTestApp(t)
+	req := services.DefaultPackageRequest()
+	req.Inputs, req.OutDir = []string{media + "ladder_240p.mp4"}, filepath.Join(t.TempDir(), "pkg")
+	j, err := a.svc.StartPackage(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := j.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	a.Show(ScreenPublish)
+	if a.publish.src.Text != req.OutDir {
+		t.Fatalf("the newest package is not offered: %q", a.publish.src.Text)
+	}
+	a.publish.target.SetText(filepath.Join(t.TempDir(), "www"))
+	a.publish.conn.SetText("DefaultEndpointsProtocol=http;AccountName=x;AccountKey=eA==")
+	test.Tap(a.publish.runBtn)
+	if a.publish.view.job == nil {
+		t.Fatalf("publish did not start: %q", a.publish.problem.Text)
+	}
+	if _, err := a.publish.view.job.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if ts, err := a.svc.Targets(); err != nil || len(ts) != 0 {
+		t.Fatalf("typed credentials were saved as targets %+v (%v)", ts, err)
+	}
+}
+
+// TestEveryRemedyWorded checks that the GUI words every remedy the services name.
+func TestEveryRemedyWorded(t *testing.T) {
+	for _, r := range services.Remedies {
+		if remedy[r] == "" {
+			t.Errorf("remedy %d has no GUI wording", r)
+		}
 	}
 }

@@ -1,7 +1,7 @@
 package ui
 
 import (
-	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -15,7 +15,7 @@ import (
 	"satchel/engine/verify"
 )
 
-const keysAuto = "(keys.cpix.xml beside the content)"
+const keysAuto = "(keys.cpix.xml of the package)"
 
 // verifyScreen runs the checker and shows findings by category, license exchanges and exports.
 type verifyScreen struct {
@@ -25,6 +25,8 @@ type verifyScreen struct {
 	keySet   *widget.Select
 	policy   *widget.Select
 	licURL   *widget.Entry
+	problem  problemLabel
+	offered  string // the package folder last offered as the target
 	runBtn   *widget.Button
 	view     *jobView
 	verdict  *widget.Label
@@ -58,11 +60,12 @@ func newVerifyScreen(a *App) *verifyScreen {
 	s.policy = widget.NewSelect(nil, nil)
 	s.licURL = widget.NewEntry()
 	s.licURL.SetPlaceHolder("license server URL (empty: a private embedded server)")
+	s.problem = newProblemLabel()
 	s.view = newJobView(a)
 	s.view.onDone = s.finished
 	s.runBtn = widget.NewButton("Verify", s.start)
 	s.runBtn.Importance = widget.HighImportance
-	s.verdict = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	s.verdict = heading("")
 	s.tree = widget.NewTree(s.childUIDs, s.isBranch,
 		func(bool) fyne.CanvasObject {
 			l := widget.NewLabel("finding")
@@ -77,8 +80,12 @@ func newVerifyScreen(a *App) *verifyScreen {
 	js := widget.NewButton("Export JSON…", func() { s.export(false) })
 	form := widget.NewForm(widget.NewFormItem("Target", container.NewBorder(nil, nil, nil, container.NewHBox(file, folder), s.path)),
 		widget.NewFormItem("Keys", s.keySet), widget.NewFormItem("Policy to lint", s.policy), widget.NewFormItem("License server", s.licURL))
-	top := container.NewVBox(widget.NewLabelWithStyle("Verify", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), form,
-		container.NewHBox(s.runBtn, html, js), s.view.box, s.verdict)
+	note := widget.NewLabel("Without a key set or policy, keys.cpix.xml and policy.json " +
+		"of the package holding the target are used " +
+		"(its folder and up to two folders above).")
+	note.Wrapping = fyne.TextWrapWord
+	top := container.NewVBox(heading("Verify"), note, form,
+		s.problem.Label, container.NewHBox(s.runBtn, html, js), s.view.box, s.verdict)
 	exLabel := widget.NewLabel("License request / response (ClearKey: W3C; Widevine, PlayReady, FairPlay: Satchel test protocol)")
 	exLabel.Wrapping = fyne.TextWrapWord
 	exch := container.NewBorder(container.NewVBox(exLabel, s.exchange), nil, nil, nil, s.exText)
@@ -91,39 +98,36 @@ func newVerifyScreen(a *App) *verifyScreen {
 }
 
 func (s *verifyScreen) refresh() {
-	opts := []string{keysAuto}
-	if sets, err := s.a.svc.KeySets(); err == nil {
-		for _, ks := range sets {
-			opts = append(opts, ks.Name)
-		}
-	}
-	s.keySet.Options = opts
+	s.a.lastPackage(s.path, &s.offered)
+	s.keySet.Options = append([]string{keysAuto}, s.a.keySetNames()...)
 	if s.keySet.Selected == "" {
 		s.keySet.SetSelected(keysAuto)
 	}
-	s.policy.Options = append([]string{noPolicy}, s.a.policies.pick.Options...)
+	s.policy.Options = append([]string{noPolicy}, s.a.policyNames()...)
 	if s.policy.Selected == "" {
 		s.policy.SetSelected(noPolicy)
 	}
 }
 
-func (s *verifyScreen) start() {
+// request reads the form into a services request.
+func (s *verifyScreen) request() services.VerifyRequest {
 	req := services.VerifyRequest{Path: strings.TrimSpace(s.path.Text), LicenseURL: strings.TrimSpace(s.licURL.Text)}
-	if req.Path == "" {
-		s.a.showErr(fmt.Errorf("choose a file, folder, manifest or URL to verify"))
-		return
-	}
 	if s.keySet.Selected != keysAuto && s.keySet.Selected != "" {
 		req.KeySet = s.keySet.Selected
 	}
 	if s.policy.Selected != noPolicy && s.policy.Selected != "" {
 		req.Policy = s.policy.Selected
 	}
-	j, err := s.a.svc.StartVerify(context.Background(), req)
+	return req
+}
+
+func (s *verifyScreen) start() {
+	j, err := s.a.svc.StartVerify(s.a.ctx, s.request())
 	if err != nil {
-		s.a.showErr(err)
+		s.problem.set(err)
 		return
 	}
+	s.problem.set(nil)
 	s.runBtn.Disable()
 	s.verdict.SetText("checking…")
 	s.view.start(j)
@@ -132,16 +136,19 @@ func (s *verifyScreen) start() {
 func (s *verifyScreen) finished(rec jobs.Record, res any, err error) {
 	s.runBtn.Enable()
 	if err != nil {
-		s.verdict.SetText("could not verify: " + err.Error())
+		s.verdict.SetText("could not verify: " + firstLine(explain(err)))
 		if rec.State != jobs.Cancelled {
 			s.a.showErr(err)
 		}
 		return
 	}
-	rep, _ := res.(*verify.Report)
-	s.show(rep)
+	r, _ := res.(*services.VerifyResult)
+	if r == nil {
+		return
+	}
+	s.show(r.Report)
 	if s.onFinish != nil {
-		s.onFinish(rep)
+		s.onFinish(r.Report)
 	}
 }
 
@@ -245,7 +252,7 @@ func (s *verifyScreen) showExchange(sel string) {
 
 func (s *verifyScreen) export(html bool) {
 	if s.report == nil {
-		s.a.showErr(fmt.Errorf("run a verification first"))
+		s.a.showErr(errors.New("run a verification first"))
 		return
 	}
 	rep := s.report

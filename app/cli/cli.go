@@ -1,5 +1,8 @@
-// Package cli is Satchel's headless command layer. It parses flags and calls the same services
-// the GUI uses; it holds no media logic of its own.
+// Package cli is Satchel's headless command layer, an adapter like the GUI: each command
+// parses its flags into the request struct app/services defines, makes one services call
+// (running jobs through the same job runner the GUI uses, recorded in the same workspace)
+// and renders the result and the job's events. It holds no media logic and assembles no
+// operation of its own; it phrases errors with its own vocabulary (flag names).
 //
 // Exit status (DESIGN.md, "CLI contract"): 0 success, 1 a check failed, 2 usage or input error.
 // `--json` makes a command print exactly one JSON document on stdout; progress goes to stderr
@@ -16,6 +19,8 @@ import (
 	"os"
 	"sort"
 	"strings"
+
+	"satchel/internal/version"
 )
 
 // Exit codes.
@@ -96,7 +101,7 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return ExitOK
 	}
 	if args[0] == "version" || args[0] == "--version" {
-		fmt.Fprintln(stdout, "satchel", Version)
+		fmt.Fprintln(stdout, "satchel", version.String())
 		return ExitOK
 	}
 	c, ok := commands[args[0]]
@@ -107,9 +112,6 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	err := c.run(e, args[1:])
 	return exitCode(stderr, c, err)
 }
-
-// Version is the application version, kept in step with FyneApp.toml.
-const Version = "0.1.0"
 
 func exitCode(stderr io.Writer, c *command, err error) int {
 	if err == nil {
@@ -126,16 +128,20 @@ func exitCode(stderr io.Writer, c *command, err error) int {
 		fmt.Fprintf(stderr, "satchel %s: %s\nusage: %s\n", c.name, ue.Msg, c.usage)
 		return ExitUsage
 	}
+	if msg, ok := flagProblem(err); ok {
+		fmt.Fprintf(stderr, "satchel %s: %s\nusage: %s\n", c.name, msg, c.usage)
+		return ExitUsage
+	}
 	if errors.Is(err, context.Canceled) {
 		fmt.Fprintf(stderr, "satchel %s: cancelled; no output was left behind\n", c.name)
 		return ExitUsage
 	}
-	fmt.Fprintf(stderr, "satchel %s: %s\n", c.name, err)
+	fmt.Fprintf(stderr, "satchel %s: %s\n", c.name, explain(err))
 	return ExitUsage
 }
 
 func printHelp(w io.Writer) {
-	fmt.Fprintf(w, "Satchel %s — offline DRM packaging, publishing and verification.\n\n", Version)
+	fmt.Fprintf(w, "Satchel %s — offline DRM packaging, publishing and verification.\n\n", version.String())
 	fmt.Fprintln(w, "Run with no command to open the desktop app (optionally --workspace DIR --samples DIR).")
 	fmt.Fprintln(w, "\nCommands:")
 	names := make([]string, 0, len(commands))

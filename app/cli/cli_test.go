@@ -8,9 +8,24 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"satchel/app/services"
 )
 
 const testMedia = "../../testdata/media"
+
+// TestMain points the default workspace at a temporary folder: commands that record
+// something open it, and tests must never touch the user's real workspace.
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "satchel-cli-ws-*")
+	if err != nil {
+		panic(err)
+	}
+	os.Setenv("SATCHEL_WORKSPACE", dir)
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
 
 // run executes the CLI in-process and returns exit code, stdout and stderr.
 func run(t *testing.T, args ...string) (int, string, string) {
@@ -103,7 +118,7 @@ func TestPackageVerifyInspect(t *testing.T) {
 			t.Errorf("package output lacks %s: %v", f, err)
 		}
 	}
-	if !strings.Contains(errOut, `"event":"done"`) {
+	if !strings.Contains(errOut, `"state":"done"`) {
 		t.Errorf("--json progress on stderr should be JSON lines with a done event:\n%s", errOut)
 	}
 
@@ -218,5 +233,14 @@ func TestKeysAndPolicyCommands(t *testing.T) {
 	out2 := filepath.Join(t.TempDir(), "pkg")
 	if code, _, errOut = run(t, "package", "--in", mediaFile(t, "ladder_240p.mp4"), "--out", out2, "--policy", bad); code != ExitUsage || !strings.Contains(errOut, "not valid for offline") {
 		t.Fatalf("package with invalid policy: %d %s", code, errOut)
+	}
+}
+
+// TestEveryRemedyWorded checks that the CLI words every remedy the services name.
+func TestEveryRemedyWorded(t *testing.T) {
+	for _, r := range services.Remedies {
+		if remedy[r] == "" {
+			t.Errorf("remedy %d has no CLI wording", r)
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"satchel/app/services"
 	"satchel/engine/inspect"
 )
 
@@ -24,7 +25,7 @@ func runInspect(e *env, args []string) error {
 	if len(pos) != 1 {
 		return usagef("give exactly one MP4 file to inspect")
 	}
-	nodes, err := inspect.File(e.ctx, pos[0])
+	nodes, err := services.Inspect(e.ctx, pos[0])
 	if err != nil {
 		return &InputError{Err: err}
 	}

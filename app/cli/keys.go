@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 
+	"satchel/app/services"
 	"satchel/engine/drm"
 )
 
@@ -21,7 +22,8 @@ func init() {
 
 func runKeys(e *env, args []string) error {
 	fs := newFlags(e, commands["keys"])
-	types := fs.String("types", "AUDIO,SD,HD", "track types to generate keys for (AUDIO, SD, HD, UHD)")
+	types := fs.String("types", strings.Join(services.DefaultTrackTypes, ","),
+		"track types to generate keys for (AUDIO, SD, HD, UHD)")
 	name := fs.String("name", "", "key set name (import)")
 	outFile := fs.String("out", "", "write the CPIX document to FILE instead of stdout (export)")
 	showKeys := fs.Bool("show-keys", false, "print content keys (secret) too")
@@ -62,14 +64,9 @@ func runKeys(e *env, args []string) error {
 	case "gen":
 		var tt []string
 		for _, t := range strings.Split(*types, ",") {
-			t = strings.ToUpper(strings.TrimSpace(t))
-			if t == "" {
-				continue
+			if t = strings.ToUpper(strings.TrimSpace(t)); t != "" {
+				tt = append(tt, t)
 			}
-			if t != drm.TrackAudio && t != drm.TrackSD && t != drm.TrackHD && t != drm.TrackUHD {
-				return usagef("--types: %q is not one of AUDIO, SD, HD, UHD", t)
-			}
-			tt = append(tt, t)
 		}
 		ks, err := svc.GenerateKeySet(rest[0], tt)
 		if err != nil {
@@ -115,9 +112,6 @@ func runKeys(e *env, args []string) error {
 		}
 		return printSet(rest[0], keys)
 	case "import":
-		if *name == "" {
-			return usagef("keys import FILE needs --name NAME for the new key set")
-		}
 		f, err := os.Open(rest[0])
 		if err != nil {
 			return &InputError{Err: fmt.Errorf("import %s: %w", rest[0], err)}

@@ -3,9 +3,11 @@ package cli
 import (
 	"fmt"
 	"os"
-	"runtime/debug"
+	"strings"
 	"time"
 
+	"satchel/app/jobs"
+	"satchel/app/services"
 	"satchel/engine/drm"
 	"satchel/engine/media"
 	"satchel/packaging"
@@ -17,7 +19,8 @@ func init() {
 		summary: "Segment MP4 renditions to CMAF, encrypt (cenc/cbcs) and write DASH, HLS, single-file MP4 and CPIX.",
 		usage: "satchel package --in FILE... --out DIR [--drm widevine,playready,fairplay,clearkey] [--scheme cenc|cbcs|both]\n" +
 			"        [--formats dash,hls,mp4] [--segment 4s] [--key TYPE=KID:KEY ...] [--keys CPIX] [--keyset NAME]\n" +
-			"        [--policy FILE|NAME] [--clear-lead 0s] [--overwrite] [--json] [--workspace DIR]",
+			"        [--policy FILE|NAME] [--clear-lead 0s] [--overwrite] [--json] [--workspace DIR]\n" +
+			"  Generated keys are saved as a key set in the workspace.",
 		run: runPackage,
 	})
 }
@@ -28,6 +31,7 @@ type packageOutput struct {
 	Schemes    []drm.Scheme    `json:"schemes"`
 	Systems    []drm.System    `json:"systems"`
 	Keys       []keyView       `json:"keys"`
+	KeySet     string          `json:"key_set,omitempty"`
 	Files      []string        `json:"files"`
 	Renditions []renditionView `json:"renditions"`
 	Warnings   []string        `json:"warnings,omitempty"`
@@ -54,147 +58,146 @@ type keyView struct {
 }
 
 func viewKey(k drm.ContentKey, withKey bool) keyView {
-	v := keyView{TrackType: k.TrackType, KID: k.KID.String(), KIDHex: k.KID.Hex(), KIDBase64: k.KID.Base64(), PlayReadyBase64: k.KID.PlayReadyBase64()}
+	v := keyView{TrackType: k.TrackType, KID: k.KID.String(), KIDHex: k.KID.Hex(), KIDBase64: k.KID.Base64(),
+		PlayReadyBase64: k.KID.PlayReadyBase64()}
 	if withKey {
 		v.Key = k.KeyHex()
 	}
 	return v
 }
 
-func runPackage(e *env, args []string) error {
+// packageFlags are the flags of `satchel package`, with defaults from the services.
+type packageFlags struct {
+	ins, keySpecs                   stringList
+	out, systems, scheme, formats   string
+	cpix, keyset, policy            string
+	prURL, ckURL, fpURI, wvProvider string
+	segment, clearLead              time.Duration
+	concurrency                     int
+	overwrite, showKeys, asJSON     bool
+	workspace                       *string
+}
+
+func (f *packageFlags) addFlags(e *env) (*packageFlags, func([]string) ([]string, error)) {
+	def := services.DefaultPackageRequest()
 	fs := newFlags(e, commands["package"])
-	var ins, keySpecs stringList
-	fs.Var(&ins, "in", "source MP4 rendition (repeatable; positional arguments work too)")
-	out := fs.String("out", "", "output folder (written atomically: temp folder renamed when complete)")
-	systems := fs.String("drm", "widevine,playready,fairplay,clearkey", "DRM systems to signal (comma-separated, or all)")
-	scheme := fs.String("scheme", "both", "encryption scheme: cenc, cbcs or both")
-	formats := fs.String("formats", "dash,hls,mp4", "outputs: dash, hls, mp4 (single-file download per rendition)")
-	segment := fs.Duration("segment", 4*time.Second, "target CMAF fragment duration (cut at the nearest sync sample)")
-	fs.Var(&keySpecs, "key", "explicit key TYPE=KID:KEY (TYPE AUDIO, SD, HD or UHD; repeatable); others are generated")
-	cpixFile := fs.String("keys", "", "take keys from a CPIX document")
-	keyset := fs.String("keyset", "", "take keys from a key set in the workspace")
-	policyArg := fs.String("policy", "", "offline policy: a JSON file (Satchel or AMS content key policy) or a policy name in the workspace")
-	clearLead := fs.Duration("clear-lead", 0, "leave segments starting before this unencrypted (seig-signalled), e.g. 4s")
-	overwrite := fs.Bool("overwrite", false, "replace an existing non-empty output folder")
-	concurrency := fs.Int("concurrency", 0, "renditions packaged in parallel (0 = number of CPUs)")
-	prURL := fs.String("playready-la-url", "", "PlayReady LA_URL written into the WRMHEADER")
-	ckURL := fs.String("clearkey-la-url", "", "ClearKey license URL for dashif:laurl (e.g. http://127.0.0.1:8787/clearkey)")
-	fpURI := fs.String("fairplay-uri", "skd://satchel", "FairPlay skd:// base URI (KID hex is appended)")
-	wvProvider := fs.String("widevine-provider", "", "Widevine PSSH provider field")
-	showKeys := fs.Bool("show-keys", false, "include content keys (secret) in the output")
-	asJSON := fs.Bool("json", false, "print one JSON document; progress as JSON lines on stderr")
-	wsDir := workspaceFlag(fs)
-	pos, err := parse(fs, args)
+	fs.Var(&f.ins, "in", "source MP4 rendition (repeatable; positional arguments work too)")
+	fs.StringVar(&f.out, "out", "", "output folder (written atomically: temp folder renamed when complete)")
+	fs.StringVar(&f.systems, "drm", joinNames(def.Systems), "DRM systems to signal (comma-separated, or all)")
+	fs.StringVar(&f.scheme, "scheme", "both", "encryption scheme: cenc, cbcs or both")
+	fs.StringVar(&f.formats, "formats", joinNames(def.Formats),
+		"outputs: dash, hls, mp4 (single-file download per rendition)")
+	fs.DurationVar(&f.segment, "segment", def.SegmentDuration,
+		"target CMAF fragment duration (cut at the nearest sync sample)")
+	fs.Var(&f.keySpecs, "key", "explicit key TYPE=KID:KEY (TYPE AUDIO, SD, HD or UHD; repeatable); others are generated")
+	fs.StringVar(&f.cpix, "keys", "", "take keys from a CPIX document")
+	fs.StringVar(&f.keyset, "keyset", "", "take keys from a key set in the workspace")
+	fs.StringVar(&f.policy, "policy", "",
+		"offline policy: a JSON file (Satchel or AMS content key policy) or a policy name in the workspace")
+	fs.DurationVar(&f.clearLead, "clear-lead", 0,
+		"leave segments starting before this unencrypted (seig-signalled), e.g. 4s")
+	fs.BoolVar(&f.overwrite, "overwrite", false, "replace an existing non-empty output folder")
+	fs.IntVar(&f.concurrency, "concurrency", 0,
+		"renditions packaged in parallel (0 = the workspace setting, whose 0 is one per CPU)")
+	fs.StringVar(&f.prURL, "playready-la-url", "", "PlayReady LA_URL written into the WRMHEADER")
+	fs.StringVar(&f.ckURL, "clearkey-la-url", "",
+		"ClearKey license URL for dashif:laurl (e.g. http://127.0.0.1:8787/clearkey)")
+	fs.StringVar(&f.fpURI, "fairplay-uri", def.FairPlayKeyURI, "FairPlay skd:// base URI (KID hex is appended)")
+	fs.StringVar(&f.wvProvider, "widevine-provider", "", "Widevine PSSH provider field")
+	fs.BoolVar(&f.showKeys, "show-keys", false, "include content keys (secret) in the output")
+	fs.BoolVar(&f.asJSON, "json", false, "print one JSON document; progress as JSON lines on stderr")
+	f.workspace = workspaceFlag(fs)
+	return f, func(args []string) ([]string, error) { return parse(fs, args) }
+}
+
+// request turns the flags into the services request; only parsing happens here, every rule
+// is checked by the request's Validate.
+func (f *packageFlags) request() (services.PackageRequest, error) {
+	req := services.DefaultPackageRequest()
+	req.Inputs, req.OutDir, req.SegmentDuration, req.ClearLead = f.ins, f.out, f.segment, f.clearLead
+	req.Overwrite, req.Concurrency, req.PlayReadyLAURL, req.ClearKeyLAURL = f.overwrite, f.concurrency, f.prURL, f.ckURL
+	req.FairPlayKeyURI, req.WidevineProvider, req.KeySet, req.CPIXFile = f.fpURI, f.wvProvider, f.keyset, f.cpix
+	var err error
+	if req.Systems, err = drm.ParseSystems(f.systems); err != nil {
+		return req, usagef("--drm: %v", err)
+	}
+	if req.Schemes, err = drm.ParseWrittenSchemes(f.scheme); err != nil {
+		return req, usagef("--scheme: %v", err)
+	}
+	if req.Formats, err = packaging.ParseFormats(f.formats); err != nil {
+		return req, usagef("--formats: %v", err)
+	}
+	for _, s := range f.keySpecs {
+		k, err := drm.ParseKeySpec(s)
+		if err != nil {
+			return req, &InputError{Err: fmt.Errorf("--key %q: %w", s, err)}
+		}
+		req.Keys = append(req.Keys, k)
+	}
+	req.Policy, req.PolicyFile = policyRef(f.policy)
+	return req, nil
+}
+
+// policyRef reads --policy FILE|NAME: an existing file is a policy file, anything else the
+// name of a workspace policy or preset.
+func policyRef(arg string) (name, file string) {
+	if arg == "" {
+		return "", ""
+	}
+	if st, err := os.Stat(arg); err == nil && !st.IsDir() {
+		return "", arg
+	}
+	return arg, ""
+}
+
+func runPackage(e *env, args []string) error {
+	f, parseArgs := new(packageFlags).addFlags(e)
+	pos, err := parseArgs(args)
 	if err != nil {
 		return err
 	}
-	ins = append(ins, pos...)
-	if len(ins) == 0 {
-		return usagef("give at least one source MP4 with --in FILE")
+	f.ins = append(f.ins, pos...)
+	req, err := f.request()
+	if err != nil {
+		return err
 	}
-	if *out == "" {
-		return usagef("give the output folder with --out DIR")
+	if err := req.Validate(); err != nil {
+		return err
 	}
-	cfg := packaging.Config{
-		Inputs: ins, OutDir: *out, SegmentDuration: *segment, ClearLead: *clearLead, Overwrite: *overwrite,
-		Concurrency: *concurrency, PlayReadyLAURL: *prURL, ClearKeyLAURL: *ckURL, FairPlayKeyURI: *fpURI,
-		WidevineProvider: *wvProvider,
-	}
-	if cfg.Systems, err = drm.ParseSystems(*systems); err != nil {
-		return usagef("%v", err)
-	}
-	if cfg.Schemes, err = drm.ParseWrittenSchemes(*scheme); err != nil {
-		return usagef("--scheme: %v", err)
-	}
-	if cfg.Formats, err = packaging.ParseFormats(*formats); err != nil {
-		return usagef("--formats: %v", err)
-	}
-	if *segment < 500*time.Millisecond || *segment > 30*time.Second {
-		return usagef("--segment %s: use a duration between 0.5s and 30s (4s or 6s is usual)", *segment)
-	}
-	for _, s := range keySpecs {
-		k, err := drm.ParseKeySpec(s)
-		if err != nil {
-			return &InputError{Err: err}
-		}
-		if k.TrackType == "" {
-			return usagef("--key %q: give the track type, e.g. --key HD=KID:KEY (AUDIO, SD, HD, UHD)", s)
-		}
-		cfg.Keys = append(cfg.Keys, k)
-	}
-	if *cpixFile != "" {
-		keys, err := keysFromCPIX(*cpixFile)
-		if err != nil {
-			return &InputError{Err: err}
-		}
-		cfg.Keys = append(cfg.Keys, keys...)
-	}
-	var warnings []string
-	if *keyset != "" || (*policyArg != "" && !fileExists(*policyArg)) {
-		svc, err := openWorkspace(e, *wsDir)
-		if err != nil {
-			return err
-		}
-		defer svc.Close()
-		if *keyset != "" {
-			keys, err := svc.KeySetKeys(*keyset)
-			if err != nil {
-				return &InputError{Err: err}
-			}
-			cfg.Keys = append(cfg.Keys, keys...)
-		}
-		if *policyArg != "" {
-			p, err := svc.PolicyByName(*policyArg)
-			if err != nil {
-				return &InputError{Err: err}
-			}
-			if cfg.PolicyJSON, warnings, err = policyForPackage(p); err != nil {
-				return &InputError{Err: err}
-			}
-		}
-	} else if *policyArg != "" {
-		p, err := readPolicyFile(*policyArg)
-		if err != nil {
-			return &InputError{Err: err}
-		}
-		if cfg.PolicyJSON, warnings, err = policyForPackage(p); err != nil {
-			return &InputError{Err: err}
-		}
-	}
-	if err := drm.CheckKeys(cfg.Keys); err != nil {
-		return &InputError{Err: err}
-	}
-	for _, w := range warnings {
-		fmt.Fprintln(e.stderr, "warning:", w)
-	}
-	if os.Getenv("GOMEMLIMIT") == "" {
-		// Packaging streams segment by segment; a soft heap limit makes the GC return segment
-		// buffers promptly so memory stays flat whatever the input size.
-		debug.SetMemoryLimit(48 << 20)
-	}
-	pp := newProgressPrinter(e.stderr, *asJSON)
 	start := time.Now()
-	res, err := packaging.Package(e.ctx, cfg, func(p packaging.Progress) {
-		pp.Update(p.Rendition, p.Bytes, p.TotalBytes, "bytes", p.ETA, 0, p.Done)
+	v, err := runOperation(e, *f.workspace, f.asJSON, func(svc *services.Service) (*jobs.Job, error) {
+		return svc.StartPackage(e.ctx, req)
 	})
 	if err != nil {
-		return &InputError{Err: err}
+		return err
 	}
-	doc := packageOutput{OutDir: res.OutDir, Schemes: cfg.Schemes, Systems: cfg.Systems, Files: res.Files,
-		Warnings: warnings, Seconds: time.Since(start).Seconds()}
+	res := v.(*services.PackageResult)
+	doc := packageOutput{OutDir: res.OutDir, Schemes: req.Schemes, Systems: req.Systems, Files: res.Files,
+		KeySet: res.KeySet, Seconds: time.Since(start).Seconds()}
+	for _, w := range res.Warnings {
+		doc.Warnings = append(doc.Warnings, w.String())
+	}
 	for _, k := range res.Keys {
-		doc.Keys = append(doc.Keys, viewKey(k, *showKeys))
+		doc.Keys = append(doc.Keys, viewKey(k, f.showKeys))
 	}
 	for _, r := range res.Renditions {
-		doc.Renditions = append(doc.Renditions, renditionView{ID: r.ID, Kind: r.Kind, Codecs: r.Codecs, Bandwidth: r.Bandwidth, Segments: len(r.Segments), KID: r.KID.String()})
+		doc.Renditions = append(doc.Renditions, renditionView{ID: r.ID, Kind: r.Kind, Codecs: r.Codecs,
+			Bandwidth: r.Bandwidth, Segments: len(r.Segments), KID: r.KID.String()})
 	}
-	if *asJSON {
+	if f.asJSON {
 		return writeJSON(e.stdout, doc)
 	}
+	printPackage(e, doc, f.scheme, f.systems)
+	return nil
+}
+
+// printPackage prints the summary; policy warnings were printed with the job's messages.
+func printPackage(e *env, doc packageOutput, scheme, systems string) {
 	fmt.Fprintf(e.stdout, "Packaged %d renditions (%s; %s) into %s in %.1fs\n", len(doc.Renditions),
-		*scheme, *systems, res.OutDir, doc.Seconds)
+		scheme, systems, doc.OutDir, doc.Seconds)
 	for _, r := range doc.Renditions {
-		fmt.Fprintf(e.stdout, "  %-8s %-5s %-22s %8d kb/s  %3d segments  KID %s\n", r.ID, r.Kind, r.Codecs, r.Bandwidth/1000, r.Segments, r.KID)
+		fmt.Fprintf(e.stdout, "  %-8s %-5s %-22s %8d kb/s  %3d segments  KID %s\n", r.ID, r.Kind, r.Codecs,
+			r.Bandwidth/1000, r.Segments, r.KID)
 	}
 	fmt.Fprintln(e.stdout, "Keys (also in keys.cpix.xml):")
 	for _, k := range doc.Keys {
@@ -204,27 +207,16 @@ func runPackage(e *env, args []string) error {
 		}
 		fmt.Fprintln(e.stdout, line)
 	}
-	return nil
+	if doc.KeySet != "" {
+		fmt.Fprintf(e.stdout, "Generated keys saved as key set %q (satchel keys show %q).\n", doc.KeySet, doc.KeySet)
+	}
 }
 
-// keysFromCPIX reads the content keys of a CPIX document.
-func keysFromCPIX(path string) ([]drm.ContentKey, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("read CPIX %s: %w", path, err)
+// joinNames joins the names of a typed closed set with commas (flag defaults).
+func joinNames[T ~string](vs []T) string {
+	s := make([]string, len(vs))
+	for i, v := range vs {
+		s[i] = string(v)
 	}
-	defer f.Close()
-	doc, err := drm.ReadCPIX(f)
-	if err != nil {
-		return nil, fmt.Errorf("read CPIX %s: %w", path, err)
-	}
-	if len(doc.Keys) == 0 {
-		return nil, fmt.Errorf("CPIX %s holds no content keys", path)
-	}
-	return doc.Keys, nil
-}
-
-func fileExists(p string) bool {
-	_, err := os.Stat(p)
-	return err == nil
+	return strings.Join(s, ",")
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 
+	"satchel/app/services"
 	"satchel/engine/policy"
 )
 
@@ -44,8 +45,8 @@ func runPolicy(e *env, args []string) error {
 		}
 		return nil
 	}
-	if sub == "validate" && fileExists(rest[0]) {
-		p, err := readPolicyFile(rest[0])
+	if _, file := policyRef(rest[0]); sub == "validate" && file != "" {
+		p, err := services.ReadPolicyFile(file)
 		if err != nil {
 			return &InputError{Err: err}
 		}
@@ -101,15 +102,12 @@ func runPolicy(e *env, args []string) error {
 		}
 		return write(e.stdout)
 	case "import":
-		p, err := readPolicyFile(rest[0])
+		p, err := services.ReadPolicyFile(rest[0])
 		if err != nil {
 			return &InputError{Err: err}
 		}
 		if *name != "" {
 			p.Name = *name
-		}
-		if p.Name == "" {
-			return usagef("the policy in %s has no name; pass --name NAME", rest[0])
 		}
 		if err := svc.SavePolicy(p); err != nil {
 			return &InputError{Err: err}

@@ -1,10 +1,9 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
 
-	"satchel/engine/probe"
+	"satchel/app/services"
 )
 
 func init() {
@@ -14,13 +13,6 @@ func init() {
 		usage:   "satchel probe FILE... [--json]",
 		run:     runProbe,
 	})
-}
-
-// probeOutput is the --json document of `satchel probe`.
-type probeOutput struct {
-	Assets    []*probe.Asset `json:"assets"`
-	Aligned   bool           `json:"aligned"`
-	Alignment string         `json:"alignment,omitempty"`
 }
 
 func runProbe(e *env, args []string) error {
@@ -34,47 +26,36 @@ func runProbe(e *env, args []string) error {
 	if len(pos) == 0 {
 		return usagef("give at least one MP4 file")
 	}
-	out := probeOutput{Aligned: true}
-	for _, p := range pos {
-		a, err := probe.Probe(e.ctx, p)
-		if err != nil {
-			return &InputError{Err: err}
-		}
-		out.Assets = append(out.Assets, a)
-	}
-	var ladderErr error
-	if len(out.Assets) > 1 {
-		ladderErr = probe.CheckLadder(out.Assets)
-		if ladderErr != nil {
-			out.Aligned = false
-			out.Alignment = ladderErr.Error()
-		}
+	out, err := services.Probe(e.ctx, pos)
+	if err != nil {
+		return &InputError{Err: err}
 	}
 	if *asJSON {
 		if err := writeJSON(e.stdout, out); err != nil {
 			return err
 		}
 	} else {
-		for i, a := range out.Assets {
-			if i > 0 {
-				fmt.Fprintln(e.stdout)
-			}
-			a.WriteText(e.stdout)
-		}
-		if len(out.Assets) > 1 {
-			if out.Aligned {
-				fmt.Fprintf(e.stdout, "\nLadder: %d renditions, GOPs aligned.\n", len(out.Assets))
-			} else {
-				fmt.Fprintf(e.stdout, "\nLadder: NOT aligned: %s\n", out.Alignment)
-			}
-		}
+		printProbe(e, out)
 	}
-	if ladderErr != nil {
-		var mis *probe.MisalignedError
-		if errors.As(ladderErr, &mis) {
-			return &InputError{Err: ladderErr}
-		}
-		return ladderErr
+	if out.Misaligned != nil {
+		return &InputError{Err: out.Misaligned}
 	}
 	return nil
+}
+
+func printProbe(e *env, out *services.ProbeResult) {
+	for i, a := range out.Assets {
+		if i > 0 {
+			fmt.Fprintln(e.stdout)
+		}
+		a.WriteText(e.stdout)
+	}
+	if len(out.Assets) < 2 {
+		return
+	}
+	if out.Aligned {
+		fmt.Fprintf(e.stdout, "\nLadder: %d renditions, GOPs aligned.\n", len(out.Assets))
+	} else {
+		fmt.Fprintf(e.stdout, "\nLadder: NOT aligned: %s\n", out.Alignment)
+	}
 }

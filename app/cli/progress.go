@@ -4,97 +4,133 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"satchel/internal/humanize"
 	"strings"
 	"sync"
 	"time"
+
+	"satchel/app/jobs"
+	"satchel/app/services"
+	"satchel/internal/humanize"
 )
 
-// progressLine is one progress event as printed with --json (one JSON object per line).
-type progressLine struct {
-	Event   string  `json:"event"`
-	Item    string  `json:"item"`
-	Done    int64   `json:"done"`
-	Total   int64   `json:"total"`
-	Unit    string  `json:"unit"`
-	Percent float64 `json:"percent"`
-	ETA     float64 `json:"eta_seconds,omitempty"`
-	Rate    float64 `json:"rate,omitempty"`
-	Message string  `json:"message,omitempty"`
+// runOperation opens the workspace in wsDir, runs the job start begins on it (see runJob)
+// and returns the job's result; the workspace is closed once the job has ended.
+func runOperation(e *env, wsDir string, asJSON bool, start func(*services.Service) (*jobs.Job, error)) (any, error) {
+	svc, err := openWorkspace(e, wsDir)
+	if err != nil {
+		return nil, err
+	}
+	defer svc.Close()
+	v, err := runJob(e, svc, asJSON, func() (*jobs.Job, error) { return start(svc) })
+	if err != nil {
+		return nil, &InputError{Err: err}
+	}
+	return v, nil
 }
 
-// progressPrinter renders progress for several items on stderr: JSON lines with --json, a
+// runJob starts a job with start, renders its events on e.stderr until it ends (JSON lines
+// with asJSON, otherwise a bar per item on a terminal and occasional lines elsewhere) and
+// returns the job's result. The job runs under e.ctx: Ctrl+C cancels it.
+func runJob(e *env, svc *services.Service, asJSON bool, start func() (*jobs.Job, error)) (any, error) {
+	events, unsubscribe := svc.Jobs.Subscribe(256)
+	defer unsubscribe()
+	j, err := start()
+	if err != nil {
+		return nil, err
+	}
+	pp := newProgressPrinter(e.stderr, asJSON)
+	for {
+		select {
+		case ev := <-events:
+			if ev.JobID == j.ID() {
+				pp.Event(ev)
+			}
+		case <-j.Done():
+			for drained := false; !drained; {
+				select {
+				case ev := <-events:
+					if ev.JobID == j.ID() {
+						pp.Event(ev)
+					}
+				default:
+					drained = true
+				}
+			}
+			return j.Wait()
+		}
+	}
+}
+
+// progressPrinter renders jobs.Events on stderr: each event as one JSON line with --json, a
 // redrawn bar per item on a terminal, and occasional plain lines otherwise (logs, CI).
+// Messages and state changes always print; progress ticks of an item at most once per
+// interval, except its last one.
 type progressPrinter struct {
 	mu       sync.Mutex
 	w        io.Writer
 	json     bool
 	tty      bool
+	interval time.Duration
 	last     map[string]time.Time
 	order    []string
-	state    map[string]progressLine
-	drawn    int
-	interval time.Duration
+	state    map[string]jobs.Event
 	started  map[string]time.Time
+	drawn    int
 }
 
 func newProgressPrinter(w io.Writer, jsonLines bool) *progressPrinter {
-	p := &progressPrinter{w: w, json: jsonLines, tty: !jsonLines && isTerminal(w),
-		last: map[string]time.Time{}, state: map[string]progressLine{}, interval: 2 * time.Second,
-		started: map[string]time.Time{}}
+	p := &progressPrinter{w: w, json: jsonLines, tty: !jsonLines && isTerminal(w), interval: 2 * time.Second,
+		last: map[string]time.Time{}, state: map[string]jobs.Event{}, started: map[string]time.Time{}}
 	if p.tty {
 		p.interval = 100 * time.Millisecond
 	}
 	return p
 }
 
-// Update reports progress of item; final events are always printed.
-func (p *progressPrinter) Update(item string, done, total int64, unit string, eta time.Duration, rate float64, final bool) {
+// Event renders one event.
+func (p *progressPrinter) Event(ev jobs.Event) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	pl := progressLine{Event: "progress", Item: item, Done: done, Total: total, Unit: unit, ETA: eta.Seconds(), Rate: rate}
-	if total > 0 {
-		pl.Percent = float64(done) * 100 / float64(total)
-	}
-	if final {
-		pl.Event = "done"
-	}
-	if _, seen := p.state[item]; !seen {
-		p.order = append(p.order, item)
-		p.started[item] = time.Now()
-	}
-	if rate == 0 && done > 0 {
-		if el := time.Since(p.started[item]).Seconds(); el > 0.2 {
-			pl.Rate = float64(done) / el
+	progress := ev.Item != "" && ev.Total > 0
+	if progress {
+		if _, seen := p.state[ev.Item]; !seen {
+			p.order = append(p.order, ev.Item)
+			p.started[ev.Item] = time.Now()
+		}
+		if ev.Rate == 0 && ev.Done > 0 {
+			if el := time.Since(p.started[ev.Item]).Seconds(); el > 0.2 {
+				ev.Rate = float64(ev.Done) / el
+			}
+		}
+		p.state[ev.Item] = ev
+		final := ev.Done >= ev.Total || ev.Error != ""
+		if now := time.Now(); !final && now.Sub(p.last[ev.Item]) < p.interval {
+			return
+		} else {
+			p.last[ev.Item] = now
 		}
 	}
-	p.state[item] = pl
-	now := time.Now()
-	if !final && now.Sub(p.last[item]) < p.interval {
-		return
-	}
-	p.last[item] = now
 	switch {
 	case p.json:
-		b, _ := json.Marshal(pl)
-		fmt.Fprintf(p.w, "%s\n", b)
-	case p.tty:
-		p.redraw()
-	default:
-		fmt.Fprintf(p.w, "%s\n", p.line(pl))
+		b, err := json.Marshal(ev)
+		if err == nil {
+			fmt.Fprintf(p.w, "%s\n", b)
+		}
+	case progress && ev.Error == "":
+		if p.tty {
+			p.redraw()
+		} else {
+			fmt.Fprintln(p.w, line(ev))
+		}
+	case ev.Error != "" && ev.Item != "":
+		p.println(ev.Item + ": " + ev.Error)
+	case ev.Message != "":
+		p.println(ev.Message)
 	}
 }
 
-// Message prints a free-form status line (a JSON "message" event with --json).
-func (p *progressPrinter) Message(format string, a ...any) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	msg := fmt.Sprintf(format, a...)
-	if p.json {
-		b, _ := json.Marshal(progressLine{Event: "message", Message: msg})
-		fmt.Fprintf(p.w, "%s\n", b)
-		return
-	}
+// println prints a status line above the bars.
+func (p *progressPrinter) println(msg string) {
 	if p.tty && p.drawn > 0 {
 		fmt.Fprintf(p.w, "\x1b[%dA\x1b[J", p.drawn)
 		p.drawn = 0
@@ -110,26 +146,28 @@ func (p *progressPrinter) redraw() {
 		fmt.Fprintf(p.w, "\x1b[%dA", p.drawn)
 	}
 	for _, item := range p.order {
-		fmt.Fprintf(p.w, "\x1b[2K%s\n", p.line(p.state[item]))
+		fmt.Fprintf(p.w, "\x1b[2K%s\n", line(p.state[item]))
 	}
 	p.drawn = len(p.order)
 }
 
-func (p *progressPrinter) line(pl progressLine) string {
+// line is one item's bar: "360p  ████░░░░  42.0%  1.2 MiB/2.9 MiB  5.1 MiB/s  ETA 1s".
+func line(ev jobs.Event) string {
 	const width = 28
-	filled := int(pl.Percent / 100 * width)
-	if filled > width {
-		filled = width
+	pct := 0.0
+	if ev.Total > 0 {
+		pct = float64(ev.Done) * 100 / float64(ev.Total)
 	}
+	filled := min(int(pct/100*width), width)
 	bar := strings.Repeat("█", filled) + strings.Repeat("░", width-filled)
-	s := fmt.Sprintf("%-14s %s %5.1f%%  %s", pl.Item, bar, pl.Percent, amount(pl.Done, pl.Total, pl.Unit))
-	if pl.Rate > 0 {
-		s += "  " + rateString(pl.Rate, pl.Unit)
+	s := fmt.Sprintf("%-14s %s %5.1f%%  %s", ev.Item, bar, pct, amount(ev.Done, ev.Total, ev.Unit))
+	if ev.Rate > 0 {
+		s += "  " + rateString(ev.Rate, ev.Unit)
 	}
-	if pl.Event == "done" {
+	if ev.Done >= ev.Total {
 		s += "  done"
-	} else if pl.ETA > 0 {
-		s += fmt.Sprintf("  ETA %s", (time.Duration(pl.ETA) * time.Second).Round(time.Second))
+	} else if ev.ETA > 0 {
+		s += "  ETA " + ev.ETA.Round(time.Second).String()
 	}
 	return s
 }
@@ -147,5 +185,3 @@ func rateString(rate float64, unit string) string {
 	}
 	return fmt.Sprintf("%.1f %s/s", rate, unit)
 }
-
-// humanBytes formats n with binary units (1.5 MiB).

@@ -38,7 +38,8 @@ func runServe(e *env, args []string) error {
 		return err
 	}
 	defer svc.Close()
-	url, err := svc.StartLicenseServer(services.LicenseOptions{Addr: *addr, ContentDir: *content, Policy: *pol, TLSCert: *cert, TLSKey: *key})
+	opts := services.LicenseOptions{Addr: *addr, ContentDir: *content, Policy: *pol, TLSCert: *cert, TLSKey: *key}
+	url, err := svc.StartLicenseServer(e.ctx, opts)
 	if err != nil {
 		return &InputError{Err: err}
 	}

@@ -5,11 +5,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 
+	"satchel/app/jobs"
+	"satchel/app/services"
 	"satchel/engine/drm"
-	"satchel/engine/policy"
-	"satchel/engine/verify"
 )
 
 func init() {
@@ -17,7 +16,9 @@ func init() {
 		name:    "verify",
 		summary: "Check a packaged file, folder, manifest or URL: structure, signalling, license round trip, decryption, integrity.",
 		usage: "satchel verify PATH|URL [--keys CPIX] [--key KID:KEY ...] [--keyset NAME] [--license-url URL] [--token JWT]\n" +
-			"        [--policy FILE] [--source FILE ...] [--json] [--html FILE] [--workspace DIR]",
+			"        [--policy FILE|NAME] [--source FILE ...] [--json] [--html FILE] [--workspace DIR]\n" +
+			"  Without keys or a policy, keys.cpix.xml and policy.json are taken from the package holding PATH\n" +
+			"  (its folder and up to two folders above). The report is saved in the workspace.",
 		run: runVerify,
 	})
 }
@@ -25,12 +26,14 @@ func init() {
 func runVerify(e *env, args []string) error {
 	fs := newFlags(e, commands["verify"])
 	var keySpecs, sources stringList
-	cpixFile := fs.String("keys", "", "content keys from a CPIX document (default: keys.cpix.xml beside the manifest, if present)")
+	cpixFile := fs.String("keys", "",
+		"content keys from a CPIX document (default: keys.cpix.xml of the package, if found)")
 	fs.Var(&keySpecs, "key", "content key KID:KEY (repeatable)")
 	keyset := fs.String("keyset", "", "content keys from a key set in the workspace")
 	licenseURL := fs.String("license-url", "", "license server base URL (default: an embedded server on 127.0.0.1)")
 	token := fs.String("token", "", "bearer token (JWT) for a token-restricted license server")
-	policyFile := fs.String("policy", "", "offline policy to lint and enforce (default: policy.json beside the manifest, if present)")
+	policyArg := fs.String("policy", "",
+		"offline policy to lint and enforce: a file or a policy name (default: policy.json of the package)")
 	fs.Var(&sources, "source", "source MP4 for bit-exact comparison (repeatable)")
 	asJSON := fs.Bool("json", false, "print the report as one JSON document")
 	htmlFile := fs.String("html", "", "also write the report as a self-contained HTML file")
@@ -42,74 +45,26 @@ func runVerify(e *env, args []string) error {
 	if len(pos) != 1 {
 		return usagef("give exactly one file, folder, manifest or URL to verify")
 	}
-	target := pos[0]
-	in := verify.Input{Path: target, LicenseURL: *licenseURL, Token: *token, SourceFiles: sources}
-	local := !strings.HasPrefix(target, "http://") && !strings.HasPrefix(target, "https://")
-	if local {
-		if _, err := os.Stat(target); err != nil {
-			return &InputError{Err: fmt.Errorf("verify %s: %w", target, err)}
-		}
-	}
+	req := services.VerifyRequest{Path: pos[0], KeySet: *keyset, CPIXFile: *cpixFile, LicenseURL: *licenseURL,
+		Token: *token, Sources: sources}
+	req.Policy, req.PolicyFile = policyRef(*policyArg)
 	for _, s := range keySpecs {
 		k, err := drm.ParseKeySpec(s)
 		if err != nil {
-			return &InputError{Err: err}
+			return &InputError{Err: fmt.Errorf("--key %q: %w", s, err)}
 		}
-		in.Keys = append(in.Keys, k)
+		req.Keys = append(req.Keys, k)
 	}
-	beside := func(name string) string {
-		if !local {
-			return ""
-		}
-		dir := target
-		if st, err := os.Stat(target); err == nil && !st.IsDir() {
-			dir = filepath.Dir(target)
-		}
-		p := filepath.Join(dir, name)
-		if fileExists(p) {
-			return p
-		}
-		return ""
+	if err := req.Validate(); err != nil {
+		return err
 	}
-	if *cpixFile == "" && len(in.Keys) == 0 && *keyset == "" {
-		if p := beside("keys.cpix.xml"); p != "" {
-			*cpixFile = p
-			fmt.Fprintf(e.stderr, "using keys from %s\n", p)
-		}
-	}
-	if *cpixFile != "" {
-		keys, err := keysFromCPIX(*cpixFile)
-		if err != nil {
-			return &InputError{Err: err}
-		}
-		in.Keys = append(in.Keys, keys...)
-	}
-	if *keyset != "" {
-		svc, err := openWorkspace(e, *wsDir)
-		if err != nil {
-			return err
-		}
-		keys, err := svc.KeySetKeys(*keyset)
-		svc.Close()
-		if err != nil {
-			return &InputError{Err: err}
-		}
-		in.Keys = append(in.Keys, keys...)
-	}
-	if *policyFile == "" {
-		*policyFile = beside("policy.json")
-	}
-	if *policyFile != "" {
-		p, err := readPolicyFile(*policyFile)
-		if err != nil {
-			return &InputError{Err: err}
-		}
-		in.Policy = p
-	}
-	rep, err := verify.Verify(e.ctx, in)
+	v, err := runOperation(e, *wsDir, *asJSON, func(svc *services.Service) (*jobs.Job, error) {
+		return svc.StartVerify(e.ctx, req)
+	})
 	if err != nil {
-		return &InputError{Err: err}
+		return err
 	}
+	rep := v.(*services.VerifyResult).Report
 	if *htmlFile != "" {
 		if err := writeFileAtomic(*htmlFile, rep.WriteHTML); err != nil {
 			return &InputError{Err: fmt.Errorf("write HTML report: %w", err)}
@@ -127,45 +82,6 @@ func runVerify(e *env, args []string) error {
 		return CheckFailed
 	}
 	return nil
-}
-
-// readPolicyFile reads a Satchel policy JSON or an AMS content key policy JSON.
-func readPolicyFile(path string) (*policy.Policy, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("read policy %s: %w", path, err)
-	}
-	defer f.Close()
-	p, err := policy.Read(f)
-	if err != nil {
-		return nil, fmt.Errorf("read policy %s: %w", path, err)
-	}
-	return p, nil
-}
-
-// policyForPackage validates a policy for offline use and returns the JSON written beside the
-// package (secrets redacted) and the warnings; validation errors stop packaging.
-func policyForPackage(p *policy.Policy) ([]byte, []string, error) {
-	var warnings, errs []string
-	for _, is := range policy.Validate(p, true) {
-		msg := fmt.Sprintf("%s: %s", is.Field, is.Message)
-		if is.Fix != "" {
-			msg += " (" + is.Fix + ")"
-		}
-		if is.Severity == "error" {
-			errs = append(errs, msg)
-		} else {
-			warnings = append(warnings, msg)
-		}
-	}
-	if len(errs) > 0 {
-		return nil, warnings, fmt.Errorf("policy %q is not valid for offline use: %s", p.Name, strings.Join(errs, "; "))
-	}
-	b, err := policy.MarshalPublic(p)
-	if err != nil {
-		return nil, warnings, err
-	}
-	return b, warnings, nil
 }
 
 // writeFileAtomic writes path through a temp file renamed at the end.

@@ -30,11 +30,15 @@ const (
 // Finished reports whether s is a terminal state.
 func (s State) Finished() bool { return s == Done || s == Failed || s == Cancelled }
 
+// Kind names what a job does ("package", "publish", "verify"); the application layer
+// defines the kinds it runs.
+type Kind string
+
 // Event is one progress report of a job. Item names the part of the job that moved (a
 // rendition, a file); Done/Total count Unit ("bytes", "fragments", "files", "checks").
 type Event struct {
 	JobID   string        `json:"job_id"`
-	Kind    string        `json:"kind"`
+	Kind    Kind          `json:"kind"`
 	Item    string        `json:"item,omitempty"`
 	Done    int64         `json:"done"`
 	Total   int64         `json:"total"`
@@ -49,7 +53,7 @@ type Event struct {
 // Record is a job as persisted in the workspace history.
 type Record struct {
 	ID       string           `json:"id"`
-	Kind     string           `json:"kind"`
+	Kind     Kind             `json:"kind"`
 	Title    string           `json:"title"`
 	State    State            `json:"state"`
 	Config   json.RawMessage  `json:"config,omitempty"`
@@ -192,7 +196,7 @@ func (m *Manager) Jobs() []*Job {
 
 // Start runs fn in a new goroutine as a job of kind with a human title; config is stored with
 // the job record (it must marshal to JSON and hold no secrets).
-func (m *Manager) Start(parent context.Context, kind, title string, config any, fn RunFunc) (*Job, error) {
+func (m *Manager) Start(parent context.Context, kind Kind, title string, config any, fn RunFunc) (*Job, error) {
 	cfg, err := json.Marshal(config)
 	if err != nil {
 		return nil, fmt.Errorf("start %s job: encode config: %w", kind, err)

@@ -33,6 +33,12 @@ type Credentials struct {
 	SASURL           string `json:"sas_url,omitempty"`
 }
 
+// Missing reports whether c reaches no account: no connection string, no SAS URL and no
+// account name with a key.
+func (c Credentials) Missing() bool {
+	return c.ConnectionString == "" && c.SASURL == "" && (c.AccountName == "" || c.AccountKey == "")
+}
+
 // CredentialsFromEnv reads AZURE_STORAGE_CONNECTION_STRING, or AZURE_STORAGE_ACCOUNT and
 // AZURE_STORAGE_KEY (and AZURE_STORAGE_BLOB_ENDPOINT).
 func CredentialsFromEnv() Credentials {
@@ -95,8 +101,12 @@ func clients(creds Credentials, containerName string, o *Options) (*service.Clie
 		}
 		return svc, svc.NewContainerClient(containerName), cred, "", nil
 	}
-	return nil, nil, nil, "", errors.New("no storage credentials: set AZURE_STORAGE_CONNECTION_STRING (or AZURE_STORAGE_ACCOUNT and AZURE_STORAGE_KEY), pass --connection-string or --sas-url, or save a target in the app")
+	return nil, nil, nil, "", ErrNoCredentials
 }
+
+// ErrNoCredentials says an Azure target was given without storage credentials (none given,
+// none saved with the target, none in the environment).
+var ErrNoCredentials = errors.New("no storage credentials for the Azure target")
 
 func sharedKeyFromConnectionString(cs string) (*blob.SharedKeyCredential, error) {
 	var name, key string
@@ -252,7 +262,7 @@ type SAS struct {
 // references need the token too (append it to segment requests, or serve the container
 // publicly or through a CDN for players that do not carry query strings over).
 func SASURLs(ctx context.Context, creds Credentials, target Target, files []string, expiry time.Duration) ([]SAS, error) {
-	if target.Kind != "azure" {
+	if target.Kind != TargetAzure {
 		return nil, errors.New("SAS URLs exist only for Azure targets")
 	}
 	_, cc, cred, q, err := clients(creds, target.Container, &Options{})
@@ -300,7 +310,8 @@ func classify(err error, what string) error {
 		case re.ErrorCode == string(bloberror.AuthorizationPermissionMismatch) || re.ErrorCode == string(bloberror.AuthorizationFailure) || re.StatusCode == http.StatusForbidden:
 			return fmt.Errorf("%s: the credentials lack permission on the container (%s); grant write (and create) permission or use an account key", what, re.ErrorCode)
 		case re.StatusCode == http.StatusServiceUnavailable || re.ErrorCode == string(bloberror.ServerBusy):
-			return fmt.Errorf("%s: the storage account is throttling requests (%s); lower --concurrency and publish again", what, re.ErrorCode)
+			return fmt.Errorf("%s: the storage account is throttling requests (%s); "+
+				"lower the upload concurrency and publish again", what, re.ErrorCode)
 		case re.ErrorCode == string(bloberror.ContainerNotFound):
 			return fmt.Errorf("%s: the container does not exist and these credentials cannot create it; create it or use an account key", what)
 		}

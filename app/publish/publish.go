@@ -7,7 +7,6 @@ package publish
 import (
 	"context"
 	"crypto/md5"
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -19,18 +18,33 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"satchel/engine/manifest"
+	"satchel/internal/field"
+)
+
+// TargetKind is the kind of destination.
+type TargetKind string
+
+// The destination kinds.
+const (
+	TargetAzure TargetKind = "azure" // an Azure Blob Storage container and prefix
+	TargetDir   TargetKind = "dir"   // a local folder (a web server's document root, a share)
 )
 
 // Target is where a package goes: an Azure container and prefix, or a local folder.
 type Target struct {
-	Kind      string // "azure" or "dir"
+	Kind      TargetKind
 	Container string
 	Prefix    string
 	Dir       string
 }
 
+// String returns the target as ParseTarget reads it: azure://CONTAINER/PREFIX or the folder.
 func (t Target) String() string {
-	if t.Kind == "dir" {
+	if t.Kind == TargetDir {
 		return t.Dir
 	}
 	return "azure://" + path.Join(t.Container, t.Prefix)
@@ -41,21 +55,22 @@ func ParseTarget(s string) (Target, error) {
 	if rest, ok := strings.CutPrefix(s, "azure://"); ok {
 		c, p, _ := strings.Cut(rest, "/")
 		if !validContainer(c) {
-			return Target{}, fmt.Errorf("container %q is not a valid Azure container name (3–63 lowercase letters, digits and hyphens)", c)
+			return Target{}, field.Errorf("target", s,
+				"container %q is not a valid Azure container name (3–63 lowercase letters, digits and hyphens)", c)
 		}
-		return Target{Kind: "azure", Container: c, Prefix: strings.Trim(p, "/")}, nil
+		return Target{Kind: TargetAzure, Container: c, Prefix: strings.Trim(p, "/")}, nil
 	}
 	if strings.Contains(s, "://") {
-		return Target{}, fmt.Errorf("destination %q: use azure://CONTAINER/PREFIX or a folder path", s)
+		return Target{}, field.Errorf("target", s, "not azure://CONTAINER/PREFIX or a folder path")
 	}
 	if s == "" {
-		return Target{}, errors.New("no destination given")
+		return Target{}, field.Errorf("target", nil, "no destination given")
 	}
 	abs, err := filepath.Abs(s)
 	if err != nil {
 		return Target{}, err
 	}
-	return Target{Kind: "dir", Dir: abs}, nil
+	return Target{Kind: TargetDir, Dir: abs}, nil
 }
 
 func validContainer(c string) bool {
@@ -166,14 +181,8 @@ func isManifest(rel string) bool {
 	return ext == ".mpd" || ext == ".m3u8"
 }
 
-func isPrivate(rel string) bool { return rel == "keys.cpix.xml" || rel == "policy.json" }
-
 // scan lists the package files with their MD5s.
 func scan(ctx context.Context, src string, includeKeys bool) (files, withheld []file, err error) {
-	st, err := os.Stat(src)
-	if err != nil || !st.IsDir() {
-		return nil, nil, fmt.Errorf("publish %s: not a folder; give the output folder of `satchel package`", src)
-	}
 	err = filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -190,7 +199,7 @@ func scan(ctx context.Context, src string, includeKeys bool) (files, withheld []
 			return nil
 		}
 		f := file{rel: rel, abs: p, manifest: isManifest(rel)}
-		if isPrivate(rel) && !includeKeys {
+		if manifest.IsPrivate(rel) && !includeKeys {
 			withheld = append(withheld, f)
 			return nil
 		}
@@ -226,11 +235,58 @@ type backend interface {
 	cors(ctx context.Context, origin string) (*CORSRule, error)
 }
 
+// Validate checks the options without changing them; problems are *field.Error values
+// naming src_dir, target, concurrency or block_size.
+func (o *Options) Validate() error {
+	if o.SrcDir == "" {
+		return field.Errorf("src_dir", nil, "no package folder given")
+	}
+	if st, err := os.Stat(o.SrcDir); err != nil || !st.IsDir() {
+		return field.Errorf("src_dir", o.SrcDir, "not a folder")
+	}
+	if o.Target.Kind != TargetAzure && o.Target.Kind != TargetDir {
+		return field.Errorf("target", nil, "no destination given")
+	}
+	if o.Concurrency < 0 || o.Concurrency > MaxConcurrency {
+		return field.Errorf("concurrency", o.Concurrency, "must be 0 (default %d) to %d", DefaultConcurrency, MaxConcurrency)
+	}
+	if o.BlockSize != 0 && (o.BlockSize < MinBlockSize || o.BlockSize > MaxBlockSize) {
+		return field.Errorf("block_size", o.BlockSize, "must be %d to %d bytes", MinBlockSize, MaxBlockSize)
+	}
+	return nil
+}
+
+// Limits and defaults of the upload settings.
+const (
+	DefaultConcurrency = 8
+	MaxConcurrency     = 64
+	MinBlockSize       = 64 << 10
+	MaxBlockSize       = 100 << 20
+)
+
+// IncompleteError says a publish run stopped part way. Files already uploaded stay; a new run
+// skips them and manifests are only uploaded once every segment is in place, so players
+// never see a half-published package.
+type IncompleteError struct {
+	Target string
+	Err    error
+}
+
+func (e *IncompleteError) Error() string {
+	return fmt.Sprintf("publish to %s stopped: %v", e.Target, e.Err)
+}
+
+// Unwrap returns the cause.
+func (e *IncompleteError) Unwrap() error { return e.Err }
+
 // Publish publishes opts.SrcDir to opts.Target.
 func Publish(ctx context.Context, opts Options) (*Report, error) {
 	start := time.Now()
-	if opts.Concurrency <= 0 {
-		opts.Concurrency = 8
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	if opts.Concurrency == 0 {
+		opts.Concurrency = DefaultConcurrency
 	}
 	if opts.BlockSize <= 0 {
 		opts.BlockSize = 4 << 20
@@ -247,14 +303,12 @@ func Publish(ctx context.Context, opts Options) (*Report, error) {
 	}
 	var be backend
 	switch opts.Target.Kind {
-	case "dir":
+	case TargetDir:
 		be = &dirBackend{dir: opts.Target.Dir}
-	case "azure":
+	case TargetAzure:
 		if be, err = newAzure(ctx, opts); err != nil {
 			return nil, err
 		}
-	default:
-		return nil, errors.New("publish: no destination")
 	}
 	rep := &Report{Target: opts.Target.String(), BaseURL: be.url("")}
 	for _, w := range withheld {
@@ -301,22 +355,13 @@ func Publish(ctx context.Context, opts Options) (*Report, error) {
 		opts.Progress(p)
 	}
 	upload := func(batch []file) error {
-		ctx, cancel := context.WithCancelCause(ctx)
-		defer cancel(nil)
-		sem := make(chan struct{}, opts.Concurrency)
-		var wg sync.WaitGroup
+		g, ctx := errgroup.WithContext(ctx)
+		g.SetLimit(opts.Concurrency)
 		for _, f := range batch {
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-			}
-			if ctx.Err() != nil {
-				break
-			}
-			wg.Add(1)
-			go func(f file) {
-				defer wg.Done()
-				defer func() { <-sem }()
+			g.Go(func() error {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
 				var last int64
 				err := be.put(ctx, f, &opts, func(n int64) {
 					if n > last {
@@ -325,8 +370,7 @@ func Publish(ctx context.Context, opts Options) (*Report, error) {
 					}
 				})
 				if err != nil {
-					cancel(fmt.Errorf("%s: %w", f.rel, err))
-					return
+					return fmt.Errorf("%s: %w", f.rel, err)
 				}
 				done.Add(f.size - last)
 				nfiles.Add(1)
@@ -336,21 +380,21 @@ func Publish(ctx context.Context, opts Options) (*Report, error) {
 				rep.Bytes += f.size
 				mu.Unlock()
 				report(f.rel)
-			}(f)
+				return nil
+			})
 		}
-		wg.Wait()
-		return context.Cause(ctx)
+		return g.Wait()
 	}
 	// Media first; manifests only once every segment is in place.
 	if err := upload(todo); err != nil {
-		return rep, fmt.Errorf("publish to %s stopped: %w; run the same command again to finish (unchanged files are skipped)", rep.Target, err)
+		return rep, &IncompleteError{Target: rep.Target, Err: err}
 	}
 	if err := upload(manifests); err != nil {
-		return rep, fmt.Errorf("publish to %s stopped: %w; run the same command again to finish", rep.Target, err)
+		return rep, &IncompleteError{Target: rep.Target, Err: err}
 	}
 	sort.Strings(rep.Uploaded)
 	rep.Duration = time.Since(start)
-	for _, m := range []string{"manifest.mpd", "master.m3u8"} {
+	for _, m := range []string{manifest.FileMPD, manifest.FileHLSMaster} {
 		for _, f := range files {
 			if f.rel == m {
 				rep.Manifest = be.url(m)

@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -21,70 +20,29 @@ import (
 
 	"satchel/engine/drm"
 	"satchel/engine/verify"
+	"satchel/internal/azuritetest"
 	"satchel/packaging"
 )
 
 const (
-	devAccount = "devstoreaccount1"
-	devKey     = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+	devAccount = azuritetest.Account
+	devKey     = azuritetest.Key
 )
 
-var azuriteEndpoint string // http://127.0.0.1:PORT/devstoreaccount1
+var azurite *azuritetest.Server
 
 // TestMain starts a real Azurite (npm azurite-blob, in memory) on a free port.
-func TestMain(m *testing.M) {
-	bin, _ := filepath.Abs("../../.tools/node_modules/.bin/azurite-blob")
-	if _, err := os.Stat(bin); err != nil {
-		if os.Getenv("CI") != "" || os.Getenv("SATCHEL_REQUIRE_AZURITE") != "" {
-			fmt.Fprintln(os.Stderr, "azurite-blob is not installed (.tools/); run scripts/azurite.sh install — `make test` does")
-			os.Exit(1)
-		}
-		fmt.Fprintln(os.Stderr, "skipping Azurite tests: run scripts/azurite.sh install")
-		os.Exit(m.Run())
-	}
-	ln, _ := net.Listen("tcp", "127.0.0.1:0")
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	dir, _ := os.MkdirTemp("", "azurite-*")
-	cmd := exec.Command(bin, "--blobHost", "127.0.0.1", "--blobPort", fmt.Sprint(port), "--inMemoryPersistence", "--disableTelemetry", "--skipApiVersionCheck", "--loose")
-	cmd.Dir = dir // azurite writes its debug/extent files into the working directory
-	var logb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &logb, &logb
-	if err := cmd.Start(); err != nil {
-		fmt.Fprintln(os.Stderr, "start azurite:", err)
-		os.Exit(1)
-	}
-	// Node starts Azurite in 1-2 s on an idle machine; allow a minute on a loaded CI host.
-	ok := false
-	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); {
-		if c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
-			c.Close()
-			ok = true
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	if !ok {
-		fmt.Fprintln(os.Stderr, "azurite did not start:", logb.String())
-		cmd.Process.Kill()
-		os.Exit(1)
-	}
-	azuriteEndpoint = fmt.Sprintf("http://127.0.0.1:%d/%s", port, devAccount)
-	code := m.Run()
-	cmd.Process.Kill()
-	cmd.Wait()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(azuritetest.Main(m.Run, "../..", &azurite)) }
 
 func needAzurite(t *testing.T) {
-	if azuriteEndpoint == "" {
+	t.Helper()
+	if azurite == nil {
 		t.Skip("Azurite not installed")
 	}
 }
 
 func creds() Credentials {
-	return Credentials{ConnectionString: fmt.Sprintf("DefaultEndpointsProtocol=http;AccountName=%s;AccountKey=%s;BlobEndpoint=%s;", devAccount, devKey, azuriteEndpoint)}
+	return Credentials{ConnectionString: azurite.ConnectionString(devKey)}
 }
 
 var pkgCache string
@@ -301,7 +259,7 @@ func TestActionableErrors(t *testing.T) {
 	needAzurite(t)
 	src := testPackage(t)
 	target, _ := ParseTarget("azure://badcreds")
-	bad := Credentials{ConnectionString: fmt.Sprintf("DefaultEndpointsProtocol=http;AccountName=%s;AccountKey=%s;BlobEndpoint=%s;", devAccount, "d3Jvbmcga2V5IHdyb25nIGtleSB3cm9uZyBrZXk=", azuriteEndpoint)}
+	bad := Credentials{ConnectionString: azurite.ConnectionString("d3Jvbmcga2V5IHdyb25nIGtleSB3cm9uZyBrZXk=")}
 	if _, err := Publish(context.Background(), Options{SrcDir: src, Target: target, Creds: bad}); err == nil || !strings.Contains(err.Error(), "key or SAS is wrong") {
 		t.Fatalf("bad key: %v", err)
 	}

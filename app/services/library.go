@@ -8,20 +8,17 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
 
-	"satchel/app/jobs"
 	"satchel/app/store"
 	"satchel/engine/drm"
 	"satchel/engine/policy"
 	"satchel/engine/probe"
+	"satchel/internal/field"
 )
-
-func sortRecords(rs []jobs.Record) {
-	sort.SliceStable(rs, func(i, j int) bool { return rs[i].Created.After(rs[j].Created) })
-}
 
 // AssetEntry is a probed source rendition in the workspace.
 type AssetEntry struct {
@@ -51,15 +48,14 @@ func (s *Service) AddAsset(ctx context.Context, path string) (*AssetEntry, error
 
 // Assets lists the workspace's assets, sorted by video height then path.
 func (s *Service) Assets() ([]AssetEntry, error) {
-	recs, err := s.WS.List(store.BucketAssets)
+	entries, err := list[AssetEntry](s, store.BucketAssets)
 	if err != nil {
 		return nil, err
 	}
 	var out []AssetEntry
-	for _, r := range recs {
-		var e AssetEntry
-		if json.Unmarshal(r.Data, &e) == nil && e.Asset != nil {
-			out = append(out, e)
+	for _, e := range entries {
+		if e.Value.Asset != nil {
+			out = append(out, e.Value)
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool {
@@ -91,7 +87,12 @@ func (s *Service) SetSelected(id string, selected bool) error {
 	return s.WS.Put(store.BucketAssets, id, e)
 }
 
-// SelectedLadder returns the selected assets' paths and the ladder alignment check.
+// ErrNoSelection says no asset is selected for the ladder.
+var ErrNoSelection = errors.New("no rendition is selected")
+
+// SelectedLadder returns the selected assets' paths and the ladder alignment check
+// (ErrNoSelection when nothing is selected; a *probe.MisalignedError, with the paths, when
+// the GOPs do not line up).
 func (s *Service) SelectedLadder() ([]string, error) {
 	all, err := s.Assets()
 	if err != nil {
@@ -106,7 +107,7 @@ func (s *Service) SelectedLadder() ([]string, error) {
 		}
 	}
 	if len(paths) == 0 {
-		return nil, errors.New("no rendition is selected; tick at least one asset on the Assets screen")
+		return nil, ErrNoSelection
 	}
 	return paths, probe.CheckLadder(assets)
 }
@@ -130,7 +131,7 @@ type keySecret struct {
 func (s *Service) SaveKeySet(name string, keys []drm.ContentKey) (*KeySet, error) {
 	name = strings.TrimSpace(name)
 	if name == "" {
-		return nil, errors.New("give the key set a name")
+		return nil, field.Errorf("name", nil, "give the key set a name")
 	}
 	if len(keys) == 0 {
 		return nil, errors.New("a key set needs at least one key")
@@ -168,10 +169,19 @@ func (s *Service) SaveKeySet(name string, keys []drm.ContentKey) (*KeySet, error
 	return ks, nil
 }
 
-// GenerateKeySet creates a key set with random keys for the track types.
+// DefaultTrackTypes are the track types a new key set gets keys for by default.
+var DefaultTrackTypes = []string{drm.TrackAudio, drm.TrackSD, drm.TrackHD}
+
+// GenerateKeySet creates a key set with random keys for the track types (DefaultTrackTypes
+// when none are given).
 func (s *Service) GenerateKeySet(name string, trackTypes []string) (*KeySet, error) {
 	if len(trackTypes) == 0 {
-		trackTypes = []string{drm.TrackAudio, drm.TrackSD, drm.TrackHD}
+		trackTypes = DefaultTrackTypes
+	}
+	for _, tt := range trackTypes {
+		if !slices.Contains(drm.TrackTypes, tt) {
+			return nil, field.Errorf("track_types", tt, "not one of %s", strings.Join(drm.TrackTypes, ", "))
+		}
 	}
 	var keys []drm.ContentKey
 	for _, tt := range trackTypes {
@@ -208,7 +218,7 @@ func (s *Service) KeySet(name string) (*KeySet, error) {
 	var meta store.MigratedKeySet
 	if err := s.WS.Get(store.BucketKeySets, id, &meta); err != nil {
 		if isNotFound(err) {
-			return nil, fmt.Errorf("no key set named %q; see `satchel keys list`", name)
+			return nil, &NotFoundError{What: "key set", Name: name}
 		}
 		return nil, err
 	}
@@ -250,17 +260,13 @@ func (s *Service) KeySetKeys(name string) ([]drm.ContentKey, error) {
 
 // KeySets lists every key set with its keys, oldest first.
 func (s *Service) KeySets() ([]KeySet, error) {
-	recs, err := s.WS.List(store.BucketKeySets)
+	entries, err := list[store.MigratedKeySet](s, store.BucketKeySets)
 	if err != nil {
 		return nil, err
 	}
 	var out []KeySet
-	for _, r := range recs {
-		var meta store.MigratedKeySet
-		if json.Unmarshal(r.Data, &meta) != nil {
-			continue
-		}
-		ks, err := s.loadKeySet(r.ID, meta)
+	for _, e := range entries {
+		ks, err := s.loadKeySet(e.ID, e.Value)
 		if err != nil {
 			return nil, err
 		}
@@ -276,7 +282,9 @@ func (s *Service) ExportCPIX(name string, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	doc, err := drm.NewCPIX(drm.Signalling{Scheme: "cenc", Keys: ks.Keys, Systems: drm.AllSystems, FairPlayKeyURI: drm.DefaultFairPlayBase}, ks.Name)
+	sig := drm.Signalling{Scheme: drm.SchemeCENC, Keys: ks.Keys, Systems: drm.AllSystems,
+		FairPlayKeyURI: drm.DefaultFairPlayBase}
+	doc, err := drm.NewCPIX(sig, ks.Name)
 	if err != nil {
 		return err
 	}
@@ -288,7 +296,7 @@ func (s *Service) DeleteKeySet(name string) error {
 	id := idFor("keyset:" + name)
 	var meta store.MigratedKeySet
 	if err := s.WS.Get(store.BucketKeySets, id, &meta); err != nil {
-		return fmt.Errorf("no key set named %q", name)
+		return &NotFoundError{What: "key set", Name: name}
 	}
 	if err := s.WS.DeleteSecret("keyset/" + id); err != nil {
 		return err
@@ -313,7 +321,7 @@ func (s *Service) AllKeys() ([]drm.ContentKey, error) {
 // encrypted secrets bucket.
 func (s *Service) SavePolicy(p *policy.Policy) error {
 	if strings.TrimSpace(p.Name) == "" {
-		return errors.New("give the policy a name")
+		return field.Errorf("name", nil, "give the policy a name")
 	}
 	id := idFor("policy:" + p.Name)
 	secrets, bare := p.Secrets()
@@ -333,30 +341,32 @@ func (s *Service) PolicyByName(name string) (*policy.Policy, error) {
 			if pre := policy.Preset(name); pre != nil {
 				return pre, nil
 			}
-			return nil, fmt.Errorf("no policy named %q; see `satchel policy list` or `satchel policy presets`", name)
+			return nil, &NotFoundError{What: "policy", Name: name}
 		}
 		return nil, err
 	}
 	secrets := map[string]string{}
-	if raw, err := s.WS.GetSecret("policy/" + id); err == nil {
-		_ = json.Unmarshal(raw, &secrets)
+	raw, err := s.WS.GetSecret("policy/" + id)
+	if err != nil && !isNotFound(err) {
+		return nil, fmt.Errorf("policy %q: %w", name, err)
+	}
+	if err == nil {
+		if err := json.Unmarshal(raw, &secrets); err != nil {
+			return nil, fmt.Errorf("policy %q: its secrets are damaged: %w", name, err)
+		}
 	}
 	return p.WithSecrets(secrets), nil
 }
 
 // Policies lists stored policies (secrets restored), by name.
 func (s *Service) Policies() ([]*policy.Policy, error) {
-	recs, err := s.WS.List(store.BucketPolicies)
+	entries, err := list[policy.Policy](s, store.BucketPolicies)
 	if err != nil {
 		return nil, err
 	}
 	var out []*policy.Policy
-	for _, r := range recs {
-		var p policy.Policy
-		if json.Unmarshal(r.Data, &p) != nil {
-			continue
-		}
-		full, err := s.PolicyByName(p.Name)
+	for _, e := range entries {
+		full, err := s.PolicyByName(e.Value.Name)
 		if err != nil {
 			return nil, err
 		}
@@ -371,10 +381,39 @@ func (s *Service) DeletePolicy(name string) error {
 	id := idFor("policy:" + name)
 	var p policy.Policy
 	if err := s.WS.Get(store.BucketPolicies, id, &p); err != nil {
-		return fmt.Errorf("no policy named %q", name)
+		if isNotFound(err) {
+			return &NotFoundError{What: "policy", Name: name}
+		}
+		return err
 	}
-	_ = s.WS.DeleteSecret("policy/" + id)
+	if err := s.WS.DeleteSecret("policy/" + id); err != nil && !isNotFound(err) {
+		return err
+	}
 	return s.WS.Delete(store.BucketPolicies, id)
+}
+
+// PolicyNames lists the presets and the workspace's policies, by name, presets first (the
+// choices a screen offers).
+func (s *Service) PolicyNames() ([]string, error) {
+	var names []string
+	seen := map[string]bool{}
+	add := func(n string) {
+		if !seen[n] {
+			seen[n] = true
+			names = append(names, n)
+		}
+	}
+	for _, p := range policy.Presets() {
+		add(p.Name)
+	}
+	stored, err := s.Policies()
+	if err != nil {
+		return names, err
+	}
+	for _, p := range stored {
+		add(p.Name)
+	}
+	return names, nil
 }
 
 // Settings returns the workspace settings.

@@ -3,8 +3,6 @@ package services
 import (
 	"context"
 	"encoding/json"
-
-	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -15,9 +13,16 @@ import (
 	"satchel/assets"
 	"satchel/engine/drm"
 	"satchel/engine/license"
+	"satchel/engine/manifest"
 	"satchel/engine/policy"
 	"satchel/engine/probe"
+	"satchel/internal/field"
 )
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
 
 // LicenseOptions configure the embedded license server.
 type LicenseOptions struct {
@@ -112,14 +117,18 @@ func (k workspaceKeys) Key(kid drm.KID) (drm.ContentKey, bool) {
 }
 
 // StartLicenseServer starts the license server (and demo player) and returns its base URL.
-func (s *Service) StartLicenseServer(opts LicenseOptions) (string, error) {
+// It runs until StopLicenseServer, Close, or the end of ctx.
+func (s *Service) StartLicenseServer(ctx context.Context, opts LicenseOptions) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.license != nil {
 		return s.license.url, nil
 	}
 	if opts.Addr == "" {
-		st, _ := s.Settings()
+		st, err := s.Settings()
+		if err != nil {
+			return "", err
+		}
 		opts.Addr = st.LicenseAddr
 	}
 	var pol *policy.Policy
@@ -133,13 +142,14 @@ func (s *Service) StartLicenseServer(opts LicenseOptions) (string, error) {
 	ks := workspaceKeys{s: s}
 	if opts.ContentDir != "" {
 		if st, err := os.Stat(opts.ContentDir); err != nil || !st.IsDir() {
-			return "", fmt.Errorf("content folder %s does not exist; give a folder made by `satchel package`", opts.ContentDir)
+			return "", field.Errorf("content_dir", opts.ContentDir, "not a folder")
 		}
-		if f, err := os.Open(filepath.Join(opts.ContentDir, "keys.cpix.xml")); err == nil {
-			if doc, err := drm.ReadCPIX(f); err == nil {
-				ks.extra = doc.Keys
+		if p := filepath.Join(opts.ContentDir, manifest.FileKeys); fileExists(p) {
+			doc, err := drm.ReadCPIXFile(p)
+			if err != nil {
+				return "", err
 			}
-			f.Close()
+			ks.extra = doc.Keys
 		}
 	}
 	srv := &license.Server{Keys: ks, Ledger: workspaceLedger{s}, Logger: s.Log, Policy: func() *policy.Policy { return pol }}
@@ -152,7 +162,7 @@ func (s *Service) StartLicenseServer(opts LicenseOptions) (string, error) {
 		scheme = "https"
 	}
 	url := scheme + "://" + ln.Addr().String()
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(ctx)
 	rt := &licenseRuntime{cancel: cancel, url: url, done: make(chan struct{})}
 	handler := s.licenseMux(srv, opts.ContentDir)
 	go func() {
@@ -184,7 +194,7 @@ func (s *Service) licenseMux(srv *license.Server, contentDir string) http.Handle
 	if contentDir != "" {
 		files := http.StripPrefix("/content/", http.FileServer(http.Dir(contentDir)))
 		mux.Handle("/content/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if strings.HasSuffix(r.URL.Path, "keys.cpix.xml") || strings.HasSuffix(r.URL.Path, "policy.json") {
+			if manifest.IsPrivate(r.URL.Path) {
 				http.Error(w, "keys are not served", http.StatusForbidden)
 				return
 			}
@@ -212,18 +222,22 @@ type Download struct {
 }
 
 func downloads(ctx context.Context, dir string) ([]Download, error) {
-	matches, _ := filepath.Glob(filepath.Join(dir, "download", "*.mp4"))
+	matches, err := filepath.Glob(filepath.Join(dir, manifest.DirDownload, "*.mp4"))
+	if err != nil {
+		return nil, err
+	}
 	out := []Download{}
 	for _, m := range matches {
 		a, err := probe.Probe(ctx, m)
 		if err != nil {
-			continue
+			continue // not playable: the player lists only what it can play
 		}
 		var codecs []string
 		for _, t := range a.Tracks {
 			codecs = append(codecs, t.Codec)
 		}
-		out = append(out, Download{Name: filepath.Base(m), URL: "/content/download/" + filepath.Base(m), Codecs: strings.Join(codecs, ",")})
+		out = append(out, Download{Name: filepath.Base(m), URL: "/content/" + manifest.DirDownload + "/" + filepath.Base(m),
+			Codecs: strings.Join(codecs, ",")})
 	}
 	return out, nil
 }

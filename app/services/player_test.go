@@ -31,7 +31,7 @@ func TestDemoPlayerInChromium(t *testing.T) {
 		SegmentDuration: 2 * time.Second, Formats: []packaging.Format{packaging.FormatDASH, packaging.FormatMP4}}, nil); err != nil {
 		t.Fatal(err)
 	}
-	url, err := s.StartLicenseServer(LicenseOptions{Addr: "127.0.0.1:0", ContentDir: out})
+	url, err := s.StartLicenseServer(context.Background(), LicenseOptions{Addr: "127.0.0.1:0", ContentDir: out})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,13 @@
-// Package services is the application layer shared by the GUI and the CLI: it opens the
-// workspace and offers the user-level operations (assets, key sets, policies, package,
-// publish, verify, license server, settings) on top of the engine, packaging and store
-// packages. It has no Fyne imports: the ui package calls it and renders results.
+// Package services is Satchel's application layer and the only place an operation is
+// assembled: which files are read (keys.cpix.xml and policy.json beside a target), key and
+// policy lookup, defaults, concurrency, the memory limit, warnings and what is recorded in the
+// workspace. The GUI (ui) and the CLI (app/cli) are adapters over it: they parse their input
+// into the same request structs (PackageRequest, VerifyRequest, PublishRequest), make one call
+// here and render the result, so both behave the same for the same input.
+//
+// Stateless reads (Probe, Inspect, ReadPolicyFile) need no workspace. Everything that records
+// something runs on an open *Service. Nothing here imports Fyne or names a CLI flag or a
+// screen: errors are typed (*field.Error, *NotFoundError, …) and the edges phrase the fix.
 package services
 
 import (
@@ -12,6 +18,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"sort"
 	"sync"
 
 	"satchel/app/jobs"
@@ -20,7 +27,7 @@ import (
 
 // Options configure Open.
 type Options struct {
-	// Dir is the workspace folder; empty means the default in the user config dir.
+	// Dir is the workspace folder; empty means store.DefaultDir.
 	Dir string
 	// Passphrase unlocks a workspace whose data key is passphrase-protected.
 	Passphrase string
@@ -29,6 +36,7 @@ type Options struct {
 }
 
 // Service is an open workspace with its job manager and (optional) running license server.
+// Close it when done: the workspace is locked while it is open.
 type Service struct {
 	WS   *store.Workspace
 	Jobs *jobs.Manager
@@ -40,14 +48,22 @@ type Service struct {
 	ledger  *ledgerHub
 }
 
+// Job kinds run by the services.
+const (
+	KindPackage jobs.Kind = "package"
+	KindPublish jobs.Kind = "publish"
+	KindVerify  jobs.Kind = "verify"
+)
+
 // Open opens (creating if needed) the workspace and returns the service. A workspace held by
-// another Satchel process fails fast with *store.InUseError.
+// another Satchel process (the desktop app, another command) fails fast with
+// *store.InUseError.
 func Open(opts Options) (*Service, error) {
 	dir := opts.Dir
 	if dir == "" {
 		d, err := store.DefaultDir()
 		if err != nil {
-			return nil, fmt.Errorf("find the default workspace folder: %w; pass --workspace DIR", err)
+			return nil, err
 		}
 		dir = d
 	}
@@ -78,30 +94,62 @@ func (s *Service) Close() error {
 	return s.WS.Close()
 }
 
+// NotFoundError says a named record (key set, policy, publish target) is not in the workspace.
+type NotFoundError struct {
+	What string // "key set", "policy", "publish target"
+	Name string
+}
+
+func (e *NotFoundError) Error() string { return fmt.Sprintf("no %s named %q", e.What, e.Name) }
+
 // jobRecorder persists job records in the jobs bucket.
 type jobRecorder struct{ ws *store.Workspace }
 
 func (r jobRecorder) SaveJob(rec jobs.Record) error { return r.ws.Put(store.BucketJobs, rec.ID, rec) }
 
+// list decodes a bucket, logging (not hiding) records that no longer decode.
+func list[T any](s *Service, bucket string) ([]store.Entry[T], error) {
+	return store.List[T](s.WS, bucket, func(id string, err error) {
+		s.Log.Warn("skip unreadable record", "bucket", bucket, "id", id, "err", err)
+	})
+}
+
 // JobHistory returns persisted jobs of kind ("" for all), newest first.
-func (s *Service) JobHistory(kind string) ([]jobs.Record, error) {
-	recs, err := s.WS.List(store.BucketJobs)
+func (s *Service) JobHistory(kind jobs.Kind) ([]jobs.Record, error) {
+	entries, err := list[jobs.Record](s, store.BucketJobs)
 	if err != nil {
 		return nil, fmt.Errorf("read job history: %w", err)
 	}
 	var out []jobs.Record
-	for _, rec := range recs {
-		var r jobs.Record
-		if err := json.Unmarshal(rec.Data, &r); err != nil {
-			s.Log.Warn("skip unreadable job record", "id", rec.ID, "err", err)
-			continue
-		}
-		if kind == "" || r.Kind == kind {
-			out = append(out, r)
+	for _, e := range entries {
+		if kind == "" || e.Value.Kind == kind {
+			out = append(out, e.Value)
 		}
 	}
-	sortRecords(out)
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Created.After(out[j].Created) })
 	return out, nil
+}
+
+// LastPackage returns the output folder of the newest successful package job (of this or an
+// earlier session), so screens and commands can offer it as the next step's input.
+func (s *Service) LastPackage() (string, bool) {
+	recs, err := s.JobHistory(KindPackage)
+	if err != nil {
+		s.Log.Warn("read package history", "err", err)
+		return "", false
+	}
+	for _, r := range recs {
+		if r.State != jobs.Done {
+			continue
+		}
+		var res struct {
+			OutDir string `json:"out_dir"`
+		}
+		if err := json.Unmarshal(r.Result, &res); err == nil && res.OutDir != "" {
+			return res.OutDir, true
+		}
+	}
+	return "", false
 }
 
 // idFor derives a stable record ID from a name.

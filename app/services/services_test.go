@@ -17,8 +17,6 @@ import (
 	"satchel/engine/drm"
 	"satchel/engine/license"
 	"satchel/engine/policy"
-	"satchel/engine/verify"
-	"satchel/packaging"
 )
 
 const media = "../../testdata/media/"
@@ -120,9 +118,11 @@ func TestPackageVerifyPublishServe(t *testing.T) {
 	}
 	out := filepath.Join(t.TempDir(), "pkg")
 	res := runJob(t, func() (*jobs.Job, error) {
-		return s.StartPackage(ctx, PackageRequest{Inputs: paths, OutDir: out, Policy: policy.PresetRental48h, SegmentDuration: 2 * time.Second})
+		req := DefaultPackageRequest()
+		req.Inputs, req.OutDir, req.Policy, req.SegmentDuration = paths, out, policy.PresetRental48h, 2*time.Second
+		return s.StartPackage(ctx, req)
 	})
-	pr := res.(*packaging.Result)
+	pr := res.(*PackageResult)
 	if sets, _ := s.KeySets(); len(sets) != 1 || len(sets[0].Keys) != len(pr.Keys) {
 		t.Fatalf("generated keys not saved as a key set: %+v", sets)
 	}
@@ -131,7 +131,7 @@ func TestPackageVerifyPublishServe(t *testing.T) {
 	}
 	rep := runJob(t, func() (*jobs.Job, error) {
 		return s.StartVerify(ctx, VerifyRequest{Path: out, Policy: policy.PresetRental48h})
-	}).(*verify.Report)
+	}).(*VerifyResult).Report
 	if rep.Failed() {
 		t.Fatalf("verify failed: %+v", rep.Summary)
 	}
@@ -160,7 +160,7 @@ func TestPackageVerifyPublishServe(t *testing.T) {
 	}
 
 	// License server with the demo player: ClearKey license for the packaged KIDs, ledger.
-	url, err := s.StartLicenseServer(LicenseOptions{Addr: "127.0.0.1:0", ContentDir: out})
+	url, err := s.StartLicenseServer(ctx, LicenseOptions{Addr: "127.0.0.1:0", ContentDir: out})
 	if err != nil {
 		t.Fatal(err)
 	}

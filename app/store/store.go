@@ -10,12 +10,15 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"satchel/internal/field"
 )
 
 // Bucket names.
@@ -59,7 +62,7 @@ func (e *InUseError) Error() string {
 	if e.PID > 0 {
 		who += fmt.Sprintf(" (PID %d)", e.PID)
 	}
-	return fmt.Sprintf("workspace %s is in use by %s; close it or pass --workspace DIR", e.Path, who)
+	return fmt.Sprintf("workspace %s is in use by %s", e.Path, who)
 }
 
 // Options configure Open.
@@ -90,7 +93,7 @@ func DefaultDir() (string, error) {
 	}
 	cfg, err := os.UserConfigDir()
 	if err != nil {
-		return "", fmt.Errorf("find the user config folder: %w; set SATCHEL_WORKSPACE or pass --workspace DIR", err)
+		return "", fmt.Errorf("find the user config folder (set SATCHEL_WORKSPACE to choose one): %w", err)
 	}
 	return filepath.Join(cfg, "satchel", "workspace"), nil
 }
@@ -102,7 +105,7 @@ func Open(dir string, opts Options) (*Workspace, error) {
 		opts.Timeout = time.Second
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("create workspace %s: %w; choose a writable folder with --workspace", dir, err)
+		return nil, fmt.Errorf("create workspace %s: %w", dir, err)
 	}
 	db, err := bolt.Open(filepath.Join(dir, DBFile), 0o600, &bolt.Options{Timeout: opts.Timeout, ReadOnly: opts.ReadOnly})
 	if err != nil {
@@ -240,6 +243,34 @@ func (w *Workspace) List(bucket string) ([]Record, error) {
 	return out, err
 }
 
+// Entry is one decoded record of a bucket.
+type Entry[T any] struct {
+	ID    string
+	Value T
+}
+
+// List decodes every record of bucket as a T, in key order. A record that does not decode is
+// left out and passed to skip (with its ID and the decoding error) so the caller can log it;
+// skip may be nil only where a damaged record cannot matter.
+func List[T any](w *Workspace, bucket string, skip func(id string, err error)) ([]Entry[T], error) {
+	recs, err := w.List(bucket)
+	if err != nil {
+		return nil, fmt.Errorf("read %s from workspace %s: %w", bucket, w.dir, err)
+	}
+	out := make([]Entry[T], 0, len(recs))
+	for _, r := range recs {
+		var v T
+		if err := json.Unmarshal(r.Data, &v); err != nil {
+			if skip != nil {
+				skip(r.ID, err)
+			}
+			continue
+		}
+		out = append(out, Entry[T]{ID: r.ID, Value: v})
+	}
+	return out, nil
+}
+
 // Append stores v under the bucket's next sequence number (zero-padded, so List is in
 // insertion order) and returns the ID.
 func (w *Workspace) Append(bucket string, v any) (string, error) {
@@ -266,21 +297,36 @@ func (w *Workspace) Append(bucket string, v any) (string, error) {
 	return id, nil
 }
 
+// Theme is the GUI's colour scheme.
+type Theme string
+
+// The themes.
+const (
+	ThemeSystem Theme = "system" // follow the desktop's light/dark setting
+	ThemeLight  Theme = "light"
+	ThemeDark   Theme = "dark"
+)
+
+// Themes lists the themes in the order the Settings screen offers them.
+var Themes = []Theme{ThemeSystem, ThemeLight, ThemeDark}
+
 // Settings are the user's preferences.
 type Settings struct {
-	DefaultOutDir string  `json:"default_out_dir"`
-	Concurrency   int     `json:"concurrency"`
-	Theme         string  `json:"theme"` // light | dark | system
-	LastScreen    string  `json:"last_screen"`
-	WindowW       float32 `json:"window_w"`
-	WindowH       float32 `json:"window_h"`
-	LicenseAddr   string  `json:"license_addr"`
-	PlayerOrigin  string  `json:"player_origin"`
+	DefaultOutDir string `json:"default_out_dir"`
+	// Concurrency is the number of renditions packaged (and files uploaded) in parallel by
+	// both the GUI and the CLI; 0 means one per CPU for packaging and 8 uploads.
+	Concurrency  int     `json:"concurrency"`
+	Theme        Theme   `json:"theme"`
+	LastScreen   string  `json:"last_screen"`
+	WindowW      float32 `json:"window_w"`
+	WindowH      float32 `json:"window_h"`
+	LicenseAddr  string  `json:"license_addr"`
+	PlayerOrigin string  `json:"player_origin"`
 }
 
 // Settings returns the stored settings (defaults when none).
 func (w *Workspace) Settings() (Settings, error) {
-	s := Settings{Theme: "system", LicenseAddr: "127.0.0.1:8787", WindowW: 1200, WindowH: 780}
+	s := Settings{Theme: ThemeSystem, LicenseAddr: "127.0.0.1:8787", WindowW: 1200, WindowH: 780}
 	err := w.Get(BucketSettings, "settings", &s)
 	if errors.Is(err, ErrNotFound) {
 		err = nil
@@ -288,5 +334,24 @@ func (w *Workspace) Settings() (Settings, error) {
 	return s, err
 }
 
-// SaveSettings stores the settings.
-func (w *Workspace) SaveSettings(s Settings) error { return w.Put(BucketSettings, "settings", s) }
+// MaxConcurrency is the highest Concurrency setting.
+const MaxConcurrency = 64
+
+// Validate checks the settings; problems are *field.Error values (concurrency, theme).
+func (s Settings) Validate() error {
+	if s.Concurrency < 0 || s.Concurrency > MaxConcurrency {
+		return field.Errorf("concurrency", s.Concurrency, "must be 0 (one per CPU) to %d", MaxConcurrency)
+	}
+	if s.Theme != "" && !slices.Contains(Themes, s.Theme) {
+		return field.Errorf("theme", s.Theme, "not one of system, light, dark")
+	}
+	return nil
+}
+
+// SaveSettings validates and stores the settings.
+func (w *Workspace) SaveSettings(s Settings) error {
+	if err := s.Validate(); err != nil {
+		return err
+	}
+	return w.Put(BucketSettings, "settings", s)
+}

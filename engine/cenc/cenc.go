@@ -11,6 +11,7 @@ import (
 	"github.com/Eyevinn/mp4ff/mp4"
 
 	"satchel/engine/drm"
+	"satchel/internal/mp4safe"
 )
 
 // Protector encrypts the fragments of one track.
@@ -112,13 +113,9 @@ func DecryptSegment(seg *mp4.MediaSegment, di mp4.DecryptInfo, keys []drm.Conten
 	return nil
 }
 
-// DecryptFragment decrypts one fragment in place.
-func DecryptFragment(f *mp4.Fragment, di mp4.DecryptInfo, keys []drm.ContentKey) (err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("decrypt fragment: malformed encryption data (%v)", p)
-		}
-	}()
+// DecryptFragment decrypts one fragment in place. A missing key is a *MissingKeyError;
+// malformed encryption data is an error (through mp4safe), never a panic.
+func DecryptFragment(f *mp4.Fragment, di mp4.DecryptInfo, keys []drm.ContentKey) error {
 	for _, traf := range f.Moof.Trafs {
 		for _, ti := range di.TrackInfos {
 			if ti.TrackID != traf.Tfhd.TrackID || ti.Sinf == nil || ti.Sinf.Schi == nil || ti.Sinf.Schi.Tenc == nil {
@@ -133,7 +130,8 @@ func DecryptFragment(f *mp4.Fragment, di mp4.DecryptInfo, keys []drm.ContentKey)
 	if len(f.Moof.Trafs) == 1 && IsClear(f.Moof.Traf) {
 		return nil // clear lead: nothing to decrypt
 	}
-	if err := mp4.DecryptFragmentWithKeys(f, di, nil, KeyMap(keys), true); err != nil {
+	err := mp4safe.Do(func() error { return mp4.DecryptFragmentWithKeys(f, di, nil, KeyMap(keys), true) })
+	if err != nil {
 		return fmt.Errorf("decrypt fragment: %w", err)
 	}
 	return nil
@@ -143,7 +141,7 @@ func DecryptFragment(f *mp4.Fragment, di mp4.DecryptInfo, keys []drm.ContentKey)
 type MissingKeyError struct{ KID drm.KID }
 
 func (e *MissingKeyError) Error() string {
-	return fmt.Sprintf("no key for KID %s; pass it with --key KID:KEY or --keys CPIX", e.KID)
+	return fmt.Sprintf("no key for KID %s", e.KID)
 }
 
 // MarkClear signals a fragment left unencrypted inside a protected track (a clear lead): a

@@ -499,10 +499,10 @@ func persistentRule(sys drm.System) Rule {
 				return ResultUnknown, "no policy was given, so whether licenses persist is unknown"
 			}
 			name := policyName(c.ev)
-			if p.For(string(sys)) == nil {
+			if p.For(sys) == nil {
 				return ResultFail, fmt.Sprintf("%s does not license %s", name, sys.Title())
 			}
-			if p.Persistent(string(sys)) {
+			if p.Persistent(sys) {
 				return ResultPass, fmt.Sprintf("%s: %s = %s", name, fields[sys], persistValue(p, sys))
 			}
 			return ResultFail, fmt.Sprintf("%s: %s = %s", name, fields[sys], persistValue(p, sys))

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 )
 
@@ -49,7 +50,7 @@ func NewCPIX(sig Signalling, contentID string) (*CPIXDocument, error) {
 			return nil, err
 		}
 		for _, s := range sig.Systems {
-			if s == FairPlay && sig.Scheme != "cbcs" {
+			if s == FairPlay && sig.Scheme != SchemeCBCS {
 				continue // FairPlay needs cbcs; there is nothing to signal for cenc
 			}
 			d := CPIXDRMSystem{SystemID: KID(s.SystemID()).String(), KID: k.KID}
@@ -267,6 +268,24 @@ func ReadCPIX(r io.Reader) (*CPIXDocument, error) {
 	}
 	if len(doc.Keys) == 0 && len(doc.DRMSystems) == 0 {
 		return nil, errors.New("cpix: the document has no ContentKey and no DRMSystem")
+	}
+	return doc, nil
+}
+
+// ReadCPIXFile reads the CPIX document at path. A document without content keys is an error:
+// every caller reads CPIX for its keys.
+func ReadCPIXFile(path string) (*CPIXDocument, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read CPIX %s: %w", path, err)
+	}
+	defer f.Close()
+	doc, err := ReadCPIX(f)
+	if err != nil {
+		return nil, fmt.Errorf("read CPIX %s: %w", path, err)
+	}
+	if len(doc.Keys) == 0 {
+		return nil, fmt.Errorf("read CPIX %s: the document holds no content keys", path)
 	}
 	return doc, nil
 }

@@ -5,6 +5,8 @@ import (
 	"encoding/base64"
 	"strings"
 	"testing"
+
+	"satchel/internal/golden"
 )
 
 func TestCPIXRoundTrip(t *testing.T) {
@@ -21,7 +23,7 @@ func TestCPIXRoundTrip(t *testing.T) {
 			if err := WriteCPIX(&buf, doc); err != nil {
 				t.Fatal(err)
 			}
-			golden(t, "keys_"+scheme+".cpix.xml", buf.Bytes())
+			golden.Check(t, "keys_"+scheme+".cpix.xml", buf.Bytes())
 			back, err := ReadCPIX(bytes.NewReader(buf.Bytes()))
 			if err != nil {
 				t.Fatal(err)

@@ -106,7 +106,7 @@ func (k HLSKey) Attributes() string {
 // key of the rendition it plays.
 func HLSKeys(sig Signalling, kid KID) ([]HLSKey, error) {
 	method := "SAMPLE-AES"
-	if sig.Scheme == "cenc" {
+	if sig.Scheme == SchemeCENC {
 		method = "SAMPLE-AES-CTR"
 	}
 	key, ok := KeyByKID(sig.Keys, kid)
@@ -119,7 +119,7 @@ func HLSKeys(sig Signalling, kid KID) ([]HLSKey, error) {
 	for _, s := range sig.Systems {
 		switch s {
 		case FairPlay:
-			if sig.Scheme != "cbcs" {
+			if sig.Scheme != SchemeCBCS {
 				continue
 			}
 			out = append(out, HLSKey{System: s, Method: method, URI: FairPlaySKD(sig.FairPlayKeyURI, kid), KeyFormat: KeyFormatFairPlay, KeyFormatVersions: "1"})

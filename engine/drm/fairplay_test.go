@@ -4,6 +4,8 @@ import (
 	"encoding/base64"
 	"strings"
 	"testing"
+
+	"satchel/internal/golden"
 )
 
 func TestFairPlaySKD(t *testing.T) {
@@ -101,7 +103,7 @@ func TestHLSKeys(t *testing.T) {
 					}
 				}
 			}
-			golden(t, "hls_keys_"+c.scheme+".m3u8", []byte(lines.String()))
+			golden.Check(t, "hls_keys_"+c.scheme+".m3u8", []byte(lines.String()))
 		})
 	}
 	sig := testSignalling(t, "cbcs", 1)

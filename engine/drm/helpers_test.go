@@ -1,16 +1,10 @@
 package drm
 
 import (
-	"bytes"
 	"encoding/base64"
 	"encoding/hex"
-	"flag"
-	"os"
-	"path/filepath"
 	"testing"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // mustKey builds a content key from a KID in any ParseKID form and a hex key.
 func mustKey(t testing.TB, trackType, kid, key string) ContentKey {
@@ -49,26 +43,4 @@ func testSignalling(t testing.TB, scheme string, n int) Signalling {
 	return Signalling{Scheme: Scheme(scheme), Keys: keys[:n], Systems: AllSystems,
 		PlayReadyLAURL: "https://license.example.com/playready?a=1&b=2", ClearKeyLAURL: "http://127.0.0.1:8787/clearkey",
 		WidevineProvider: "satchel", FairPlayKeyURI: "skd://keys.example.com"}
-}
-
-// golden compares got with testdata/name, or rewrites the file with -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("golden %s: %v (run go test -update to create it)", path, err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file (run go test -update if the change is intended):\n got %s\nwant %s", path, got, want)
-	}
 }

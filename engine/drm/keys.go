@@ -5,6 +5,8 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strings"
+
+	"satchel/engine/media"
 )
 
 // Track types a content key is used for (CPIX intendedTrackType, AMS key-per-track-type).
@@ -96,12 +98,12 @@ func RandomContentKey(trackType string) (ContentKey, error) {
 	return ck, nil
 }
 
-// TrackTypeFor returns the track type of a track: kind "audio" → AUDIO; video by height:
+// TrackTypeFor returns the track type of a track: audio → AUDIO; video by height:
 // SD below 720 lines, HD from 720 up to 1088 lines (1080p coded as 1088 included), UHD above.
 // These thresholds match the usual multi-key policy (separate keys so SD can be licensed to
 // lower security levels than HD/UHD).
-func TrackTypeFor(kind string, width, height int) string {
-	if kind == "audio" {
+func TrackTypeFor(kind media.Kind, width, height int) string {
+	if kind == media.Audio {
 		return TrackAudio
 	}
 	switch {

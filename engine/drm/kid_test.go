@@ -3,6 +3,8 @@ package drm
 import (
 	"strings"
 	"testing"
+
+	"satchel/engine/media"
 )
 
 func TestParseKIDForms(t *testing.T) {
@@ -65,10 +67,11 @@ func TestParseKeySpec(t *testing.T) {
 
 func TestTrackTypeAndDuplicates(t *testing.T) {
 	cases := []struct {
-		kind string
+		kind media.Kind
 		h    int
 		want string
-	}{{"audio", 0, TrackAudio}, {"video", 240, TrackSD}, {"video", 576, TrackSD}, {"video", 720, TrackHD}, {"video", 1088, TrackHD}, {"video", 2160, TrackUHD}}
+	}{{media.Audio, 0, TrackAudio}, {media.Video, 240, TrackSD}, {media.Video, 576, TrackSD}, {media.Video, 720, TrackHD},
+		{media.Video, 1088, TrackHD}, {media.Video, 2160, TrackUHD}}
 	for _, c := range cases {
 		if got := TrackTypeFor(c.kind, 0, c.h); got != c.want {
 			t.Errorf("TrackTypeFor(%s,%d) = %s, want %s", c.kind, c.h, got, c.want)

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"satchel/internal/golden"
 )
 
 // TestPlayReadyChecksumKAT checks CHECKSUM and the little-endian KID against published pairs:
@@ -196,7 +198,7 @@ func TestPlayReadyObjectVersions(t *testing.T) {
 					t.Error("CHECKSUM accepted a wrong key")
 				}
 			}
-			golden(t, name, []byte(h.XML))
+			golden.Check(t, name, []byte(h.XML))
 		})
 	}
 	if _, err := PlayReadyObject(nil, "cenc", ""); err == nil {

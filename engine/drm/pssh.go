@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/Eyevinn/mp4ff/mp4"
+
+	"satchel/internal/mp4safe"
 )
 
 // PSSHBoxes returns one pssh box per system in sig.Systems (FairPlay has none: HLS signals it
@@ -51,7 +53,7 @@ func BoxBytes(b *mp4.PsshBox) ([]byte, error) {
 
 // DecodePSSHBytes decodes one complete pssh box (for example base64-decoded from
 // <cenc:pssh>). The box size must match len(b); use SplitPSSH for concatenated boxes.
-func DecodePSSHBytes(b []byte) (box *mp4.PsshBox, err error) {
+func DecodePSSHBytes(b []byte) (*mp4.PsshBox, error) {
 	n, err := psshBoxLen(b)
 	if err != nil {
 		return nil, err
@@ -59,12 +61,7 @@ func DecodePSSHBytes(b []byte) (box *mp4.PsshBox, err error) {
 	if n != len(b) {
 		return nil, fmt.Errorf("pssh box: header says %d bytes but %d were given", n, len(b))
 	}
-	defer func() {
-		if p := recover(); p != nil {
-			box, err = nil, fmt.Errorf("pssh box: malformed (%v)", p)
-		}
-	}()
-	bx, err := mp4.DecodeBox(0, bytes.NewReader(b))
+	bx, err := mp4safe.DecodeBox(b)
 	if err != nil {
 		return nil, fmt.Errorf("pssh box: %w", err)
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/Eyevinn/mp4ff/mp4"
 
 	"satchel/engine/drm"
+	"satchel/internal/mp4safe"
 )
 
 // Node is one box in the tree.
@@ -57,35 +58,37 @@ func File(ctx context.Context, path string) ([]*Node, error) {
 	return Reader(ctx, f, path)
 }
 
-// Reader inspects an MP4 read from r; name is used in error messages only.
-func Reader(ctx context.Context, r io.ReadSeeker, name string) (nodes []*Node, err error) {
-	defer func() {
-		// mp4ff can panic on some malformed boxes; a corrupt file must give an error, not a crash.
-		if p := recover(); p != nil {
-			nodes, err = nil, fmt.Errorf("inspect %s: the file is not a readable MP4 (%v); check that it is complete and not corrupted", name, p)
-		}
-	}()
+// Reader inspects an MP4 read from r; name is used in error messages only. Malformed input
+// is an error (through mp4safe), never a panic.
+func Reader(ctx context.Context, r io.ReadSeeker, name string) ([]*Node, error) {
 	size, err := r.Seek(0, io.SeekEnd)
 	if err != nil {
 		return nil, fmt.Errorf("inspect %s: %w", name, err)
 	}
-	if _, err := r.Seek(0, io.SeekStart); err != nil {
-		return nil, fmt.Errorf("inspect %s: %w", name, err)
-	}
-	mf, err := mp4.DecodeFile(r, mp4.WithDecodeMode(mp4.DecModeLazyMdat))
+	mf, err := mp4safe.DecodeFile(ctx, r, mp4safe.Lazy)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
 		return nil, fmt.Errorf("inspect %s: the file is not a readable MP4: %w", name, err)
 	}
 	if len(mf.Children) == 0 {
 		return nil, fmt.Errorf("inspect %s: no MP4 boxes found; is this an MP4 file?", name)
 	}
+	var nodes []*Node
 	var off int64
-	for _, b := range mf.Children {
-		if err := ctx.Err(); err != nil {
-			return nil, err
+	err = mp4safe.Do(func() error {
+		for _, b := range mf.Children {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			nodes = append(nodes, node(b, off))
+			off += int64(b.Size())
 		}
-		nodes = append(nodes, node(b, off))
-		off += int64(b.Size())
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("inspect %s: %w", name, err)
 	}
 	if off > size {
 		return nil, fmt.Errorf("inspect %s: the file is truncated: its boxes need %d bytes but it has %d; download or export it again", name, off, size)

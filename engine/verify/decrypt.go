@@ -25,7 +25,7 @@ type sourceTrack struct {
 
 func (v *verifier) loadSources() error {
 	for _, p := range v.in.SourceFiles {
-		f, err := probe.Open(p)
+		f, err := probe.Open(context.Background(), p)
 		if err != nil {
 			return fmt.Errorf("source: %w", err)
 		}

@@ -1,0 +1,251 @@
+package services
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"satchel/app/jobs"
+	"satchel/app/store"
+	"satchel/engine/drm"
+	"satchel/engine/policy"
+	"satchel/internal/field"
+	"satchel/packaging"
+)
+
+// MaxConcurrency is the most renditions packaged in parallel (the settings' limit).
+const MaxConcurrency = store.MaxConcurrency
+
+// PackageRequest is one packaging job, as the Package screen and `satchel package` build it.
+// Start from DefaultPackageRequest: Systems, Schemes and Formats must not be empty.
+type PackageRequest struct {
+	Inputs []string `json:"inputs"`  // source renditions (MP4), one video rung each
+	OutDir string   `json:"out_dir"` // written atomically
+	// Keys are explicit content keys by track type. They are never recorded in the job
+	// history. Keys from KeySet and CPIXFile are added; track types no source covers get
+	// keys from crypto/rand, which are then saved as a new key set.
+	Keys     []drm.ContentKey `json:"-"`
+	KeySet   string           `json:"key_set,omitempty"`   // a key set in the workspace
+	CPIXFile string           `json:"cpix_file,omitempty"` // a CPIX document holding keys
+	// Policy names a policy in the workspace or a preset; PolicyFile is a Satchel or AMS
+	// policy JSON file. At most one is given. The policy must be valid for offline use; its
+	// warnings are part of the result, and it is written to policy.json (secrets redacted).
+	Policy           string             `json:"policy,omitempty"`
+	PolicyFile       string             `json:"policy_file,omitempty"`
+	Systems          []drm.System       `json:"systems"`
+	Schemes          []drm.Scheme       `json:"schemes"`
+	Formats          []packaging.Format `json:"formats"`
+	SegmentDuration  time.Duration      `json:"segment_duration"`
+	ClearLead        time.Duration      `json:"clear_lead,omitempty"`
+	ClearKeyLAURL    string             `json:"clearkey_la_url,omitempty"`
+	PlayReadyLAURL   string             `json:"playready_la_url,omitempty"`
+	FairPlayKeyURI   string             `json:"fairplay_key_uri,omitempty"`
+	WidevineProvider string             `json:"widevine_provider,omitempty"`
+	Overwrite        bool               `json:"overwrite,omitempty"`
+	// Concurrency is the number of renditions packaged in parallel; 0 takes the workspace
+	// setting (whose 0 means one per CPU).
+	Concurrency int `json:"concurrency,omitempty"`
+}
+
+// DefaultPackageRequest returns Satchel's defaults: every DRM system, both schemes (cenc and
+// cbcs), every output format, 4 s segments and the skd://satchel FairPlay base. The CLI's
+// flag defaults and the Package screen's initial choices both come from here.
+func DefaultPackageRequest() PackageRequest {
+	return PackageRequest{
+		Systems:         append([]drm.System(nil), drm.AllSystems...),
+		Schemes:         append([]drm.Scheme(nil), drm.WrittenSchemes...),
+		Formats:         append([]packaging.Format(nil), packaging.AllFormats...),
+		SegmentDuration: 4 * time.Second,
+		FairPlayKeyURI:  drm.DefaultFairPlayBase,
+	}
+}
+
+// Validate checks the request without the workspace; problems are *field.Error values
+// naming the request's JSON field. Rules of the packaging configuration itself are checked
+// by packaging.Config.Validate, once.
+func (r PackageRequest) Validate() error {
+	switch {
+	case len(r.Systems) == 0:
+		return field.Errorf("systems", nil, "choose at least one DRM system")
+	case len(r.Schemes) == 0:
+		return field.Errorf("schemes", nil, "choose at least one encryption scheme")
+	case len(r.Formats) == 0:
+		return field.Errorf("formats", nil, "choose at least one output format")
+	case r.Policy != "" && r.PolicyFile != "":
+		return field.Errorf("policy", r.Policy, "give a policy name or a policy file, not both")
+	case r.Concurrency < 0 || r.Concurrency > MaxConcurrency:
+		return field.Errorf("concurrency", r.Concurrency, "must be 0 (the workspace setting) to %d", MaxConcurrency)
+	}
+	cfg := r.config()
+	return cfg.Validate()
+}
+
+// config maps the request onto the packaging configuration (explicit keys only).
+func (r PackageRequest) config() packaging.Config {
+	return packaging.Config{
+		Inputs:           r.Inputs,
+		OutDir:           r.OutDir,
+		Systems:          r.Systems,
+		Schemes:          r.Schemes,
+		Formats:          r.Formats,
+		SegmentDuration:  r.SegmentDuration,
+		ClearLead:        r.ClearLead,
+		Keys:             append([]drm.ContentKey(nil), r.Keys...),
+		PlayReadyLAURL:   r.PlayReadyLAURL,
+		ClearKeyLAURL:    r.ClearKeyLAURL,
+		WidevineProvider: r.WidevineProvider,
+		FairPlayKeyURI:   r.FairPlayKeyURI,
+		Concurrency:      r.Concurrency,
+		Overwrite:        r.Overwrite,
+	}
+}
+
+// PackageResult is the result of a package job.
+type PackageResult struct {
+	*packaging.Result
+	// KeySet names the key set the generated keys were saved as ("" when every key was given).
+	KeySet string `json:"key_set,omitempty"`
+	// Warnings are the policy's validation warnings (errors stop the job before it starts).
+	Warnings []policy.Issue `json:"warnings,omitempty"`
+	// PolicyFrom says where the policy came from (a file path or a workspace policy name).
+	PolicyFrom string `json:"policy_from,omitempty"`
+}
+
+// PolicyError says a policy cannot be used for offline packaging; Issues holds its errors.
+type PolicyError struct {
+	Name   string
+	Issues []policy.Issue
+}
+
+func (e *PolicyError) Error() string {
+	msgs := make([]string, len(e.Issues))
+	for i, is := range e.Issues {
+		msgs[i] = is.String()
+	}
+	return fmt.Sprintf("policy %q is not valid for offline use: %s", e.Name, strings.Join(msgs, "; "))
+}
+
+// packagePlan is a request resolved against the workspace.
+type packagePlan struct {
+	cfg        packaging.Config
+	warnings   []policy.Issue
+	policyFrom string
+}
+
+// planPackage resolves keys, policy and concurrency, and checks the final configuration.
+func (s *Service) planPackage(req PackageRequest) (*packagePlan, error) {
+	if err := req.Validate(); err != nil {
+		return nil, err
+	}
+	p := &packagePlan{cfg: req.config()}
+	if p.cfg.Concurrency == 0 {
+		st, err := s.Settings()
+		if err != nil {
+			return nil, err
+		}
+		p.cfg.Concurrency = st.Concurrency
+	}
+	if req.KeySet != "" {
+		keys, err := s.KeySetKeys(req.KeySet)
+		if err != nil {
+			return nil, err
+		}
+		p.cfg.Keys = append(p.cfg.Keys, keys...)
+	}
+	if req.CPIXFile != "" {
+		doc, err := drm.ReadCPIXFile(req.CPIXFile)
+		if err != nil {
+			return nil, err
+		}
+		p.cfg.Keys = append(p.cfg.Keys, doc.Keys...)
+	}
+	pol, from, err := s.loadPolicy(req.Policy, req.PolicyFile)
+	if err != nil {
+		return nil, err
+	}
+	if pol != nil {
+		var errs []policy.Issue
+		for _, is := range policy.Validate(pol, true) {
+			if is.Severity == policy.SeverityError {
+				errs = append(errs, is)
+			} else {
+				p.warnings = append(p.warnings, is)
+			}
+		}
+		if len(errs) > 0 {
+			return nil, &PolicyError{Name: pol.Name, Issues: errs}
+		}
+		if p.cfg.PolicyJSON, err = policy.MarshalPublic(pol); err != nil {
+			return nil, fmt.Errorf("write policy %q: %w", pol.Name, err)
+		}
+		p.policyFrom = from
+	}
+	if err := p.cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// StartPackage runs a packaging job (result *PackageResult). Progress events carry one item
+// per rendition (bytes done/total, ETA); policy warnings and the saved key set are job log
+// messages too. Generated keys are saved as a key set named "<out dir> keys <time>".
+func (s *Service) StartPackage(ctx context.Context, req PackageRequest) (*jobs.Job, error) {
+	plan, err := s.planPackage(req)
+	if err != nil {
+		return nil, err
+	}
+	title := fmt.Sprintf("Package %d renditions → %s", len(req.Inputs), filepath.Base(req.OutDir))
+	return s.Jobs.Start(ctx, KindPackage, title, req, func(ctx context.Context, report func(jobs.Event)) (any, error) {
+		if plan.policyFrom != "" {
+			report(jobs.Event{Message: "policy from " + plan.policyFrom})
+		}
+		for _, w := range plan.warnings {
+			report(jobs.Event{Message: "policy warning: " + w.String()})
+		}
+		release := limitMemory()
+		defer release()
+		res, err := packaging.Package(ctx, plan.cfg, func(p packaging.Progress) {
+			report(jobs.Event{Item: p.Rendition, Done: p.Bytes, Total: p.TotalBytes, Unit: "bytes", ETA: p.ETA,
+				Message: fmt.Sprintf("%d/%d fragments", p.Fragments, p.TotalFragments), Error: p.Err})
+		})
+		if err != nil {
+			return nil, err
+		}
+		out := &PackageResult{Result: res, Warnings: plan.warnings, PolicyFrom: plan.policyFrom}
+		if gen := generatedKeys(res.Keys, plan.cfg.Keys); len(gen) > 0 {
+			out.KeySet = filepath.Base(res.OutDir) + " keys " + time.Now().Format("2006-01-02 15:04:05")
+			if _, err := s.SaveKeySet(out.KeySet, gen); err != nil {
+				return nil, fmt.Errorf("save the generated keys: %w", err)
+			}
+			report(jobs.Event{Message: "generated keys saved as key set " + out.KeySet})
+		}
+		return out, nil
+	})
+}
+
+// generatedKeys returns the keys of used that were not given.
+func generatedKeys(used, given []drm.ContentKey) []drm.ContentKey {
+	var out []drm.ContentKey
+	for _, k := range used {
+		if _, ok := drm.KeyByKID(given, k.KID); !ok {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// loadPolicy returns the policy named name (workspace or preset) or read from file, and
+// where it came from; nil when neither is given.
+func (s *Service) loadPolicy(name, file string) (*policy.Policy, string, error) {
+	switch {
+	case name != "":
+		p, err := s.PolicyByName(name)
+		return p, name, err
+	case file != "":
+		p, err := ReadPolicyFile(file)
+		return p, file, err
+	}
+	return nil, "", nil
+}

@@ -1,0 +1,65 @@
+package services
+
+import (
+	"errors"
+
+	"satchel/app/publish"
+	"satchel/app/store"
+	"satchel/engine/cenc"
+	"satchel/packaging"
+)
+
+// Remedy names what the user can do about an error. The services and the layers below say
+// what is wrong; RemedyFor sorts their typed errors once, and each edge (CLI, GUI) words the
+// remedy in its own vocabulary.
+type Remedy int
+
+// The remedies.
+const (
+	RemedyNone            Remedy = iota
+	RemedyCloseOther             // *store.InUseError: another process holds the workspace
+	RemedyNewOutput              // *packaging.OutputExistsError: choose a new folder or overwrite
+	RemedyGiveKey                // *cenc.MissingKeyError: give the key for the KID
+	RemedyListKeySets            // *NotFoundError for a key set
+	RemedyListPolicies           // *NotFoundError for a policy
+	RemedyCheckName              // *NotFoundError for another record
+	RemedyRepeat                 // *publish.IncompleteError: run the publish again to finish
+	RemedyGiveCredentials        // publish.ErrNoCredentials
+	RemedySelectAssets           // ErrNoSelection
+)
+
+// Remedies lists every remedy but RemedyNone (edges check that they word each one).
+var Remedies = []Remedy{RemedyCloseOther, RemedyNewOutput, RemedyGiveKey, RemedyListKeySets, RemedyListPolicies,
+	RemedyCheckName, RemedyRepeat, RemedyGiveCredentials, RemedySelectAssets}
+
+// RemedyFor returns the remedy for err (RemedyNone when the message says it all).
+func RemedyFor(err error) Remedy {
+	var (
+		inUse    *store.InUseError
+		exists   *packaging.OutputExistsError
+		missing  *cenc.MissingKeyError
+		notFound *NotFoundError
+		stopped  *publish.IncompleteError
+	)
+	switch {
+	case errors.As(err, &inUse):
+		return RemedyCloseOther
+	case errors.As(err, &exists):
+		return RemedyNewOutput
+	case errors.As(err, &missing):
+		return RemedyGiveKey
+	case errors.As(err, &notFound) && notFound.What == "key set":
+		return RemedyListKeySets
+	case errors.As(err, &notFound) && notFound.What == "policy":
+		return RemedyListPolicies
+	case errors.As(err, &notFound):
+		return RemedyCheckName
+	case errors.As(err, &stopped):
+		return RemedyRepeat
+	case errors.Is(err, publish.ErrNoCredentials):
+		return RemedyGiveCredentials
+	case errors.Is(err, ErrNoSelection):
+		return RemedySelectAssets
+	}
+	return RemedyNone
+}

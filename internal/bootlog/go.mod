@@ -1,0 +1,3 @@
+module bootlog
+
+go 1.26.8
