@@ -121,7 +121,7 @@ func Open(ctx context.Context, path string) (*File, error) {
 		fh.Close()
 		return nil, &InputError{Path: path, Reason: "is a folder, not an MP4 file"}
 	}
-	if err := checkTopLevel(fh, st.Size(), path); err != nil {
+	if err := checkTopLevel(mp4safe.ReadAhead(fh, st.Size()), st.Size(), path); err != nil {
 		fh.Close()
 		return nil, err
 	}
@@ -275,10 +275,11 @@ func (f *File) Moov() *mp4.MoovBox {
 	return f.MP4.Init.Moov
 }
 
-// Trak returns the track box with the given ID.
+// Trak returns the track box with the given ID (nil when none; a track without a track
+// header has no ID and is never returned).
 func (f *File) Trak(id uint32) *mp4.TrakBox {
 	for _, t := range f.Moov().Traks {
-		if t.Tkhd.TrackID == id {
+		if t.Tkhd != nil && t.Tkhd.TrackID == id {
 			return t
 		}
 	}
@@ -297,6 +298,9 @@ func describeTrak(trak *mp4.TrakBox) (*Track, error) {
 	if trak.Mdia == nil || trak.Mdia.Hdlr == nil || trak.Mdia.Mdhd == nil || trak.Mdia.Minf == nil ||
 		trak.Mdia.Minf.Stbl == nil || trak.Mdia.Minf.Stbl.Stsd == nil {
 		return nil, fmt.Errorf("has an incomplete track box (missing mdia/minf/stbl/stsd); the file is damaged")
+	}
+	if trak.Tkhd == nil {
+		return nil, fmt.Errorf("has a track box without its track header (tkhd); the file is damaged")
 	}
 	t := &Track{ID: trak.Tkhd.TrackID, Timescale: trak.Mdia.Mdhd.Timescale, Language: trak.Mdia.Mdhd.GetLanguage()}
 	switch trak.Mdia.Hdlr.HandlerType {
