@@ -20,6 +20,7 @@ import (
 	"satchel/engine/drm"
 	"satchel/engine/manifest"
 	"satchel/engine/media"
+	"satchel/internal/bug"
 )
 
 // Package runs a packaging job. Progress events arrive from several goroutines (one per
@@ -130,7 +131,8 @@ func (p *packager) runTracks(ctx context.Context, tracks []*track, audio *track)
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(n)
 	for _, t := range tracks {
-		g.Go(func() error {
+		g.Go(func() (err error) {
+			defer bug.Recover(&err) // a worker's panic is a bug, not a crash of the app
 			if err := ctx.Err(); err != nil {
 				return err
 			}

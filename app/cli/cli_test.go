@@ -244,3 +244,19 @@ func TestEveryRemedyWorded(t *testing.T) {
 		}
 	}
 }
+
+// TestPanicIsABug: a panic in a command exits 3 with a request to report it and the stack on
+// stderr, never 2 (an input error).
+func TestPanicIsABug(t *testing.T) {
+	register(&command{name: "test-panic", usage: "satchel test-panic", run: func(e *env, args []string) error {
+		var m map[string]int
+		m["boom"]++
+		return nil
+	}})
+	defer delete(commands, "test-panic")
+	code, _, errOut := run(t, "test-panic")
+	if code != ExitBug || !strings.Contains(errOut, "this is a bug in Satchel, please report it") ||
+		!strings.Contains(errOut, "goroutine") {
+		t.Fatalf("code %d, stderr %q", code, errOut)
+	}
+}

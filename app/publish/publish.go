@@ -22,6 +22,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"satchel/engine/manifest"
+	"satchel/internal/bug"
 	"satchel/internal/field"
 )
 
@@ -358,12 +359,13 @@ func Publish(ctx context.Context, opts Options) (*Report, error) {
 		g, ctx := errgroup.WithContext(ctx)
 		g.SetLimit(opts.Concurrency)
 		for _, f := range batch {
-			g.Go(func() error {
+			g.Go(func() (err error) {
+				defer bug.Recover(&err)
 				if err := ctx.Err(); err != nil {
 					return err
 				}
 				var last int64
-				err := be.put(ctx, f, &opts, func(n int64) {
+				err = be.put(ctx, f, &opts, func(n int64) {
 					if n > last {
 						done.Add(n - last)
 						last = n
