@@ -21,6 +21,7 @@ import (
 	"satchel/engine/manifest"
 	"satchel/engine/media"
 	"satchel/internal/bug"
+	"satchel/internal/owner"
 )
 
 // Package runs a packaging job. Progress events arrive from several goroutines (one per
@@ -50,7 +51,7 @@ func Package(ctx context.Context, cfg Config, progress func(Progress)) (*Result,
 	if err != nil {
 		return nil, err
 	}
-	tmp, err := prepareOutDir(cfg.OutDir, cfg.Overwrite)
+	tmp, err := prepareOutDir(cfg.OutDir, cfg.Overwrite, cfg.inputFiles())
 	if err != nil {
 		return nil, err
 	}
@@ -99,7 +100,7 @@ func Package(ctx context.Context, cfg Config, progress func(Progress)) (*Result,
 	if err != nil {
 		return nil, err
 	}
-	if err := commitOutDir(tmp, cfg.OutDir, cfg.Overwrite); err != nil {
+	if err := commitOutDir(tmp, cfg.OutDir, cfg.Overwrite, cfg.inputFiles()); err != nil {
 		return nil, err
 	}
 	committed = true
@@ -353,11 +354,12 @@ func (p *packager) writeManifests() error {
 	if err != nil {
 		return err
 	}
-	if err := writeBuffered(filepath.Join(p.dir, manifest.FileKeys), func(b *bytes.Buffer) error { return drm.WriteCPIX(b, doc) }); err != nil {
+	// The keys (in the clear) and the policy are private: readable by the owner only.
+	if err := writeBufferedMode(filepath.Join(p.dir, manifest.FileKeys), 0o600, func(b *bytes.Buffer) error { return drm.WriteCPIX(b, doc) }); err != nil {
 		return err
 	}
 	if len(p.cfg.PolicyJSON) > 0 {
-		if err := os.WriteFile(filepath.Join(p.dir, manifest.FilePolicy), p.cfg.PolicyJSON, 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(p.dir, manifest.FilePolicy), p.cfg.PolicyJSON, 0o600); err != nil {
 			return fmt.Errorf("write policy.json: %w", err)
 		}
 	}
@@ -365,6 +367,11 @@ func (p *packager) writeManifests() error {
 }
 
 func writeBuffered(path string, fill func(*bytes.Buffer) error) error {
+	return writeBufferedMode(path, 0o644, fill)
+}
+
+// writeBufferedMode is writeBuffered creating the file with perm.
+func writeBufferedMode(path string, perm os.FileMode, fill func(*bytes.Buffer) error) error {
 	var b bytes.Buffer
 	if err := fill(&b); err != nil {
 		return fmt.Errorf("write %s: %w", filepath.Base(path), err)
@@ -372,7 +379,7 @@ func writeBuffered(path string, fill func(*bytes.Buffer) error) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	return os.WriteFile(path, b.Bytes(), 0o644)
+	return os.WriteFile(path, b.Bytes(), perm)
 }
 
 // listFiles lists the package's files relative to dir.
@@ -382,7 +389,7 @@ func listFiles(dir string) ([]string, error) {
 		if err != nil {
 			return err
 		}
-		if !d.IsDir() {
+		if !d.IsDir() && d.Name() != owner.File && d.Name() != manifest.FileMarker {
 			rel, _ := filepath.Rel(dir, path)
 			files = append(files, filepath.ToSlash(rel))
 		}

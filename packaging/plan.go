@@ -13,6 +13,7 @@ import (
 	"satchel/engine/drm"
 	"satchel/engine/media"
 	"satchel/engine/probe"
+	"satchel/internal/owner"
 )
 
 // source is an opened input rendition.
@@ -231,12 +232,15 @@ func assignKeys(tracks []*track, explicit []drm.ContentKey) ([]drm.ContentKey, e
 	return used, drm.CheckKeys(used)
 }
 
-// prepareOutDir checks the destination and creates the temp folder beside it.
-func prepareOutDir(out string, overwrite bool) (string, error) {
+// prepareOutDir checks the destination (checkOutDir: never replace a folder Satchel did not
+// make, or one holding an input or a workspace), removes the temp folders of dead runs beside
+// it, and creates this run's temp folder (owned by this process) beside it.
+func prepareOutDir(out string, overwrite bool, inputs []string) (string, error) {
 	abs, err := filepath.Abs(out)
 	if err != nil {
 		return "", fmt.Errorf("output folder %s: %w", out, err)
 	}
+	replacing := false
 	if st, err := os.Stat(abs); err == nil {
 		if !st.IsDir() {
 			return "", fmt.Errorf("output %s exists and is a file; choose a folder path", out)
@@ -245,43 +249,63 @@ func prepareOutDir(out string, overwrite bool) (string, error) {
 		if len(entries) > 0 && !overwrite {
 			return "", &OutputExistsError{Dir: out}
 		}
+		replacing = len(entries) > 0
+	}
+	if err := checkOutDir(out, replacing, inputs); err != nil {
+		return "", err
 	}
 	parent := filepath.Dir(abs)
 	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return "", fmt.Errorf("output folder %s cannot be created: %w; choose a writable location", out, err)
 	}
-	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(abs)+".tmp-")
+	removeStaleTemps(parent)
+	tmp, err := makeTemp(abs)
 	if err != nil {
 		return "", fmt.Errorf("output folder %s is not writable (%v); choose a writable location", out, err)
+	}
+	if err := writeMarker(tmp); err != nil {
+		os.RemoveAll(tmp)
+		return "", err
 	}
 	return tmp, nil
 }
 
-// commitOutDir moves the finished temp folder into place.
-func commitOutDir(tmp, out string, overwrite bool) error {
+// commitOutDir moves the finished temp folder into place. A folder being replaced is checked
+// again, then moved into a second owned temp folder (so a run killed half way leaves only
+// folders the next run removes) and deleted once the new package is in place.
+func commitOutDir(tmp, out string, overwrite bool, inputs []string) error {
 	abs, _ := filepath.Abs(out)
-	var old string
+	var trash string
 	if _, err := os.Stat(abs); err == nil {
-		if !overwrite {
-			if entries, _ := os.ReadDir(abs); len(entries) > 0 {
-				return fmt.Errorf("output folder %s appeared while packaging; not replacing it", out)
-			}
+		entries, _ := os.ReadDir(abs)
+		switch {
+		case len(entries) == 0:
 			os.Remove(abs)
-		} else {
-			old = tmp + ".old"
-			if err := os.Rename(abs, old); err != nil {
+		case !overwrite:
+			return fmt.Errorf("output folder %s appeared while packaging; not replacing it", out)
+		default:
+			if err := checkOutDir(out, true, inputs); err != nil {
+				return err
+			}
+			if trash, err = makeTemp(abs); err != nil {
+				return fmt.Errorf("replace %s: %w", out, err)
+			}
+			if err := os.Rename(abs, filepath.Join(trash, "old")); err != nil {
+				os.RemoveAll(trash)
 				return fmt.Errorf("replace %s: %w", out, err)
 			}
 		}
 	}
 	if err := os.Rename(tmp, abs); err != nil {
-		if old != "" {
-			os.Rename(old, abs)
+		if trash != "" {
+			os.Rename(filepath.Join(trash, "old"), abs)
+			os.RemoveAll(trash)
 		}
 		return fmt.Errorf("move the finished package to %s: %w", out, err)
 	}
-	if old != "" {
-		os.RemoveAll(old)
+	os.Remove(filepath.Join(abs, owner.File)) // the package in place is nobody's temp folder
+	if trash != "" {
+		os.RemoveAll(trash)
 	}
 	return nil
 }

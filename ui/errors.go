@@ -50,6 +50,8 @@ var remedy = map[services.Remedy]string{
 	services.RemedyGiveCredentials: "; enter a connection string or SAS URL, choose a saved target," +
 		" or set AZURE_STORAGE_CONNECTION_STRING",
 	services.RemedySelectAssets: "; tick at least one asset on the Assets screen",
+	services.RemedyOtherOutput: "; choose another output folder (Satchel replaces only a package it made," +
+		" never a folder holding an input or a workspace)",
 }
 
 // explain phrases err for a dialog or an inline message: field problems name the form

@@ -65,6 +65,8 @@ var remedy = map[services.Remedy]string{
 		" (or AZURE_STORAGE_ACCOUNT and AZURE_STORAGE_KEY)," +
 		" or pass --connection-string or --sas-url",
 	services.RemedySelectAssets: "give the renditions with --in",
+	services.RemedyOtherOutput: "choose another folder with --out (--overwrite replaces only a package Satchel made," +
+		" never one holding an input or a workspace)",
 }
 
 // explain adds what to do, in the CLI's words, to the typed errors of the lower layers.

@@ -26,17 +26,19 @@ const (
 	RemedyRepeat                 // *publish.IncompleteError: run the publish again to finish
 	RemedyGiveCredentials        // publish.ErrNoCredentials
 	RemedySelectAssets           // ErrNoSelection
+	RemedyOtherOutput            // *packaging.OutputConflictError: that folder is never replaced
 )
 
 // Remedies lists every remedy but RemedyNone (edges check that they word each one).
 var Remedies = []Remedy{RemedyCloseOther, RemedyNewOutput, RemedyGiveKey, RemedyListKeySets, RemedyListPolicies,
-	RemedyCheckName, RemedyRepeat, RemedyGiveCredentials, RemedySelectAssets}
+	RemedyCheckName, RemedyRepeat, RemedyGiveCredentials, RemedySelectAssets, RemedyOtherOutput}
 
 // RemedyFor returns the remedy for err (RemedyNone when the message says it all).
 func RemedyFor(err error) Remedy {
 	var (
 		inUse    *store.InUseError
 		exists   *packaging.OutputExistsError
+		conflict *packaging.OutputConflictError
 		missing  *cenc.MissingKeyError
 		notFound *NotFoundError
 		stopped  *publish.IncompleteError
@@ -46,6 +48,8 @@ func RemedyFor(err error) Remedy {
 		return RemedyCloseOther
 	case errors.As(err, &exists):
 		return RemedyNewOutput
+	case errors.As(err, &conflict):
+		return RemedyOtherOutput
 	case errors.As(err, &missing):
 		return RemedyGiveKey
 	case errors.As(err, &notFound) && notFound.What == "key set":

@@ -25,6 +25,9 @@ const (
 	FilePolicy = "policy.json"
 	// DirDownload holds one single-file MP4 per rendition for progressive download.
 	DirDownload = "download"
+	// FileMarker marks a folder as a package Satchel made: only such a folder is ever replaced
+	// (package --overwrite). It is bookkeeping, never published.
+	FileMarker = ".satchel-package"
 )
 
 // FileMPDFor is the DASH manifest name of scheme when it is not the first scheme written
