@@ -105,15 +105,20 @@ type workspaceKeys struct {
 	extra []drm.ContentKey
 }
 
+// Key implements license.KeyStore; the server calls LookupKey, which reports read errors.
 func (k workspaceKeys) Key(kid drm.KID) (drm.ContentKey, bool) {
+	ck, ok, _ := k.LookupKey(kid)
+	return ck, ok
+}
+
+// LookupKey implements license.KeyLookup: the served package's keys first, then the one key
+// set whose metadata lists kid (only its secret is decrypted). A set that cannot be read is an
+// error, never "unknown KID".
+func (k workspaceKeys) LookupKey(kid drm.KID) (drm.ContentKey, bool, error) {
 	if ck, ok := drm.KeyByKID(k.extra, kid); ok {
-		return ck, true
+		return ck, true, nil
 	}
-	all, err := k.s.AllKeys()
-	if err != nil {
-		return drm.ContentKey{}, false
-	}
-	return drm.KeyByKID(all, kid)
+	return k.s.keyByKID(kid)
 }
 
 // StartLicenseServer starts the license server (and demo player) and returns its base URL.

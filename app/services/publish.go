@@ -36,10 +36,16 @@ func (s *Service) SaveTarget(t PublishTarget, creds publish.Credentials) error {
 	if err != nil {
 		return fmt.Errorf("save target %q: %w", t.Name, err)
 	}
-	if err := s.WS.PutSecret("target/"+id, b); err != nil {
-		return err
+	err = s.WS.Update(func(tx *store.Tx) error {
+		if err := tx.PutSecret("target/"+id, b); err != nil {
+			return err
+		}
+		return tx.Put(store.BucketTargets, id, t)
+	})
+	if err != nil {
+		return fmt.Errorf("save target %q: %w", t.Name, err)
 	}
-	return s.WS.Put(store.BucketTargets, id, t)
+	return nil
 }
 
 // Targets lists saved publish targets.

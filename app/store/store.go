@@ -19,6 +19,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"satchel/internal/field"
+	"satchel/internal/guard"
 )
 
 // Bucket names.
@@ -43,8 +44,8 @@ const SchemaVersion = 2
 
 // File names inside the workspace folder.
 const (
-	DBFile  = "satchel.db"
-	KeyFile = "satchel.key"
+	DBFile  = guard.DBFile
+	KeyFile = guard.KeyFile
 	PIDFile = "satchel.pid"
 )
 
@@ -84,6 +85,7 @@ type Workspace struct {
 	db      *bolt.DB
 	dataKey []byte
 	mu      sync.Mutex
+	hook    func(op string) error // SetWriteHook (tests)
 }
 
 // DefaultDir is $SATCHEL_WORKSPACE or <user config dir>/satchel/workspace.
@@ -125,7 +127,7 @@ func Open(dir string, opts Options) (*Workspace, error) {
 			return fail(err)
 		}
 	}
-	if w.dataKey, err = loadDataKey(dir, opts.Passphrase); err != nil {
+	if err := w.loadCheckedDataKey(opts.Passphrase, opts.ReadOnly); err != nil {
 		return fail(err)
 	}
 	if !opts.ReadOnly {

@@ -36,6 +36,13 @@ type KeyStore interface {
 	Key(kid drm.KID) (drm.ContentKey, bool)
 }
 
+// KeyLookup is a KeyStore that can fail to read its keys (a workspace on a broken disk, a
+// damaged record). The server prefers it to Key: a lookup error answers 503 and issues
+// nothing, instead of a misleading "unknown KID" 404.
+type KeyLookup interface {
+	LookupKey(kid drm.KID) (drm.ContentKey, bool, error)
+}
+
 // StaticKeys is a KeyStore over a fixed key list.
 type StaticKeys []drm.ContentKey
 
@@ -312,13 +319,26 @@ func (s *Server) lookup(kids []drm.KID) ([]drm.ContentKey, error) {
 	}
 	var keys []drm.ContentKey
 	for _, k := range kids {
-		ck, ok := s.Keys.Key(k)
+		ck, ok, err := s.key(k)
+		if err != nil {
+			s.Logger.Error("key store unreadable", "kid", k.String(), "err", err)
+			return nil, errorf(http.StatusServiceUnavailable, "the server cannot read its keys (%v); no license was issued", err)
+		}
 		if !ok {
 			return nil, errorf(http.StatusNotFound, "unknown KID %s: this server has no key for it", k)
 		}
 		keys = append(keys, ck)
 	}
 	return keys, nil
+}
+
+// key finds kid through KeyLookup when the store has it, else through Key.
+func (s *Server) key(kid drm.KID) (drm.ContentKey, bool, error) {
+	if kl, ok := s.Keys.(KeyLookup); ok {
+		return kl.LookupKey(kid)
+	}
+	ck, ok := s.Keys.Key(kid)
+	return ck, ok, nil
 }
 
 func (s *Server) record(e Entry) {

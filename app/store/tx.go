@@ -1,0 +1,215 @@
+package store
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Tx is one workspace transaction: the records and secrets written through it are committed
+// together, or (on an error, a crash, a kill) not at all.
+type Tx struct {
+	w  *Workspace
+	tx *bolt.Tx
+}
+
+// Update runs fn in one read-write transaction. When fn returns an error nothing it wrote is
+// kept. A key set's metadata and its secret, for example, are saved or deleted together, so a
+// process killed half way leaves the old state or the new one, never a mix.
+func (w *Workspace) Update(fn func(tx *Tx) error) error {
+	err := w.db.Update(func(btx *bolt.Tx) error { return fn(&Tx{w: w, tx: btx}) })
+	if err != nil {
+		return fmt.Errorf("update workspace %s: %w", w.dir, err)
+	}
+	return nil
+}
+
+// SetWriteHook installs h, called before every write inside Update with the write's
+// description ("put keysets/…", "delete secrets/…"); an error from h fails that write and so
+// the whole transaction. It exists for tests that simulate a crash between two writes; nil
+// removes it.
+func (w *Workspace) SetWriteHook(h func(op string) error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.hook = h
+}
+
+func (t *Tx) before(op string) error {
+	t.w.mu.Lock()
+	h := t.w.hook
+	t.w.mu.Unlock()
+	if h == nil {
+		return nil
+	}
+	return h(op)
+}
+
+// Put stores v as JSON under bucket/id.
+func (t *Tx) Put(bucket, id string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("store %s/%s: %w", bucket, id, err)
+	}
+	return t.put(bucket, id, b)
+}
+
+func (t *Tx) put(bucket, id string, b []byte) error {
+	if err := t.before("put " + bucket + "/" + id); err != nil {
+		return err
+	}
+	bk, err := t.tx.CreateBucketIfNotExists([]byte(bucket))
+	if err != nil {
+		return err
+	}
+	return bk.Put([]byte(id), b)
+}
+
+// Get decodes bucket/id into v; ErrNotFound when missing.
+func (t *Tx) Get(bucket, id string, v any) error {
+	bk := t.tx.Bucket([]byte(bucket))
+	var d []byte
+	if bk != nil {
+		d = bk.Get([]byte(id))
+	}
+	if d == nil {
+		return fmt.Errorf("%s/%s: %w", bucket, id, ErrNotFound)
+	}
+	return json.Unmarshal(d, v)
+}
+
+// Delete removes bucket/id (no error when missing).
+func (t *Tx) Delete(bucket, id string) error {
+	if err := t.before("delete " + bucket + "/" + id); err != nil {
+		return err
+	}
+	if bk := t.tx.Bucket([]byte(bucket)); bk != nil {
+		return bk.Delete([]byte(id))
+	}
+	return nil
+}
+
+// PutSecret stores plaintext encrypted under name.
+func (t *Tx) PutSecret(name string, plaintext []byte) error {
+	sealed, err := t.w.seal(name, plaintext)
+	if err != nil {
+		return err
+	}
+	return t.put(BucketSecrets, name, sealed)
+}
+
+// DeleteSecret removes the secret name (no error when missing).
+func (t *Tx) DeleteSecret(name string) error { return t.Delete(BucketSecrets, name) }
+
+// DataKeyMissingError says the workspace's data key file is gone while the workspace holds
+// secrets encrypted with it. A new key would leave them unreadable forever, so Satchel makes
+// none: the key must be restored from a backup, or a new workspace started.
+type DataKeyMissingError struct {
+	Dir  string // the workspace folder
+	Path string // where the key file belongs
+}
+
+func (e *DataKeyMissingError) Error() string {
+	return fmt.Sprintf("the data key of workspace %s is missing (%s); its secrets (content keys, policy and "+
+		"storage credentials) cannot be read without it: restore %s from your backup into that folder, "+
+		"or start a new workspace in another folder", e.Dir, e.Path, KeyFile)
+}
+
+// DataKeyMismatchError says the key file does not belong to this workspace (it cannot open the
+// workspace's check value): another workspace's satchel.key was copied in.
+type DataKeyMismatchError struct {
+	Dir  string
+	Path string
+}
+
+func (e *DataKeyMismatchError) Error() string {
+	return fmt.Sprintf("the data key %s does not belong to workspace %s (it cannot decrypt the workspace's "+
+		"secrets); restore this workspace's own %s from your backup", e.Path, e.Dir, KeyFile)
+}
+
+// The data key check: a value sealed with the data key, kept in the meta bucket, so a missing
+// or foreign key file is recognised instead of silently replaced.
+const (
+	metaKeyCheck  = "data_key_check"
+	keyCheckName  = "data-key-check"
+	keyCheckValue = "satchel data key check v1"
+)
+
+// needsExistingKey reports whether the workspace already depends on a data key: it holds the
+// key check or any secret.
+func (w *Workspace) needsExistingKey() bool {
+	found := false
+	_ = w.db.View(func(tx *bolt.Tx) error {
+		if m := tx.Bucket([]byte(BucketMeta)); m != nil && m.Get([]byte(metaKeyCheck)) != nil {
+			found = true
+		}
+		if s := tx.Bucket([]byte(BucketSecrets)); s != nil {
+			if k, _ := s.Cursor().First(); k != nil {
+				found = true
+			}
+		}
+		return nil
+	})
+	return found
+}
+
+// checkDataKey verifies the loaded data key against the stored check value, storing one when
+// the workspace has none yet (a new workspace, or one made before the check existed).
+func (w *Workspace) checkDataKey(readOnly bool) error {
+	var sealed []byte
+	_ = w.db.View(func(tx *bolt.Tx) error {
+		if m := tx.Bucket([]byte(BucketMeta)); m != nil {
+			sealed = append([]byte(nil), m.Get([]byte(metaKeyCheck))...)
+		}
+		return nil
+	})
+	if len(sealed) > 0 {
+		if v, err := w.open(keyCheckName, sealed); err != nil || string(v) != keyCheckValue {
+			return &DataKeyMismatchError{Dir: w.dir, Path: w.keyPath()}
+		}
+		return nil
+	}
+	if readOnly {
+		return nil
+	}
+	check, err := w.seal(keyCheckName, []byte(keyCheckValue))
+	if err != nil {
+		return err
+	}
+	return w.db.Update(func(tx *bolt.Tx) error {
+		m, err := tx.CreateBucketIfNotExists([]byte(BucketMeta))
+		if err != nil {
+			return err
+		}
+		return m.Put([]byte(metaKeyCheck), check)
+	})
+}
+
+func (w *Workspace) keyPath() string { return filepath.Join(w.dir, KeyFile) }
+
+// Protected reports whether the workspace's data key is wrapped by a passphrase.
+func (w *Workspace) Protected() bool {
+	b, err := os.ReadFile(w.keyPath())
+	if err != nil {
+		return false
+	}
+	var kf keyFile
+	return json.Unmarshal(b, &kf) == nil && kf.Wrapped
+}
+
+// loadCheckedDataKey loads the data key (loadDataKey), refusing to make a new one for a
+// workspace that already depends on one, and checks it belongs to this workspace.
+func (w *Workspace) loadCheckedDataKey(passphrase string, readOnly bool) error {
+	if _, err := os.Stat(w.keyPath()); errors.Is(err, os.ErrNotExist) && w.needsExistingKey() {
+		return &DataKeyMissingError{Dir: w.dir, Path: w.keyPath()}
+	}
+	key, err := loadDataKey(w.dir, passphrase)
+	if err != nil {
+		return err
+	}
+	w.dataKey = key
+	return w.checkDataKey(readOnly)
+}
