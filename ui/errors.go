@@ -35,6 +35,7 @@ var fieldLabel = map[string]string{
 	"name":             "Name",
 	"track_types":      "Track types",
 	"theme":            "Theme",
+	"ledger_keep":      "Ledger entries kept",
 }
 
 // remedy words each services.Remedy for the screens.

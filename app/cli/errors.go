@@ -34,6 +34,7 @@ var flagFor = map[string]string{
 	"content_dir":      "--content",
 	"name":             "--name",
 	"track_types":      "--types",
+	"ledger_keep":      "--ledger-keep",
 }
 
 // flagProblem phrases a *field.Error with the flag that sets the field.

@@ -31,6 +31,17 @@ type LicenseOptions struct {
 	Policy     string // policy name; empty serves keys without restrictions (temporary or persistent as asked)
 	TLSCert    string
 	TLSKey     string
+	// LedgerKeep is how many ledger entries are kept (the oldest go as new ones arrive); 0
+	// takes the workspace setting (store.Settings.LedgerKeep).
+	LedgerKeep int
+}
+
+// Validate checks the options; problems are *field.Error values.
+func (o LicenseOptions) Validate() error {
+	if o.LedgerKeep != 0 && (o.LedgerKeep < store.MinLedgerKeep || o.LedgerKeep > store.MaxLedgerKeep) {
+		return field.Errorf("ledger_keep", o.LedgerKeep, "must be %d to %d entries", store.MinLedgerKeep, store.MaxLedgerKeep)
+	}
+	return nil
 }
 
 type licenseRuntime struct {
@@ -72,11 +83,16 @@ func (s *Service) SubscribeLedger() (<-chan license.Entry, func()) {
 	}
 }
 
-// workspaceLedger records entries in the workspace and notifies subscribers.
-type workspaceLedger struct{ s *Service }
+// workspaceLedger records entries in the workspace (keeping the newest keep) and notifies
+// subscribers. The entry is committed before Record returns, so the server issues no license
+// whose entry is not on disk.
+type workspaceLedger struct {
+	s    *Service
+	keep int
+}
 
 func (l workspaceLedger) Record(e license.Entry) error {
-	if _, err := l.s.WS.Append(store.BucketLedger, e); err != nil {
+	if _, err := l.s.WS.AppendKeep(store.BucketLedger, e, l.keep); err != nil {
 		return err
 	}
 	l.s.ledger.publish(e)
@@ -129,12 +145,18 @@ func (s *Service) StartLicenseServer(ctx context.Context, opts LicenseOptions) (
 	if s.license != nil {
 		return s.license.url, nil
 	}
+	if err := opts.Validate(); err != nil {
+		return "", err
+	}
+	st, err := s.Settings()
+	if err != nil {
+		return "", err
+	}
 	if opts.Addr == "" {
-		st, err := s.Settings()
-		if err != nil {
-			return "", err
-		}
 		opts.Addr = st.LicenseAddr
+	}
+	if opts.LedgerKeep == 0 {
+		opts.LedgerKeep = st.LedgerKeepOrDefault()
 	}
 	var pol *policy.Policy
 	if opts.Policy != "" {
@@ -157,7 +179,8 @@ func (s *Service) StartLicenseServer(ctx context.Context, opts LicenseOptions) (
 			ks.extra = doc.Keys
 		}
 	}
-	srv := &license.Server{Keys: ks, Ledger: workspaceLedger{s}, Logger: s.Log, Policy: func() *policy.Policy { return pol }}
+	srv := &license.Server{Keys: ks, Ledger: workspaceLedger{s: s, keep: opts.LedgerKeep}, Logger: s.Log,
+		Policy: func() *policy.Policy { return pol }}
 	ln, err := license.Listen(opts.Addr, s.Log)
 	if err != nil {
 		return "", err

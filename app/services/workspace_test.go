@@ -107,3 +107,48 @@ func TestPassphraseOnUnprotectedWorkspace(t *testing.T) {
 		t.Fatalf("PassphraseUnused %v, protected %v", s.PassphraseUnused, s.WS.Protected())
 	}
 }
+
+// TestLedgerFailsClosed: when the workspace cannot record a license (full disk, simulated by
+// failing the write) the server answers 503, issues no key, and the next request after the
+// disk recovers is recorded.
+func TestLedgerFailsClosed(t *testing.T) {
+	s := open(t)
+	ks, err := s.GenerateKeySet("show", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	url, err := s.StartLicenseServer(context.Background(), LicenseOptions{Addr: "127.0.0.1:0", LedgerKeep: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.StopLicenseServer()
+	c := license.NewClient(url, "")
+	full := errors.New("no space left on device")
+	s.WS.SetWriteHook(func(op string) error {
+		if strings.Contains(op, store.BucketLedger) {
+			return full
+		}
+		return nil
+	})
+	for i := 0; i < 20; i++ {
+		var se *license.StatusError
+		if lic, err := c.ClearKey(context.Background(), []drm.KID{ks.Keys[0].KID}, false); !errors.As(err, &se) ||
+			se.Status != 503 || lic != nil && len(lic.Keys) > 0 {
+			t.Fatalf("license with a full disk: %v", err)
+		}
+	}
+	s.WS.SetWriteHook(nil)
+	// Retention: 150 licenses, the newest 100 kept.
+	for i := 0; i < 150; i++ {
+		if _, err := c.ClearKey(context.Background(), []drm.KID{ks.Keys[0].KID}, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if l, _ := s.Ledger(); len(l) != 100 {
+		t.Fatalf("ledger holds %d entries, want 100", len(l))
+	}
+	s.StopLicenseServer()
+	if _, err := s.StartLicenseServer(context.Background(), LicenseOptions{Addr: "127.0.0.1:0", LedgerKeep: 5}); err == nil {
+		t.Fatal("LedgerKeep 5 accepted")
+	}
+}

@@ -437,3 +437,34 @@ func TestProtected(t *testing.T) {
 	}
 	w.Close()
 }
+
+func TestAppendKeep(t *testing.T) {
+	w, err := Open(t.TempDir(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	for i := 1; i <= 12; i++ {
+		if _, err := w.AppendKeep(BucketLedger, map[string]int{"n": i}, 5); err != nil {
+			t.Fatal(err)
+		}
+	}
+	recs, _ := w.List(BucketLedger)
+	if len(recs) != 5 || !strings.Contains(string(recs[0].Data), `"n":8`) || !strings.Contains(string(recs[4].Data), `"n":12`) {
+		t.Fatalf("kept %d records, first %s", len(recs), recs[0].Data)
+	}
+	// Lowering the bound trims at the next append; keep ≤ 0 keeps everything.
+	w.AppendKeep(BucketLedger, map[string]int{"n": 13}, 2)
+	if recs, _ = w.List(BucketLedger); len(recs) != 2 {
+		t.Fatalf("kept %d, want 2", len(recs))
+	}
+	for i := 0; i < 3; i++ {
+		w.AppendKeep(BucketLedger, map[string]int{"n": 14 + i}, 0)
+	}
+	if recs, _ = w.List(BucketLedger); len(recs) != 5 {
+		t.Fatalf("keep 0 kept %d, want 5", len(recs))
+	}
+	if err := (Settings{LedgerKeep: 10}).Validate(); err == nil {
+		t.Fatal("LedgerKeep 10 accepted")
+	}
+}

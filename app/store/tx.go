@@ -104,6 +104,57 @@ func (t *Tx) PutSecret(name string, plaintext []byte) error {
 // DeleteSecret removes the secret name (no error when missing).
 func (t *Tx) DeleteSecret(name string) error { return t.Delete(BucketSecrets, name) }
 
+// AppendKeep appends v to bucket like Append, in one transaction that also deletes the oldest
+// records beyond the newest keep (keep ≤ 0 keeps all). The license ledger uses it so that its
+// size stays bounded: usually one record goes as one comes.
+func (w *Workspace) AppendKeep(bucket string, v any, keep int) (string, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return "", fmt.Errorf("append to %s: %w", bucket, err)
+	}
+	var id string
+	err = w.Update(func(tx *Tx) error {
+		bk, err := tx.tx.CreateBucketIfNotExists([]byte(bucket))
+		if err != nil {
+			return err
+		}
+		seq, err := bk.NextSequence()
+		if err != nil {
+			return err
+		}
+		id = seqID(seq)
+		if err := tx.put(bucket, id, b); err != nil {
+			return err
+		}
+		if keep <= 0 || seq <= uint64(keep) {
+			return nil
+		}
+		return tx.deleteBefore(bucket, seqID(seq-uint64(keep)+1))
+	})
+	return id, err
+}
+
+func seqID(seq uint64) string { return fmt.Sprintf("%016d", seq) }
+
+// deleteBefore deletes the records of bucket whose IDs sort before cutoff.
+func (t *Tx) deleteBefore(bucket, cutoff string) error {
+	bk := t.tx.Bucket([]byte(bucket))
+	if bk == nil {
+		return nil
+	}
+	var old [][]byte
+	c := bk.Cursor()
+	for k, _ := c.First(); k != nil && string(k) < cutoff; k, _ = c.Next() {
+		old = append(old, append([]byte(nil), k...))
+	}
+	for _, k := range old {
+		if err := t.Delete(bucket, string(k)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // DataKeyMissingError says the workspace's data key file is gone while the workspace holds
 // secrets encrypted with it. A new key would leave them unreadable forever, so Satchel makes
 // none: the key must be restored from a backup, or a new workspace started.
