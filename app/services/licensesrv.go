@@ -3,10 +3,10 @@ package services
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 
 	"satchel/app/store"
@@ -15,7 +15,7 @@ import (
 	"satchel/engine/license"
 	"satchel/engine/manifest"
 	"satchel/engine/policy"
-	"satchel/engine/probe"
+	"satchel/internal/bug"
 	"satchel/internal/field"
 )
 
@@ -220,17 +220,21 @@ func (s *Service) licenseMux(srv *license.Server, contentDir string) http.Handle
 		http.NotFound(w, r)
 	})
 	if contentDir != "" {
-		files := http.StripPrefix("/content/", http.FileServer(http.Dir(contentDir)))
-		mux.Handle("/content/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if manifest.IsPrivate(r.URL.Path) {
-				http.Error(w, "keys are not served", http.StatusForbidden)
-				return
-			}
-			w.Header().Set("Access-Control-Allow-Origin", "*")
-			files.ServeHTTP(w, r)
-		}))
+		root, err := newContentRoot(contentDir)
+		if err != nil {
+			s.Log.Error("content folder", "dir", contentDir, "err", err)
+			return mux
+		}
+		mux.Handle("/content/", http.StripPrefix("/content/", root))
 		mux.HandleFunc("/api/downloads", func(w http.ResponseWriter, r *http.Request) {
-			list, err := downloads(r.Context(), contentDir)
+			defer func() {
+				if p := recover(); p != nil {
+					b := bug.Capture(p)
+					s.Log.Error("downloads list panic: a bug", "panic", fmt.Sprint(p), "stack", string(b.Stack))
+					http.Error(w, b.Error(), http.StatusInternalServerError)
+				}
+			}()
+			list, err := root.downloads(r.Context())
 			if err != nil {
 				http.Error(w, err.Error(), http.StatusInternalServerError)
 				return
@@ -240,34 +244,6 @@ func (s *Service) licenseMux(srv *license.Server, contentDir string) http.Handle
 		})
 	}
 	return mux
-}
-
-// Download is a single-file rendition the demo player can play.
-type Download struct {
-	Name   string `json:"name"`
-	URL    string `json:"url"`
-	Codecs string `json:"codecs"`
-}
-
-func downloads(ctx context.Context, dir string) ([]Download, error) {
-	matches, err := filepath.Glob(filepath.Join(dir, manifest.DirDownload, "*.mp4"))
-	if err != nil {
-		return nil, err
-	}
-	out := []Download{}
-	for _, m := range matches {
-		a, err := probe.Probe(ctx, m)
-		if err != nil {
-			continue // not playable: the player lists only what it can play
-		}
-		var codecs []string
-		for _, t := range a.Tracks {
-			codecs = append(codecs, t.Codec)
-		}
-		out = append(out, Download{Name: filepath.Base(m), URL: "/content/" + manifest.DirDownload + "/" + filepath.Base(m),
-			Codecs: strings.Join(codecs, ",")})
-	}
-	return out, nil
 }
 
 // StopLicenseServer stops the license server if it runs.

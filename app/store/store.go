@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -86,6 +87,8 @@ type Workspace struct {
 	dataKey []byte
 	mu      sync.Mutex
 	hook    func(op string) error // SetWriteHook (tests)
+	// appending counts AppendKeep calls in progress (they batch when concurrent).
+	appending atomic.Int64
 }
 
 // DefaultDir is $SATCHEL_WORKSPACE or <user config dir>/satchel/workspace.
@@ -117,6 +120,8 @@ func Open(dir string, opts Options) (*Workspace, error) {
 		}
 		return nil, fmt.Errorf("open workspace %s: %w", dir, err)
 	}
+	// Batched writes (AppendKeep) wait at most this long for company before committing.
+	db.MaxBatchDelay = 2 * time.Millisecond
 	w := &Workspace{dir: dir, db: db}
 	fail := func(err error) (*Workspace, error) {
 		db.Close()

@@ -113,7 +113,16 @@ func (w *Workspace) AppendKeep(bucket string, v any, keep int) (string, error) {
 		return "", fmt.Errorf("append to %s: %w", bucket, err)
 	}
 	var id string
-	err = w.Update(func(tx *Tx) error {
+	// Concurrent appends (a license server under load) go through Batch and share one commit
+	// and one fsync; a lone append commits at once. Either way the call returns only once its
+	// record is on disk.
+	commit := w.db.Update
+	if w.appending.Add(1) > 1 {
+		commit = w.db.Batch
+	}
+	defer w.appending.Add(-1)
+	err = commit(func(btx *bolt.Tx) error {
+		tx := &Tx{w: w, tx: btx}
 		bk, err := tx.tx.CreateBucketIfNotExists([]byte(bucket))
 		if err != nil {
 			return err
@@ -131,7 +140,10 @@ func (w *Workspace) AppendKeep(bucket string, v any, keep int) (string, error) {
 		}
 		return tx.deleteBefore(bucket, seqID(seq-uint64(keep)+1))
 	})
-	return id, err
+	if err != nil {
+		return "", fmt.Errorf("append to %s in workspace %s: %w", bucket, w.dir, err)
+	}
+	return id, nil
 }
 
 func seqID(seq uint64) string { return fmt.Sprintf("%016d", seq) }
