@@ -53,6 +53,7 @@ var remedy = map[services.Remedy]string{
 	services.RemedySelectAssets: "; tick at least one asset on the Assets screen",
 	services.RemedyOtherOutput: "; choose another output folder (Satchel replaces only a package it made," +
 		" never a folder holding an input or a workspace)",
+	services.RemedyAccountKey: "; enter a connection string with the account key, or leave SAS validity empty",
 }
 
 // explain phrases err for a dialog or an inline message: field problems name the form

@@ -68,6 +68,8 @@ var remedy = map[services.Remedy]string{
 	services.RemedySelectAssets: "give the renditions with --in",
 	services.RemedyOtherOutput: "choose another folder with --out (--overwrite replaces only a package Satchel made," +
 		" never one holding an input or a workspace)",
+	services.RemedyAccountKey: "publish with --connection-string (or AZURE_STORAGE_CONNECTION_STRING) holding the" +
+		" account key, or drop --sas-expiry and share links you sign yourself",
 }
 
 // explain adds what to do, in the CLI's words, to the typed errors of the lower layers.

@@ -27,11 +27,13 @@ const (
 	RemedyGiveCredentials        // publish.ErrNoCredentials
 	RemedySelectAssets           // ErrNoSelection
 	RemedyOtherOutput            // *packaging.OutputConflictError: that folder is never replaced
+	RemedyAccountKey             // publish.ErrCannotSign: links need the account key
 )
 
 // Remedies lists every remedy but RemedyNone (edges check that they word each one).
 var Remedies = []Remedy{RemedyCloseOther, RemedyNewOutput, RemedyGiveKey, RemedyListKeySets, RemedyListPolicies,
-	RemedyCheckName, RemedyRepeat, RemedyGiveCredentials, RemedySelectAssets, RemedyOtherOutput}
+	RemedyCheckName, RemedyRepeat, RemedyGiveCredentials, RemedySelectAssets, RemedyOtherOutput,
+	RemedyAccountKey}
 
 // RemedyFor returns the remedy for err (RemedyNone when the message says it all).
 func RemedyFor(err error) Remedy {
@@ -64,6 +66,8 @@ func RemedyFor(err error) Remedy {
 		return RemedyGiveCredentials
 	case errors.Is(err, ErrNoSelection):
 		return RemedySelectAssets
+	case errors.Is(err, publish.ErrCannotSign):
+		return RemedyAccountKey
 	}
 	return RemedyNone
 }

@@ -92,12 +92,24 @@ type xTemplate struct {
 	} `xml:"SegmentTimeline>S"`
 }
 
+// xList is a SegmentList: explicit segment URLs (Satchel's SAS-signed copies of an MPD use it,
+// each URL carrying its own token).
+type xList struct {
+	Init *struct {
+		SourceURL string `xml:"sourceURL,attr"`
+	} `xml:"Initialization"`
+	URLs []struct {
+		Media string `xml:"media,attr"`
+	} `xml:"SegmentURL"`
+}
+
 type xSet struct {
 	ContentType string     `xml:"contentType,attr"`
 	MimeType    string     `xml:"mimeType,attr"`
 	BaseURL     string     `xml:"BaseURL"`
 	Prot        []xProt    `xml:"ContentProtection"`
 	Template    *xTemplate `xml:"SegmentTemplate"`
+	List        *xList     `xml:"SegmentList"`
 	Reps        []struct {
 		ID        string     `xml:"id,attr"`
 		Bandwidth int64      `xml:"bandwidth,attr"`
@@ -108,6 +120,7 @@ type xSet struct {
 		BaseURL   string     `xml:"BaseURL"`
 		Prot      []xProt    `xml:"ContentProtection"`
 		Template  *xTemplate `xml:"SegmentTemplate"`
+		List      *xList     `xml:"SegmentList"`
 		Base      *struct{}  `xml:"SegmentBase"`
 	} `xml:"Representation"`
 }
@@ -165,11 +178,15 @@ func ReadMPD(r io.Reader) (*MPDInfo, error) {
 					ri.Protection = append(ri.Protection, pi)
 				}
 				base := joinBase(x.BaseURL, per.BaseURL, set.BaseURL, rep.BaseURL)
-				tpl := rep.Template
-				if tpl == nil {
-					tpl = set.Template
+				tpl, list := rep.Template, rep.List
+				if tpl == nil && list == nil {
+					tpl, list = set.Template, set.List
 				}
 				switch {
+				case list != nil:
+					if err := expandList(&ri, list, base); err != nil {
+						return nil, fmt.Errorf("mpd: representation %s: %w", rep.ID, err)
+					}
 				case tpl != nil:
 					if err := expandTemplate(&ri, tpl, base, info.Duration); err != nil {
 						return nil, fmt.Errorf("mpd: representation %s: %w", rep.ID, err)
@@ -178,7 +195,7 @@ func ReadMPD(r io.Reader) (*MPDInfo, error) {
 					ri.SingleFile = true
 					ri.InitURL = base
 				default:
-					return nil, fmt.Errorf("mpd: representation %s has neither SegmentTemplate nor BaseURL", rep.ID)
+					return nil, fmt.Errorf("mpd: representation %s has no SegmentTemplate, SegmentList or BaseURL", rep.ID)
 				}
 				info.Representations = append(info.Representations, ri)
 			}
@@ -283,6 +300,26 @@ func expandTemplate(ri *RepresentationInfo, tpl *xTemplate, base string, total t
 	}
 	for i := 0; i < count; i++ {
 		ri.SegmentURLs = append(ri.SegmentURLs, prefix+fill(tpl.Media, n+i, uint64(i)*tpl.Duration))
+	}
+	return nil
+}
+
+// expandList takes a SegmentList's URLs, relative to base.
+func expandList(ri *RepresentationInfo, l *xList, base string) error {
+	if len(l.URLs) == 0 {
+		return fmt.Errorf("SegmentList has no SegmentURL")
+	}
+	if len(l.URLs) > maxSegments {
+		return fmt.Errorf("more than %d segments", maxSegments)
+	}
+	if l.Init != nil && l.Init.SourceURL != "" {
+		ri.InitURL = joinBase(base, l.Init.SourceURL)
+	}
+	for _, u := range l.URLs {
+		if u.Media == "" {
+			return fmt.Errorf("SegmentURL without a media attribute")
+		}
+		ri.SegmentURLs = append(ri.SegmentURLs, joinBase(base, u.Media))
 	}
 	return nil
 }
