@@ -123,3 +123,33 @@ func TestSignHLS(t *testing.T) {
 		t.Fatal("a path outside the package resolved")
 	}
 }
+
+func FuzzSignMPD(f *testing.F) {
+	src, _ := os.ReadFile("../../engine/manifest/testdata/manifest_cbcs.mpd")
+	f.Add(src)
+	f.Add([]byte(`<MPD type="static" mediaPresentationDuration="PT2S"><Period><AdaptationSet>` +
+		`<SegmentTemplate media="s$Number$.m4s" initialization="i.mp4" duration="1" timescale="1"/>` +
+		`<Representation id="a"/></AdaptationSet></Period></MPD>`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		all := func(rel string) (string, bool) { return "https://x/" + rel + "?t=1", true }
+		out, err := signMPD("m.mpd", b, all)
+		if err != nil {
+			return
+		}
+		if _, err := manifest.ReadMPD(bytes.NewReader(out)); err != nil {
+			t.Fatalf("signed copy of a readable MPD does not read: %v\n%s", err, out)
+		}
+	})
+}
+
+func FuzzSignHLS(f *testing.F) {
+	for _, n := range []string{"master.m3u8", "media_720p.m3u8"} {
+		src, _ := os.ReadFile("../../engine/manifest/testdata/" + n)
+		f.Add(src)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		all := func(rel string) (string, bool) { return "https://x/" + rel + "?t=1", true }
+		_, _ = signHLS("a/master.m3u8", b, all)
+		_ = hlsChildren("a/master.m3u8", b)
+	})
+}

@@ -13,7 +13,6 @@ import (
 	"runtime"
 	"sort"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -50,7 +49,7 @@ func TestScanNeverLeaks(t *testing.T) {
 	if err := os.Symlink(filepath.Join(titles, "show2"), filepath.Join(titles, "show3")); err != nil {
 		t.Fatal(err)
 	}
-	if err := syscall.Mkfifo(filepath.Join(titles, "show2", "pipe.m4s"), 0o644); err != nil {
+	if err := mkfifo(filepath.Join(titles, "show2", "pipe.m4s")); err != nil {
 		t.Fatal(err)
 	}
 	dst := filepath.Join(t.TempDir(), "www")

@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -43,8 +42,8 @@ func TestServeContentBoundary(t *testing.T) {
 	must(os.MkdirAll(filepath.Join(out, "show1"), 0o755))
 	must(os.WriteFile(filepath.Join(out, "show1", "keys.cpix.xml"), []byte("<keys/>"), 0o600))
 	must(os.WriteFile(filepath.Join(out, "show1", "policy.json"), []byte("{}"), 0o600))
-	must(syscall.Mkfifo(filepath.Join(out, "pipe.mp4"), 0o644))
-	must(syscall.Mkfifo(filepath.Join(out, "download", "pipe.mp4"), 0o644))
+	must(mkfifo(filepath.Join(out, "pipe.mp4")))
+	must(mkfifo(filepath.Join(out, "download", "pipe.mp4")))
 	src, _ := os.ReadFile(media + "ladder_240p.mp4")
 	noTkhd, err := hostiletest.RenameBox(src, "tkhd", "free")
 	must(err)
