@@ -7,15 +7,21 @@ package packaging
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 	"time"
 
 	"satchel/engine/drm"
 	"satchel/engine/manifest"
+	"satchel/engine/media"
 )
 
-// Config describes one packaging job.
+// Config describes one packaging job. Every audio and subtitle track of the inputs is
+// packaged (identical copies once); a track that cannot be carried is an
+// *UnsupportedTrackError unless SkipUnsupported is set.
 type Config struct {
-	Inputs  []string     // source renditions (progressive or fragmented MP4), one video rung each
+	// Inputs are the source renditions (progressive or fragmented MP4), one video rung each;
+	// their audio and subtitle tracks (mov_text/tx3g, wvtt) are packaged too.
+	Inputs  []string
 	OutDir  string       // written atomically: OutDir.tmp-* renamed to OutDir at the end
 	Systems []drm.System // DRM systems to signal
 	Schemes []drm.Scheme // drm.SchemeCENC and/or drm.SchemeCBCS
@@ -40,6 +46,35 @@ type Config struct {
 	Overwrite bool
 	// ContentID names the package in CPIX (default: the output folder name).
 	ContentID string
+	// Audio are audio tracks in separate files (.m4a/.mp4): every audio track of each file
+	// becomes its own rendition after the audio of the Inputs.
+	Audio []AudioInput
+	// Subtitles are SRT or WebVTT files, one subtitle rendition each.
+	Subtitles []SubtitleInput
+	// SkipUnsupported leaves out tracks Satchel cannot carry (an unsupported codec, a TTML
+	// subtitle track, a second video track) with a warning in the Result, instead of failing.
+	SkipUnsupported bool
+}
+
+// AudioInput is an audio file to package beside the Inputs' audio.
+type AudioInput struct {
+	Path string
+	// Language overrides the file's (BCP 47 or ISO 639-2, e.g. "fr", "fra"); empty keeps it.
+	Language string
+	// Name is the label players show; empty derives one from the language and role.
+	Name string
+	// Role is main, alternate, dub, commentary or description; empty derives one (the
+	// default audio is main, others alternate).
+	Role media.Role
+}
+
+// SubtitleInput is a subtitle file (SRT or WebVTT) to package.
+type SubtitleInput struct {
+	Path     string
+	Language string // BCP 47 or ISO 639-2; empty means undetermined
+	Name     string // label players show; empty derives one from the language and flags
+	Forced   bool   // forced subtitles: shown when the viewer has subtitles off
+	SDH      bool   // subtitles for the deaf and hard of hearing (captions with sound cues)
 }
 
 // Progress is one progress event of a rendition.
@@ -61,6 +96,13 @@ type Result struct {
 	Files      []string             `json:"files"` // relative to OutDir, sorted
 	Renditions []manifest.Rendition `json:"renditions"`
 	Schemes    []drm.Scheme         `json:"schemes"`
+	// Warnings name what was left out or changed: tracks skipped as SkipUnsupported asked,
+	// edit lists that could only be carried in part, cues past the end of the video.
+	Warnings []string `json:"warnings,omitempty"`
+	// Notes name tracks deliberately not packaged that lose nothing: identical copies of a
+	// track already packaged (ladder rungs all carrying the same audio), chapter, timecode
+	// and metadata tracks.
+	Notes []string `json:"notes,omitempty"`
 }
 
 func (c *Config) normalize() error {
@@ -106,6 +148,9 @@ func (c *Config) normalize() error {
 	if c.FairPlayKeyURI == "" {
 		c.FairPlayKeyURI = drm.DefaultFairPlayBase
 	}
+	if err := c.normalizeTracks(); err != nil {
+		return err
+	}
 	for _, k := range c.Keys {
 		if k.TrackType == "" {
 			return fmt.Errorf("key %s has no track type: give TYPE=KID:KEY with AUDIO, SD, HD or UHD", k.KID)
@@ -121,4 +166,50 @@ func (c *Config) has(format Format) bool {
 		}
 	}
 	return false
+}
+
+// normalizeTracks checks the audio and subtitle inputs and normalizes their languages to
+// BCP 47.
+func (c *Config) normalizeTracks() error {
+	for i := range c.Audio {
+		a := &c.Audio[i]
+		if a.Path == "" {
+			return errors.New("an audio input has no file")
+		}
+		lang, err := media.ParseLanguage(a.Language)
+		if err != nil {
+			return fmt.Errorf("audio %s: %w", a.Path, err)
+		}
+		a.Language = lang
+		if a.Role != "" {
+			if _, err := media.ParseAudioRole(string(a.Role)); err != nil {
+				return fmt.Errorf("audio %s: %w", a.Path, err)
+			}
+		}
+	}
+	for i := range c.Subtitles {
+		s := &c.Subtitles[i]
+		if s.Path == "" {
+			return errors.New("a subtitle input has no file")
+		}
+		lang, err := media.ParseLanguage(s.Language)
+		if err != nil {
+			return fmt.Errorf("subtitles %s: %w", s.Path, err)
+		}
+		s.Language = lang
+	}
+	return nil
+}
+
+// UnsupportedTrackError says that a track of an input cannot be packaged (Config.SkipUnsupported
+// leaves such tracks out instead).
+type UnsupportedTrackError struct {
+	Path    string
+	TrackID uint32
+	Kind    media.Kind
+	Reason  string // e.g. "uses the unsupported audio codec \"Opus\"…"
+}
+
+func (e *UnsupportedTrackError) Error() string {
+	return fmt.Sprintf("%s track %d (%s) %s", filepath.Base(e.Path), e.TrackID, e.Kind, e.Reason)
 }

@@ -1,9 +1,11 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"satchel/engine/drm"
@@ -17,7 +19,15 @@ func init() {
 		summary: "Segment MP4 renditions to CMAF, encrypt (cenc/cbcs) and write DASH, HLS, single-file MP4 and CPIX.",
 		usage: "satchel package --in FILE... --out DIR [--drm widevine,playready,fairplay,clearkey] [--scheme cenc|cbcs|both]\n" +
 			"        [--formats dash,hls,mp4] [--segment 4s] [--key TYPE=KID:KEY ...] [--keys CPIX] [--keyset NAME]\n" +
-			"        [--policy FILE|NAME] [--clear-lead 0s] [--overwrite] [--json] [--workspace DIR]",
+			"        [--audio FILE[:LANG[:NAME[:ROLE]]] ...] [--subtitles FILE[:LANG[:NAME[:forced,sdh]]] ...]\n" +
+			"        [--skip-unsupported] [--policy FILE|NAME] [--clear-lead 0s] [--overwrite] [--json] [--workspace DIR]\n\n" +
+			"Every audio and subtitle (mov_text/tx3g, wvtt) track of the --in files is packaged; identical copies\n" +
+			"(ladder rungs carrying the same audio) once. --audio adds the audio tracks of another file, e.g.\n" +
+			"  --audio fr.m4a:fr:Français:dub   --audio director.m4a:en:Director's commentary:commentary\n" +
+			"(ROLE: main, alternate, dub, commentary, description). --subtitles adds an SRT or WebVTT file, e.g.\n" +
+			"  --subtitles en.srt:en   --subtitles en-sdh.vtt:en:English SDH:sdh   --subtitles signs.srt:en::forced\n" +
+			"LANG is BCP 47 or ISO 639-2 (en, fr, pt-BR, fra). A track that cannot be packaged (unsupported codec)\n" +
+			"fails the run; --skip-unsupported leaves it out with a warning.",
 		run: runPackage,
 	})
 }
@@ -31,6 +41,7 @@ type packageOutput struct {
 	Files      []string        `json:"files"`
 	Renditions []renditionView `json:"renditions"`
 	Warnings   []string        `json:"warnings,omitempty"`
+	Notes      []string        `json:"notes,omitempty"`
 	Seconds    float64         `json:"seconds"`
 }
 
@@ -40,7 +51,14 @@ type renditionView struct {
 	Codecs    string     `json:"codecs"`
 	Bandwidth int64      `json:"bandwidth"`
 	Segments  int        `json:"segments"`
-	KID       string     `json:"kid"`
+	KID       string     `json:"kid,omitempty"`
+	Language  string     `json:"language,omitempty"`
+	Name      string     `json:"name,omitempty"`
+	Channels  int        `json:"channels,omitempty"`
+	Role      media.Role `json:"role,omitempty"`
+	Default   bool       `json:"default,omitempty"`
+	Forced    bool       `json:"forced,omitempty"`
+	SDH       bool       `json:"sdh,omitempty"`
 }
 
 // keyView shows a key's IDs in every notation (key material only on request).
@@ -63,8 +81,11 @@ func viewKey(k drm.ContentKey, withKey bool) keyView {
 
 func runPackage(e *env, args []string) error {
 	fs := newFlags(e, commands["package"])
-	var ins, keySpecs stringList
+	var ins, keySpecs, audioSpecs, subSpecs stringList
 	fs.Var(&ins, "in", "source MP4 rendition (repeatable; positional arguments work too)")
+	fs.Var(&audioSpecs, "audio", "audio file FILE[:LANG[:NAME[:ROLE]]] packaged beside the inputs' audio (repeatable)")
+	fs.Var(&subSpecs, "subtitles", "SRT or WebVTT file FILE[:LANG[:NAME[:forced,sdh]]] (repeatable)")
+	skipUnsupported := fs.Bool("skip-unsupported", false, "leave out tracks that cannot be packaged (with a warning) instead of failing")
 	out := fs.String("out", "", "output folder (written atomically: temp folder renamed when complete)")
 	systems := fs.String("drm", "widevine,playready,fairplay,clearkey", "DRM systems to signal (comma-separated, or all)")
 	scheme := fs.String("scheme", "both", "encryption scheme: cenc, cbcs or both")
@@ -98,7 +119,21 @@ func runPackage(e *env, args []string) error {
 	cfg := packaging.Config{
 		Inputs: ins, OutDir: *out, SegmentDuration: *segment, ClearLead: *clearLead, Overwrite: *overwrite,
 		Concurrency: *concurrency, PlayReadyLAURL: *prURL, ClearKeyLAURL: *ckURL, FairPlayKeyURI: *fpURI,
-		WidevineProvider: *wvProvider,
+		WidevineProvider: *wvProvider, SkipUnsupported: *skipUnsupported,
+	}
+	for _, spec := range audioSpecs {
+		a, err := parseAudioSpec(spec)
+		if err != nil {
+			return usagef("--audio %v", err)
+		}
+		cfg.Audio = append(cfg.Audio, a)
+	}
+	for _, spec := range subSpecs {
+		st, err := parseSubtitleSpec(spec)
+		if err != nil {
+			return usagef("--subtitles %v", err)
+		}
+		cfg.Subtitles = append(cfg.Subtitles, st)
 	}
 	if cfg.Systems, err = drm.ParseSystems(*systems); err != nil {
 		return usagef("%v", err)
@@ -177,16 +212,33 @@ func runPackage(e *env, args []string) error {
 	res, err := packaging.Package(e.ctx, cfg, func(p packaging.Progress) {
 		pp.Update(p.Rendition, p.Bytes, p.TotalBytes, "bytes", p.ETA, 0, p.Done)
 	})
+	var unsupported *packaging.UnsupportedTrackError
+	if errors.As(err, &unsupported) {
+		return &InputError{Err: fmt.Errorf("%w; transcode it, or pass --skip-unsupported to package the other tracks", err)}
+	}
 	if err != nil {
 		return &InputError{Err: err}
 	}
 	doc := packageOutput{OutDir: res.OutDir, Schemes: cfg.Schemes, Systems: cfg.Systems, Files: res.Files,
-		Warnings: warnings, Seconds: time.Since(start).Seconds()}
+		Warnings: append(warnings, res.Warnings...), Notes: res.Notes, Seconds: time.Since(start).Seconds()}
 	for _, k := range res.Keys {
 		doc.Keys = append(doc.Keys, viewKey(k, *showKeys))
 	}
 	for _, r := range res.Renditions {
-		doc.Renditions = append(doc.Renditions, renditionView{ID: r.ID, Kind: r.Kind, Codecs: r.Codecs, Bandwidth: r.Bandwidth, Segments: len(r.Segments), KID: r.KID.String()})
+		v := renditionView{ID: r.ID, Kind: r.Kind, Codecs: r.Codecs, Bandwidth: r.Bandwidth, Segments: len(r.Segments),
+			Language: r.Language, Name: r.Name, Channels: r.Channels, Role: r.Role, Default: r.Default, Forced: r.Forced, SDH: r.SDH}
+		if r.Encrypted() {
+			v.KID = r.KID.String()
+		}
+		doc.Renditions = append(doc.Renditions, v)
+	}
+	if !*asJSON {
+		for _, w := range res.Warnings {
+			fmt.Fprintln(e.stderr, "warning:", w)
+		}
+		for _, n := range res.Notes {
+			fmt.Fprintln(e.stderr, "note:", n)
+		}
 	}
 	if *asJSON {
 		return writeJSON(e.stdout, doc)
@@ -194,7 +246,7 @@ func runPackage(e *env, args []string) error {
 	fmt.Fprintf(e.stdout, "Packaged %d renditions (%s; %s) into %s in %.1fs\n", len(doc.Renditions),
 		*scheme, *systems, res.OutDir, doc.Seconds)
 	for _, r := range doc.Renditions {
-		fmt.Fprintf(e.stdout, "  %-8s %-5s %-22s %8d kb/s  %3d segments  KID %s\n", r.ID, r.Kind, r.Codecs, r.Bandwidth/1000, r.Segments, r.KID)
+		fmt.Fprintf(e.stdout, "  %-14s %-5s %-22s %8d kb/s  %3d segments  %s\n", r.ID, r.Kind, r.Codecs, r.Bandwidth/1000, r.Segments, renditionNote(r))
 	}
 	fmt.Fprintln(e.stdout, "Keys (also in keys.cpix.xml):")
 	for _, k := range doc.Keys {
@@ -227,4 +279,34 @@ func keysFromCPIX(path string) ([]drm.ContentKey, error) {
 func fileExists(p string) bool {
 	_, err := os.Stat(p)
 	return err == nil
+}
+
+// renditionNote is the tail of a rendition's line: its key, or for audio and subtitles what a
+// player's menu shows.
+func renditionNote(r renditionView) string {
+	var parts []string
+	if r.Kind != media.Video {
+		label := fmt.Sprintf("%q", r.Name)
+		if r.Language != "" {
+			label += " " + r.Language
+		}
+		if r.Channels > 0 {
+			label += fmt.Sprintf(" %dch", r.Channels)
+		}
+		parts = append(parts, label)
+		for _, f := range []struct {
+			on   bool
+			text string
+		}{{r.Default, "default"}, {r.Forced, "forced"}, {r.SDH, "SDH"}, {r.Role != "", string(r.Role)}} {
+			if f.on {
+				parts = append(parts, f.text)
+			}
+		}
+	}
+	if r.KID != "" {
+		parts = append(parts, "KID "+r.KID)
+	} else {
+		parts = append(parts, "clear")
+	}
+	return strings.Join(parts, "  ")
 }
