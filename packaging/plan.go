@@ -66,42 +66,17 @@ type plan struct {
 // openSources probes every input (streaming; no media data read) and checks the ladder, then
 // the audio files.
 func openSources(ctx context.Context, cfg Config) (ladder, audio []*source, err error) {
-	var all []*source
+	o := &opener{seen: map[string]bool{}}
 	defer func() {
 		if err != nil {
-			for _, s := range all {
+			for _, s := range o.all {
 				s.file.Close()
 			}
 		}
 	}()
-	seen := map[string]bool{}
-	open := func(path string, ai *AudioInput) (*source, error) {
-		abs, _ := filepath.Abs(path)
-		if seen[abs] {
-			return nil, &probe.InputError{Path: path, Reason: "is given twice; list each file once"}
-		}
-		seen[abs] = true
-		f, err := probe.Open(path)
-		if err != nil {
-			return nil, err
-		}
-		a, err := f.Asset(ctx)
-		if err != nil {
-			f.Close()
-			return nil, err
-		}
-		s := &source{path: path, file: f, asset: a, audio: ai}
-		all = append(all, s)
-		for _, t := range a.Tracks {
-			if t.Encrypted && t.Packageable() {
-				return nil, &probe.InputError{Path: path, Reason: "is already encrypted; package the clear source instead"}
-			}
-		}
-		return s, nil
-	}
 	var assets []*probe.Asset
 	for _, in := range cfg.Inputs {
-		s, err := open(in, nil)
+		s, err := o.open(ctx, in, nil)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -112,7 +87,7 @@ func openSources(ctx context.Context, cfg Config) (ladder, audio []*source, err 
 		return nil, nil, err
 	}
 	for i := range cfg.Audio {
-		s, err := open(cfg.Audio[i].Path, &cfg.Audio[i])
+		s, err := o.open(ctx, cfg.Audio[i].Path, &cfg.Audio[i])
 		if err != nil {
 			return nil, nil, err
 		}
@@ -122,6 +97,37 @@ func openSources(ctx context.Context, cfg Config) (ladder, audio []*source, err 
 		audio = append(audio, s)
 	}
 	return ladder, audio, nil
+}
+
+// opener opens the inputs of one job, each file once.
+type opener struct {
+	seen map[string]bool
+	all  []*source
+}
+
+func (o *opener) open(ctx context.Context, path string, ai *AudioInput) (*source, error) {
+	abs, _ := filepath.Abs(path)
+	if o.seen[abs] {
+		return nil, &probe.InputError{Path: path, Reason: "is given twice; list each file once"}
+	}
+	o.seen[abs] = true
+	f, err := probe.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	a, err := f.Asset(ctx)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	s := &source{path: path, file: f, asset: a, audio: ai}
+	o.all = append(o.all, s)
+	for _, t := range a.Tracks {
+		if t.Encrypted && t.Packageable() {
+			return nil, &probe.InputError{Path: path, Reason: "is already encrypted; package the clear source instead"}
+		}
+	}
+	return s, nil
 }
 
 // planTracks builds the tracks: one video per input (sorted by bitrate), every audio track of
@@ -187,16 +193,19 @@ func (pl *plan) sourceTracks(s *source, cfg Config) (videos, audios, texts []*tr
 			pl.notes = append(pl.notes, fmt.Sprintf("%s %s", origin, info.Unsupported))
 			continue
 		case s.audio != nil && info.Kind != media.Audio:
-			pl.notes = append(pl.notes, fmt.Sprintf("%s (%s) is not packaged: the file was given for its audio", origin, info.Kind))
+			pl.notes = append(pl.notes, fmt.Sprintf("%s (%s) is not packaged: the file was given for its audio",
+				origin, info.Kind))
 			continue
 		case info.Kind == media.Video && videoSeen:
 			info.Unsupported = "is a second video track; a ladder rendition carries one (give each rung as its own input)"
 		}
 		if info.Unsupported != "" {
 			if !cfg.SkipUnsupported || info.Kind == media.Video && !videoSeen {
-				return nil, nil, nil, &UnsupportedTrackError{Path: s.path, TrackID: info.ID, Kind: info.Kind, Reason: info.Unsupported}
+				return nil, nil, nil, &UnsupportedTrackError{Path: s.path, TrackID: info.ID, Kind: info.Kind,
+					Reason: info.Unsupported}
 			}
-			pl.warnings = append(pl.warnings, fmt.Sprintf("%s (%s) skipped: it %s", origin, info.Kind, strings.TrimPrefix(info.Unsupported, "is ")))
+			pl.warnings = append(pl.warnings, fmt.Sprintf("%s (%s) skipped: it %s", origin, info.Kind,
+				strings.TrimPrefix(info.Unsupported, "is ")))
 			continue
 		}
 		t, err := newTrack(s, info, origin)
@@ -208,7 +217,8 @@ func (pl *plan) sourceTracks(s *source, cfg Config) (videos, audios, texts []*tr
 			continue
 		}
 		if info.Edit != nil && info.Edit.Ignored != "" {
-			pl.warnings = append(pl.warnings, fmt.Sprintf("%s: its edit list has %s, which CMAF cannot carry", origin, info.Edit.Ignored))
+			pl.warnings = append(pl.warnings, fmt.Sprintf("%s: its edit list has %s, which CMAF cannot carry",
+				origin, info.Edit.Ignored))
 		}
 		switch info.Kind {
 		case media.Video:

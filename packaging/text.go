@@ -95,7 +95,8 @@ func (pl *plan) clipCues(t *track) {
 		kept = append(kept, c)
 	}
 	if dropped > 0 {
-		pl.warnings = append(pl.warnings, fmt.Sprintf("%s: %d cue(s) start after the video ends (%.3fs) and were left out", t.origin, dropped, pl.end.Seconds()))
+		pl.warnings = append(pl.warnings, fmt.Sprintf("%s: %d cue(s) start after the video ends (%.3fs) and were left out",
+			t.origin, dropped, pl.end.Seconds()))
 	}
 	t.cues = kept
 }
@@ -191,7 +192,8 @@ func (p *packager) writeText(ctx context.Context, t *track) error {
 			return err
 		}
 		from, to := p.segmentSpan(k)
-		s := manifest.Segment{Number: k + 1, Start: uint64(from.Milliseconds()), Duration: uint64(to.Milliseconds() - from.Milliseconds()), Path: rel, Size: size}
+		s := manifest.Segment{Number: k + 1, Start: uint64(from.Milliseconds()),
+			Duration: uint64(to.Milliseconds() - from.Milliseconds()), Path: rel, Size: size}
 		r.Segments = append(r.Segments, s)
 		var vtt bytes.Buffer
 		if err := subtitle.WriteSegment(&vtt, t.cues, from, to); err != nil {

@@ -29,7 +29,8 @@ func splitTrackSpec(spec string, max int) (string, []string, error) {
 		return "", nil, fmt.Errorf("%q names no file", spec)
 	}
 	if len(fields) > max {
-		return "", nil, fmt.Errorf("%q has %d fields after the file, at most %d (names cannot contain ':')", spec, len(fields), max)
+		return "", nil, fmt.Errorf("%q has %d fields after the file, at most %d (names cannot contain ':')",
+			spec, len(fields), max)
 	}
 	return file, append(fields, make([]string, max-len(fields))...), nil
 }

@@ -44,7 +44,8 @@ func readEdit(trak *mp4.TrakBox, movieTimescale uint32) *Edit {
 	e.MediaTime = first.MediaTime
 	switch {
 	case first.MediaRateInteger != 1 || first.MediaRateFraction != 0:
-		e.Ignored = fmt.Sprintf("an edit at rate %d.%d (played at normal speed)", first.MediaRateInteger, first.MediaRateFraction)
+		e.Ignored = fmt.Sprintf("an edit at rate %d.%d (played at normal speed)",
+			first.MediaRateInteger, first.MediaRateFraction)
 	case len(entries) > i+1:
 		e.Ignored = fmt.Sprintf("%d further edits (only the start offset is kept)", len(entries)-i-1)
 	case e.MediaTime < 0:

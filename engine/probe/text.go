@@ -28,7 +28,8 @@ func describeText(t *Track, entry mp4.Box) {
 		t.Codec = "wvtt"
 	case "stpp":
 		t.Codec = "stpp"
-		t.Unsupported = "is a TTML (stpp) subtitle track, which Satchel does not convert; export it as SRT or WebVTT and give that file"
+		t.Unsupported = "is a TTML (stpp) subtitle track, which Satchel does not convert; " +
+			"export it as SRT or WebVTT and give that file"
 	default:
 		t.Codec = t.SampleEntry
 		t.Unsupported = fmt.Sprintf("is a subtitle track in the unsupported format %q (supported: tx3g/mov_text, wvtt); "+

@@ -32,7 +32,8 @@ func ReadFile(path string) ([]Cue, Format, error) {
 	}
 	format := FormatSRT
 	head := bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))
-	if bytes.HasPrefix(head, []byte("WEBVTT")) || strings.EqualFold(filepath.Ext(path), ".vtt") && !bytes.Contains(head, []byte("-->")) {
+	vttExt := strings.EqualFold(filepath.Ext(path), ".vtt")
+	if bytes.HasPrefix(head, []byte("WEBVTT")) || vttExt && !bytes.Contains(head, []byte("-->")) {
 		format = FormatWebVTT
 	}
 	var cues []Cue

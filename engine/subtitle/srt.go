@@ -36,11 +36,12 @@ func ParseSRT(b []byte) ([]Cue, error) {
 		}
 		m := srtTiming.FindStringSubmatch(lines[i])
 		if m == nil {
-			return nil, fmt.Errorf("line %d: expected a timing line like 00:00:01,000 --> 00:00:02,500, found %q", start+1, clip(lines[start]))
+			return nil, fmt.Errorf("line %d: expected a timing line like 00:00:01,000 --> 00:00:02,500, found %q",
+				start+1, clip(lines[start]))
 		}
 		c := Cue{Start: hmsm(m[1:5]), End: hmsm(m[5:9])}
 		if c.End <= c.Start {
-			return nil, fmt.Errorf("line %d: the cue ends (%s) before it starts (%s)", i+1, formatTime(c.End), formatTime(c.Start))
+			return nil, backwards(i+1, c)
 		}
 		i++
 		var body []string
@@ -69,7 +70,16 @@ func hmsm(p []string) time.Duration {
 		frac += "0"
 	}
 	ms, _ := strconv.Atoi(frac)
-	return time.Duration(h)*time.Hour + time.Duration(m)*time.Minute + time.Duration(s)*time.Second + time.Duration(ms)*time.Millisecond
+	return hms(int64(h), m, s, ms)
+}
+
+func hms(h int64, m, s, ms int) time.Duration {
+	return time.Duration(h)*time.Hour + time.Duration(m)*time.Minute + time.Duration(s)*time.Second +
+		time.Duration(ms)*time.Millisecond
+}
+
+func backwards(line int, c Cue) error {
+	return fmt.Errorf("line %d: the cue ends (%s) before it starts (%s)", line, formatTime(c.End), formatTime(c.Start))
 }
 
 var (

@@ -66,7 +66,8 @@ func tx3gStyles(b []byte) []styleRun {
 			count := int(binary.BigEndian.Uint16(body))
 			for i := 0; i < count && 2+12*(i+1) <= len(body); i++ {
 				r := body[2+12*i:]
-				runs = append(runs, styleRun{start: int(binary.BigEndian.Uint16(r)), end: int(binary.BigEndian.Uint16(r[2:])), flags: r[6] & 7})
+				start, end := int(binary.BigEndian.Uint16(r)), int(binary.BigEndian.Uint16(r[2:]))
+				runs = append(runs, styleRun{start: start, end: end, flags: r[6] & 7})
 			}
 		}
 		b = b[size:]

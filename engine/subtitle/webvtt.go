@@ -22,7 +22,7 @@ func ParseWebVTT(b []byte) ([]Cue, error) {
 		return nil, err
 	}
 	lines := strings.Split(text, "\n")
-	if len(lines) == 0 || !(lines[0] == "WEBVTT" || strings.HasPrefix(lines[0], "WEBVTT ") || strings.HasPrefix(lines[0], "WEBVTT\t")) {
+	if h := lines[0]; !(h == "WEBVTT" || strings.HasPrefix(h, "WEBVTT ") || strings.HasPrefix(h, "WEBVTT\t")) {
 		return nil, fmt.Errorf("line 1: a WebVTT file starts with \"WEBVTT\"")
 	}
 	i := 1
@@ -36,9 +36,7 @@ func ParseWebVTT(b []byte) ([]Cue, error) {
 			continue
 		}
 		start := i
-		first := strings.TrimSpace(lines[i])
-		if first == "NOTE" || strings.HasPrefix(first, "NOTE ") || strings.HasPrefix(first, "NOTE\t") ||
-			first == "STYLE" || first == "REGION" {
+		if isSkippedBlock(lines[i]) {
 			for i < len(lines) && strings.TrimSpace(lines[i]) != "" {
 				i++
 			}
@@ -58,7 +56,7 @@ func ParseWebVTT(b []byte) ([]Cue, error) {
 		}
 		c.Start, c.End, c.Settings = vttDur(m[1:5]), vttDur(m[5:9]), strings.TrimSpace(m[9])
 		if c.End <= c.Start {
-			return nil, fmt.Errorf("line %d: the cue ends (%s) before it starts (%s)", i+1, formatTime(c.End), formatTime(c.Start))
+			return nil, backwards(i+1, c)
 		}
 		i++
 		var body []string
@@ -78,12 +76,19 @@ func ParseWebVTT(b []byte) ([]Cue, error) {
 	return cues, nil
 }
 
+// isSkippedBlock reports whether a block starting with line is a NOTE, STYLE or REGION block.
+func isSkippedBlock(line string) bool {
+	first := strings.TrimSpace(line)
+	return first == "NOTE" || strings.HasPrefix(first, "NOTE ") || strings.HasPrefix(first, "NOTE\t") ||
+		first == "STYLE" || first == "REGION"
+}
+
 func vttDur(p []string) time.Duration {
 	h, _ := strconv.ParseInt(p[0], 10, 32)
 	m, _ := strconv.Atoi(p[1])
 	s, _ := strconv.Atoi(p[2])
 	ms, _ := strconv.Atoi(p[3])
-	return time.Duration(h)*time.Hour + time.Duration(m)*time.Minute + time.Duration(s)*time.Second + time.Duration(ms)*time.Millisecond
+	return hms(h, m, s, ms)
 }
 
 // WriteSegment writes one WebVTT segment of an HLS subtitle playlist: every cue shown during
