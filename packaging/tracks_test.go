@@ -89,6 +89,8 @@ func startTimes(t *testing.T, path string) map[int]float64 {
 	return min
 }
 
+const testSubtitles = "../testdata/subtitles/"
+
 func near(a, b float64) bool { return a-b < 0.001 && b-a < 0.001 }
 
 func rendition(t *testing.T, res *Result, id string) manifest.Rendition {
@@ -120,7 +122,7 @@ func TestMultiLanguageTitle(t *testing.T) {
 	checkMPDTracks(t, filepath.Join(out, manifest.FileMPD))
 	checkMPDTracks(t, filepath.Join(out, manifest.FileMPDFor("cbcs")))
 	checkHLSTracks(t, out)
-	want, _, err := subtitle.ReadFile(testMedia + "multilang.en.srt")
+	want, _, err := subtitle.ReadFile(testSubtitles + "multilang.en.srt")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -343,9 +345,9 @@ func TestSeparateTracks(t *testing.T) {
 		SegmentDuration: 2 * time.Second, Formats: []Format{FormatDASH, FormatHLS, FormatMP4}, Schemes: []drm.Scheme{drm.SchemeCBCS},
 		Audio: []AudioInput{{Path: testMedia + "commentary_mono.m4a", Name: "Director's commentary", Role: media.RoleCommentary},
 			{Path: testMedia + "surround_ac3.m4a"}, {Path: testMedia + "surround_eac3.m4a", Language: "fre", Role: media.RoleDub}},
-		Subtitles: []SubtitleInput{{Path: testMedia + "multilang.fr.srt", Language: "fra"},
-			{Path: testMedia + "multilang.es.vtt", Language: "es", Forced: true},
-			{Path: testMedia + "multilang.en.srt", Language: "en", SDH: true}}}, nil)
+		Subtitles: []SubtitleInput{{Path: testSubtitles + "multilang.fr.srt", Language: "fra"},
+			{Path: testSubtitles + "multilang.es.vtt", Language: "es", Forced: true},
+			{Path: testSubtitles + "multilang.en.srt", Language: "en", SDH: true}}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

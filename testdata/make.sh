@@ -48,13 +48,16 @@ fi
 # A multi-language title (issue 12), 6 s like the ladder:
 #   multilang.mp4        H.264 426x240 (GOP 2 s) + AAC 5.1 English (default) + AAC stereo French
 #                        + mov_text English subtitles (made from multilang.en.srt)
-#   multilang.en.srt     the English cues of the mov_text track
-#   multilang.fr.srt     French subtitles (SRT)          multilang.es.vtt  Spanish subtitles (WebVTT)
+#   ../subtitles/multilang.en.srt   the English cues of the mov_text track
+#   ../subtitles/multilang.fr.srt   French subtitles (SRT)   ../subtitles/multilang.es.vtt  Spanish (WebVTT)
+#   (subtitle files live in testdata/subtitles: testdata/media holds MP4 files only)
 #   commentary_mono.m4a  AAC mono, English (a separate commentary track)
 #   surround_ac3.m4a     AC-3 5.1, German               surround_eac3.m4a  E-AC-3 5.1, Italian
+subs=subtitles
+mkdir -p "$subs"
 write() { # name, then the content on stdin; rewritten only with --force or when missing
-  if [[ -f "$out/$1" && "$force" != "--force" ]]; then cat >/dev/null; return; fi
-  cat >"$out/$1"; echo "made $out/$1"
+  if [[ -f "$subs/$1" && "$force" != "--force" ]]; then cat >/dev/null; return; fi
+  cat >"$subs/$1"; echo "made $subs/$1"
 }
 write multilang.en.srt <<'SRT'
 1
@@ -105,7 +108,7 @@ if [[ ! -f "$out/multilang.mp4" || "$force" == "--force" ]]; then
   ffmpeg -y -hide_banner -loglevel error \
     -f lavfi -i "testsrc2=size=426x240:rate=24:duration=${dur}" \
     -f lavfi -i "${six}:channel_layout=5.1:sample_rate=48000:duration=${dur}" \
-    -f lavfi -i "$(tone 330)" -i "$out/multilang.en.srt" \
+    -f lavfi -i "$(tone 330)" -i "$subs/multilang.en.srt" \
     -map 0:v -map 1:a -map 2:a -map 3:s "${x264[@]}" -b:v 250k -maxrate 300k -bufsize 600k \
     -c:a aac -b:a:0 192k -b:a:1 96k -ac:a:1 2 -c:s mov_text "${aud[@]}" -flags:v +bitexact \
     -metadata:s:a:0 language=eng -metadata:s:a:1 language=fra -metadata:s:s:0 language=eng \

@@ -63,7 +63,7 @@ func TestTrackSpecs(t *testing.T) {
 func TestPackageTracksCommand(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "pkg")
 	code, stdout, errOut := run(t, "package", "--json", "--in", mediaFile(t, "multilang.mp4"), "--out", out, "--formats", "dash,hls",
-		"--audio", mediaFile(t, "surround_ac3.m4a")+":de:Deutsch:dub", "--subtitles", mediaFile(t, "multilang.fr.srt")+":fr")
+		"--audio", mediaFile(t, "surround_ac3.m4a")+":de:Deutsch:dub", "--subtitles", filepath.Join("../../testdata/subtitles", "multilang.fr.srt")+":fr")
 	if code != 0 {
 		t.Fatalf("package: code %d\n%s", code, errOut)
 	}

@@ -11,6 +11,8 @@ import (
 	"satchel/packaging"
 )
 
+const subtitles = "../../testdata/subtitles/"
+
 // TestDemoPlayerMultiLanguage plays the multi-language title in headless Chromium with the
 // demo player's package mode (Shaka Player over the DASH manifest, EME ClearKey licenses from
 // the embedded server): it starts on the main English audio, switches to French, keeps
@@ -22,7 +24,7 @@ func TestDemoPlayerMultiLanguage(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "pkg")
 	if _, err := packaging.Package(context.Background(), packaging.Config{Inputs: []string{media + "multilang.mp4"}, OutDir: out,
 		SegmentDuration: 2 * time.Second, Formats: []packaging.Format{packaging.FormatDASH, packaging.FormatMP4},
-		Subtitles: []packaging.SubtitleInput{{Path: media + "multilang.fr.srt", Language: "fr"}}}, nil); err != nil {
+		Subtitles: []packaging.SubtitleInput{{Path: subtitles + "multilang.fr.srt", Language: "fr"}}}, nil); err != nil {
 		t.Fatal(err)
 	}
 	url, err := s.StartLicenseServer(LicenseOptions{Addr: "127.0.0.1:0", ContentDir: out})

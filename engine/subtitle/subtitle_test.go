@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-const testMedia = "../../testdata/media/"
+const testSubtitles = "../../testdata/subtitles/"
 
 func ms(n int) time.Duration { return time.Duration(n) * time.Millisecond }
 
@@ -33,7 +33,7 @@ func TestReadFiles(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.file, func(t *testing.T) {
-			cues, format, err := ReadFile(testMedia + c.file)
+			cues, format, err := ReadFile(testSubtitles + c.file)
 			if err != nil || format != c.format {
 				t.Fatalf("ReadFile: %v, %s", err, format)
 			}
@@ -189,7 +189,7 @@ func TestWvttRoundTrip(t *testing.T) {
 }
 
 func TestWriteSegment(t *testing.T) {
-	cues, _, _ := ReadFile(testMedia + "multilang.es.vtt")
+	cues, _, _ := ReadFile(testSubtitles + "multilang.es.vtt")
 	var b bytes.Buffer
 	if err := WriteSegment(&b, cues, 4*time.Second, 6*time.Second); err != nil {
 		t.Fatal(err)
