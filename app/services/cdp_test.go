@@ -47,8 +47,12 @@ func openPage(t *testing.T, browser, url string) *chromiumPage {
 	if err != nil {
 		t.Fatal(err)
 	}
+	profile, err := os.MkdirTemp("", "satchel-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
 	cmd := exec.Command(browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-		"--disable-background-networking", "--disable-component-update", "--disable-sync", "--user-data-dir="+t.TempDir(),
+		"--disable-background-networking", "--disable-component-update", "--disable-sync", "--user-data-dir="+profile,
 		"--autoplay-policy=no-user-gesture-required", "--remote-debugging-pipe", url)
 	cmd.ExtraFiles = []*os.File{toChrome, fromChrome} // fd 3: commands in, fd 4: replies out
 	if err := cmd.Start(); err != nil {
@@ -57,12 +61,7 @@ func openPage(t *testing.T, browser, url string) *chromiumPage {
 	toChrome.Close()
 	fromChrome.Close()
 	p := &chromiumPage{cmd: cmd, in: in, out: bufio.NewReader(out)}
-	t.Cleanup(func() {
-		in.Close()
-		cmd.Process.Kill()
-		cmd.Wait()
-		out.Close()
-	})
+	t.Cleanup(func() { p.close(profile) })
 	var targets struct {
 		TargetInfos []struct{ TargetID, Type string } `json:"targetInfos"`
 	}
@@ -83,6 +82,28 @@ func openPage(t *testing.T, browser, url string) *chromiumPage {
 	}
 	t.Fatal("chromium opened no page")
 	return nil
+}
+
+// close shuts the browser down cleanly (Browser.close lets every child process finish writing
+// the profile), kills it if it hangs, and removes the profile.
+func (p *chromiumPage) close(profile string) {
+	done := make(chan struct{})
+	go func() {
+		p.cmd.Wait()
+		close(done)
+	}()
+	p.session = ""
+	go p.call("Browser.close", map[string]any{}, &struct{}{})
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		p.cmd.Process.Kill()
+		<-done
+	}
+	p.in.Close()
+	for i := 0; i < 20 && os.RemoveAll(profile) != nil; i++ {
+		time.Sleep(250 * time.Millisecond) // late writes of exiting child processes
+	}
 }
 
 // call sends one DevTools command and decodes its result, skipping events.
