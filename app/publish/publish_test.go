@@ -55,7 +55,8 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	ok := false
-	for i := 0; i < 100; i++ {
+	// Node takes a few seconds to start Azurite; on a loaded 2-core CI machine well over ten.
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); {
 		if c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
 			c.Close()
 			ok = true
