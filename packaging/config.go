@@ -6,16 +6,22 @@ package packaging
 
 import (
 	"fmt"
+	"path/filepath"
 	"time"
 
 	"satchel/engine/drm"
 	"satchel/engine/manifest"
+	"satchel/engine/media"
 	"satchel/internal/field"
 )
 
-// Config describes one packaging job.
+// Config describes one packaging job. Every audio and subtitle track of the inputs is
+// packaged (identical copies once); a track that cannot be carried is an
+// *UnsupportedTrackError unless SkipUnsupported is set.
 type Config struct {
-	Inputs  []string     // source renditions (progressive or fragmented MP4), one video rung each
+	// Inputs are the source renditions (progressive or fragmented MP4), one video rung each;
+	// their audio and subtitle tracks (mov_text/tx3g, wvtt) are packaged too.
+	Inputs  []string
 	OutDir  string       // written atomically: OutDir.tmp-* renamed to OutDir at the end
 	Systems []drm.System // DRM systems to signal
 	Schemes []drm.Scheme // drm.SchemeCENC and/or drm.SchemeCBCS
@@ -40,6 +46,35 @@ type Config struct {
 	Overwrite bool
 	// ContentID names the package in CPIX (default: the output folder name).
 	ContentID string
+	// Audio are audio tracks in separate files (.m4a/.mp4): every audio track of each file
+	// becomes its own rendition after the audio of the Inputs.
+	Audio []AudioInput
+	// Subtitles are SRT or WebVTT files, one subtitle rendition each.
+	Subtitles []SubtitleInput
+	// SkipUnsupported leaves out tracks Satchel cannot carry (an unsupported codec, a TTML
+	// subtitle track, a second video track) with a warning in the Result, instead of failing.
+	SkipUnsupported bool
+}
+
+// AudioInput is an audio file to package beside the Inputs' audio.
+type AudioInput struct {
+	Path string
+	// Language overrides the file's (BCP 47 or ISO 639-2, e.g. "fr", "fra"); empty keeps it.
+	Language string
+	// Name is the label players show; empty derives one from the language and role.
+	Name string
+	// Role is main, alternate, dub, commentary or description; empty derives one (the
+	// default audio is main, others alternate).
+	Role media.Role
+}
+
+// SubtitleInput is a subtitle file (SRT or WebVTT) to package.
+type SubtitleInput struct {
+	Path     string
+	Language string // BCP 47 or ISO 639-2; empty means undetermined
+	Name     string // label players show; empty derives one from the language and flags
+	Forced   bool   // forced subtitles: shown when the viewer has subtitles off
+	SDH      bool   // subtitles for the deaf and hard of hearing (captions with sound cues)
 }
 
 // Progress is one progress event of a rendition.
@@ -61,6 +96,13 @@ type Result struct {
 	Files      []string             `json:"files"` // relative to OutDir, sorted
 	Renditions []manifest.Rendition `json:"renditions"`
 	Schemes    []drm.Scheme         `json:"schemes"`
+	// Warnings name what was left out or changed: tracks skipped as SkipUnsupported asked,
+	// edit lists that could only be carried in part, cues past the end of the video.
+	Warnings []string `json:"warnings,omitempty"`
+	// Notes name tracks deliberately not packaged that lose nothing: identical copies of a
+	// track already packaged (ladder rungs all carrying the same audio), chapter, timecode
+	// and metadata tracks.
+	Notes []string `json:"notes,omitempty"`
 }
 
 // Validate checks the configuration without changing it: every rule a caller can break is
@@ -108,7 +150,7 @@ func (c *Config) Validate() error {
 	if err := drm.CheckKeys(c.Keys); err != nil {
 		return &field.Error{Field: "keys", Reason: err.Error()}
 	}
-	return nil
+	return c.validateTracks()
 }
 
 // Limits of the configurable durations.
@@ -138,6 +180,7 @@ func (c *Config) normalize() error {
 	if c.FairPlayKeyURI == "" {
 		c.FairPlayKeyURI = drm.DefaultFairPlayBase
 	}
+	c.normalizeTracks()
 	return nil
 }
 
@@ -155,4 +198,56 @@ func (c *Config) has(format Format) bool {
 		}
 	}
 	return false
+}
+
+// normalizeTracks checks the audio and subtitle inputs and normalizes their languages to
+// BCP 47.
+// validateTracks checks the separate audio and subtitle inputs.
+func (c *Config) validateTracks() error {
+	for _, a := range c.Audio {
+		if a.Path == "" {
+			return field.Errorf("audio", nil, "an audio input has no file")
+		}
+		if _, err := media.ParseLanguage(a.Language); err != nil {
+			return field.Errorf("audio", a.Path, "%v", err)
+		}
+		if a.Role != "" {
+			if _, err := media.ParseAudioRole(string(a.Role)); err != nil {
+				return field.Errorf("audio", a.Path, "%v", err)
+			}
+		}
+	}
+	for _, s := range c.Subtitles {
+		if s.Path == "" {
+			return field.Errorf("subtitles", nil, "a subtitle input has no file")
+		}
+		if _, err := media.ParseLanguage(s.Language); err != nil {
+			return field.Errorf("subtitles", s.Path, "%v", err)
+		}
+	}
+	return nil
+}
+
+// normalizeTracks writes the languages of the separate audio and subtitle inputs as BCP 47
+// tags; Validate has checked that they parse.
+func (c *Config) normalizeTracks() {
+	for i := range c.Audio {
+		c.Audio[i].Language, _ = media.ParseLanguage(c.Audio[i].Language)
+	}
+	for i := range c.Subtitles {
+		c.Subtitles[i].Language, _ = media.ParseLanguage(c.Subtitles[i].Language)
+	}
+}
+
+// UnsupportedTrackError says that a track of an input cannot be packaged (Config.SkipUnsupported
+// leaves such tracks out instead).
+type UnsupportedTrackError struct {
+	Path    string
+	TrackID uint32
+	Kind    media.Kind
+	Reason  string // e.g. "uses the unsupported audio codec \"Opus\"…"
+}
+
+func (e *UnsupportedTrackError) Error() string {
+	return fmt.Sprintf("%s track %d (%s) %s", filepath.Base(e.Path), e.TrackID, e.Kind, e.Reason)
 }

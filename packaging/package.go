@@ -32,20 +32,20 @@ func Package(ctx context.Context, cfg Config, progress func(Progress)) (*Result,
 	if progress == nil {
 		progress = func(Progress) {}
 	}
-	srcs, err := openSources(ctx, cfg.Inputs)
+	ladder, audio, err := openSources(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
 	defer func() {
-		for _, s := range srcs {
+		for _, s := range append(ladder, audio...) {
 			s.file.Close()
 		}
 	}()
-	tracks, err := planTracks(srcs, cfg.SegmentDuration)
+	pl, err := planTracks(ladder, audio, cfg)
 	if err != nil {
 		return nil, err
 	}
-	keys, err := assignKeys(tracks, cfg.Keys)
+	keys, err := assignKeys(pl.tracks, cfg.Keys)
 	if err != nil {
 		return nil, err
 	}
@@ -60,7 +60,7 @@ func Package(ctx context.Context, cfg Config, progress func(Progress)) (*Result,
 		}
 	}()
 
-	p := &packager{cfg: cfg, dir: tmp, keys: keys, sigs: map[drm.Scheme]drm.Signalling{}, psshs: map[drm.Scheme][]*mp4.PsshBox{},
+	p := &packager{cfg: cfg, plan: pl, dir: tmp, keys: keys, sigs: map[drm.Scheme]drm.Signalling{}, psshs: map[drm.Scheme][]*mp4.PsshBox{},
 		renditions: map[drm.Scheme][]manifest.Rendition{}, progress: progress}
 	for _, scheme := range cfg.Schemes {
 		sig := drm.Signalling{Scheme: scheme, Keys: keys, Systems: cfg.Systems, PlayReadyLAURL: cfg.PlayReadyLAURL,
@@ -82,13 +82,7 @@ func Package(ctx context.Context, cfg Config, progress func(Progress)) (*Result,
 			return nil, err
 		}
 	}
-	var audio *track
-	for _, t := range tracks {
-		if t.kind == media.Audio {
-			audio = t
-		}
-	}
-	if err := p.runTracks(ctx, tracks, audio); err != nil {
+	if err := p.runTracks(ctx, pl.tracks); err != nil {
 		return nil, err
 	}
 	if err := p.writeManifests(); err != nil {
@@ -103,13 +97,15 @@ func Package(ctx context.Context, cfg Config, progress func(Progress)) (*Result,
 	}
 	committed = true
 	abs, _ := filepath.Abs(cfg.OutDir)
-	res := &Result{OutDir: abs, Keys: keys, Files: files, Schemes: cfg.Schemes, Renditions: p.renditions[cfg.Schemes[0]]}
+	res := &Result{OutDir: abs, Keys: keys, Files: files, Schemes: cfg.Schemes, Renditions: p.renditions[cfg.Schemes[0]],
+		Warnings: pl.warnings, Notes: pl.notes}
 	return res, nil
 }
 
 // packager holds the state shared by the rendition workers of one job.
 type packager struct {
 	cfg          Config
+	plan         *plan
 	dir          string
 	keys         []drm.ContentKey
 	sigs         map[drm.Scheme]drm.Signalling
@@ -122,7 +118,7 @@ type packager struct {
 }
 
 // runTracks packages the tracks on cfg.Concurrency workers; the first error cancels the rest.
-func (p *packager) runTracks(ctx context.Context, tracks []*track, audio *track) error {
+func (p *packager) runTracks(ctx context.Context, tracks []*track) error {
 	n := p.cfg.Concurrency
 	if n <= 0 {
 		n = runtime.NumCPU()
@@ -134,7 +130,7 @@ func (p *packager) runTracks(ctx context.Context, tracks []*track, audio *track)
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			if err := p.writeTrack(ctx, t, audio); err != nil {
+			if err := p.writeTrack(ctx, t); err != nil {
 				p.progress(Progress{Rendition: t.id, Done: true, Err: err.Error()})
 				return err
 			}
@@ -152,7 +148,10 @@ type output struct {
 }
 
 // writeTrack writes t for every scheme, and for a video track also its single-file download.
-func (p *packager) writeTrack(ctx context.Context, t *track, audio *track) error {
+func (p *packager) writeTrack(ctx context.Context, t *track) error {
+	if t.kind == media.Text {
+		return p.writeText(ctx, t)
+	}
 	f := t.src.file.F
 	var outs []*output
 	for _, scheme := range p.cfg.Schemes {
@@ -177,7 +176,7 @@ func (p *packager) writeTrack(ctx context.Context, t *track, audio *track) error
 	var dl *download
 	if t.kind == media.Video && p.cfg.has(FormatMP4) {
 		var err error
-		if dl, err = p.newDownload(t, audio); err != nil {
+		if dl, err = p.newDownload(t); err != nil {
 			return err
 		}
 		defer dl.abort()
@@ -258,16 +257,16 @@ func (p *packager) writeTrack(ctx context.Context, t *track, audio *track) error
 
 // rendition returns the manifest description of t (segments are added as written).
 func (p *packager) rendition(t *track, dir, initRel string) manifest.Rendition {
-	r := manifest.Rendition{ID: t.id, Kind: t.kind, Codecs: t.info.Codec, Language: t.info.Language, Timescale: t.info.Timescale,
-		Dir: dir, InitPath: initRel, KID: t.key.KID}
-	if t.kind == media.Video {
+	r := manifest.Rendition{ID: t.id, Kind: t.kind, Codecs: t.info.Codec, Language: t.lang, Timescale: t.info.Timescale,
+		Dir: dir, InitPath: initRel, KID: t.key.KID, Name: t.name, Role: t.role, Default: t.def, Forced: t.forced, SDH: t.sdh}
+	switch t.kind {
+	case media.Video:
 		r.Width, r.Height = t.info.Width, t.info.Height
 		r.FrameRate = frameRate(t)
-	} else {
-		r.SampleRate, r.Channels = t.info.SampleRate, t.info.Channels
-	}
-	if r.Language == "und" {
-		r.Language = ""
+	case media.Audio:
+		r.SampleRate, r.Channels, r.ChannelMap = t.info.SampleRate, t.info.Channels, t.info.ChannelMap
+	case media.Text:
+		r.Codecs, r.Timescale = "wvtt", textTimescale
 	}
 	return r
 }
@@ -307,11 +306,15 @@ func bandwidth(r manifest.Rendition) (peak, avg int64) {
 func (p *packager) writeManifests() error {
 	for i, scheme := range p.cfg.Schemes {
 		rends := p.renditions[scheme]
+		order := map[string]int{}
+		for _, t := range p.plan.tracks {
+			order[t.id] = t.order
+		}
 		sort.SliceStable(rends, func(a, b int) bool {
-			if rends[a].Kind != rends[b].Kind {
-				return rends[a].Kind == media.Video
+			if rends[a].Kind == media.Video && rends[b].Kind == media.Video {
+				return rends[a].Bandwidth < rends[b].Bandwidth
 			}
-			return rends[a].Bandwidth < rends[b].Bandwidth
+			return order[rends[a].ID] < order[rends[b].ID]
 		})
 		pres := &manifest.Presentation{Scheme: scheme, Renditions: rends, Signalling: p.sigs[scheme], SegmentDuration: p.cfg.SegmentDuration}
 		for _, r := range rends {

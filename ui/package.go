@@ -237,8 +237,11 @@ func packageOutcome(r *services.PackageResult) string {
 	if r.KeySet != "" {
 		lines = append(lines, fmt.Sprintf("Generated keys saved as key set “%s” (Keys screen).", r.KeySet))
 	}
-	for _, w := range r.Warnings {
+	for _, w := range r.PolicyWarnings {
 		lines = append(lines, "⚠ policy: "+w.String())
+	}
+	for _, w := range r.Result.Warnings {
+		lines = append(lines, "⚠ "+w)
 	}
 	return strings.Join(lines, "\n")
 }

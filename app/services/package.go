@@ -44,6 +44,12 @@ type PackageRequest struct {
 	FairPlayKeyURI   string             `json:"fairplay_key_uri,omitempty"`
 	WidevineProvider string             `json:"widevine_provider,omitempty"`
 	Overwrite        bool               `json:"overwrite,omitempty"`
+	// Audio and Subtitles are separate files packaged beside the inputs' own tracks, with
+	// their language, name and role; SkipUnsupported leaves out tracks that cannot be
+	// carried (with a warning in the result) instead of failing the job.
+	Audio           []packaging.AudioInput    `json:"audio,omitempty"`
+	Subtitles       []packaging.SubtitleInput `json:"subtitles,omitempty"`
+	SkipUnsupported bool                      `json:"skip_unsupported,omitempty"`
 	// Concurrency is the number of renditions packaged in parallel; 0 takes the workspace
 	// setting (whose 0 means one per CPU).
 	Concurrency int `json:"concurrency,omitempty"`
@@ -99,6 +105,9 @@ func (r PackageRequest) config() packaging.Config {
 		FairPlayKeyURI:   r.FairPlayKeyURI,
 		Concurrency:      r.Concurrency,
 		Overwrite:        r.Overwrite,
+		Audio:            r.Audio,
+		Subtitles:        r.Subtitles,
+		SkipUnsupported:  r.SkipUnsupported,
 	}
 }
 
@@ -107,8 +116,9 @@ type PackageResult struct {
 	*packaging.Result
 	// KeySet names the key set the generated keys were saved as ("" when every key was given).
 	KeySet string `json:"key_set,omitempty"`
-	// Warnings are the policy's validation warnings (errors stop the job before it starts).
-	Warnings []policy.Issue `json:"warnings,omitempty"`
+	// PolicyWarnings are the policy's validation warnings (errors stop the job before it
+	// starts); the packaging warnings and notes are in Result.
+	PolicyWarnings []policy.Issue `json:"policy_warnings,omitempty"`
 	// PolicyFrom says where the policy came from (a file path or a workspace policy name).
 	PolicyFrom string `json:"policy_from,omitempty"`
 }
@@ -213,7 +223,7 @@ func (s *Service) StartPackage(ctx context.Context, req PackageRequest) (*jobs.J
 		if err != nil {
 			return nil, err
 		}
-		out := &PackageResult{Result: res, Warnings: plan.warnings, PolicyFrom: plan.policyFrom}
+		out := &PackageResult{Result: res, PolicyWarnings: plan.warnings, PolicyFrom: plan.policyFrom}
 		if gen := generatedKeys(res.Keys, plan.cfg.Keys); len(gen) > 0 {
 			out.KeySet = filepath.Base(res.OutDir) + " keys " + time.Now().Format("2006-01-02 15:04:05")
 			if _, err := s.SaveKeySet(out.KeySet, gen); err != nil {

@@ -21,9 +21,12 @@ const (
 	nsDashIF = "https://dashif.org/CPS"
 )
 
-// WriteMPD writes a static DASH MPD (isoff-live + CMAF profiles) for p: one Period, a video
-// and an audio AdaptationSet, SegmentTemplate with an exact SegmentTimeline per
-// Representation, and ContentProtection for the scheme and every signalled system. When the
+// WriteMPD writes a static DASH MPD (isoff-live + CMAF profiles) for p: one Period; one video
+// AdaptationSet; one audio AdaptationSet per language, role, codec, channel layout and name
+// (lang as BCP 47, Role, Label, AudioChannelConfiguration from the codec configuration); one
+// text AdaptationSet per subtitle track (wvtt, Role subtitle/caption/forced-subtitle,
+// Accessibility for SDH); SegmentTemplate with an exact SegmentTimeline per Representation;
+// ContentProtection for the scheme and every signalled system on the encrypted sets. When the
 // Representations of a set share one KID the ContentProtection sits on the AdaptationSet,
 // otherwise on each Representation (multi-key ladders: SD and HD under different keys).
 func WriteMPD(w io.Writer, p *Presentation) error {
@@ -32,62 +35,136 @@ func WriteMPD(w io.Writer, p *Presentation) error {
 	fmt.Fprintf(&b, `<MPD xmlns="%s" xmlns:cenc="%s" xmlns:mspr="%s" xmlns:dashif="%s" profiles="urn:mpeg:dash:profile:isoff-live:2011,urn:mpeg:dash:profile:cmaf:2019" type="static" mediaPresentationDuration="%s" minBufferTime="%s">`+"\n",
 		nsMPD, nsCENC, nsMSPR, nsDashIF, isodur.Format(p.Duration), isodur.Format(max(p.SegmentDuration, 2*time.Second)))
 	b.WriteString(`  <Period id="0" start="PT0S">` + "\n")
-	for i, group := range [][]Rendition{p.Video(), p.Audio()} {
-		if len(group) == 0 {
-			continue
+	for i, group := range adaptationSets(p) {
+		if err := writeSet(&b, p, i+1, group); err != nil {
+			return err
 		}
-		r0 := group[0]
-		shared := true
-		for _, r := range group {
-			if r.KID != r0.KID {
-				shared = false
-			}
-		}
-		if r0.Kind == media.Video {
-			maxW, maxH := 0, 0
-			for _, r := range group {
-				maxW, maxH = max(maxW, r.Width), max(maxH, r.Height)
-			}
-			fmt.Fprintf(&b, `    <AdaptationSet id="%d" contentType="video" mimeType="video/mp4" segmentAlignment="true" startWithSAP="1" maxWidth="%d" maxHeight="%d">`+"\n", i+1, maxW, maxH)
-		} else {
-			lang := ""
-			if r0.Language != "" {
-				lang = fmt.Sprintf(` lang="%s"`, esc(r0.Language))
-			}
-			fmt.Fprintf(&b, `    <AdaptationSet id="%d" contentType="audio" mimeType="audio/mp4" segmentAlignment="true" startWithSAP="1"%s>`+"\n", i+1, lang)
-		}
-		if shared {
-			if err := writeProtection(&b, p, r0.KID, "      "); err != nil {
-				return err
-			}
-		}
-		for _, r := range group {
-			fmt.Fprintf(&b, `      <Representation id="%s" bandwidth="%d" codecs="%s"`, esc(r.ID), r.Bandwidth, esc(r.Codecs))
-			if r.Kind == media.Video {
-				fmt.Fprintf(&b, ` width="%d" height="%d" sar="1:1"`, r.Width, r.Height)
-				if r.FrameRate != "" {
-					fmt.Fprintf(&b, ` frameRate="%s"`, r.FrameRate)
-				}
-			} else {
-				fmt.Fprintf(&b, ` audioSamplingRate="%d"`, r.SampleRate)
-			}
-			b.WriteString(">\n")
-			if r.Kind == media.Audio && r.Channels > 0 {
-				fmt.Fprintf(&b, `        <AudioChannelConfiguration schemeIdUri="urn:mpeg:dash:23003:3:audio_channel_configuration:2011" value="%d"/>`+"\n", r.Channels)
-			}
-			if !shared {
-				if err := writeProtection(&b, p, r.KID, "        "); err != nil {
-					return err
-				}
-			}
-			writeTemplate(&b, r)
-			b.WriteString("      </Representation>\n")
-		}
-		b.WriteString("    </AdaptationSet>\n")
 	}
 	b.WriteString("  </Period>\n</MPD>\n")
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// adaptationSets groups the renditions: all video in one set, audio and text renditions
+// together only when a player may switch between them freely (same language, role, codec,
+// channels, name and flags), in the order they come.
+func adaptationSets(p *Presentation) [][]Rendition {
+	var out [][]Rendition
+	if v := p.Video(); len(v) > 0 {
+		out = append(out, v)
+	}
+	index := map[string]int{}
+	for _, r := range append(p.Audio(), p.Text()...) {
+		key := fmt.Sprintf("%s|%s|%s|%s|%d|%s|%v|%v", r.Kind, r.Language, r.Role, r.Codecs, r.Channels, r.Name, r.Forced, r.SDH)
+		if i, ok := index[key]; ok {
+			out[i] = append(out[i], r)
+			continue
+		}
+		index[key] = len(out)
+		out = append(out, []Rendition{r})
+	}
+	return out
+}
+
+// writeSet writes one AdaptationSet.
+func writeSet(b *strings.Builder, p *Presentation, id int, group []Rendition) error {
+	r0 := group[0]
+	shared := true
+	for _, r := range group {
+		if r.KID != r0.KID {
+			shared = false
+		}
+	}
+	lang := ""
+	if r0.Language != "" {
+		lang = fmt.Sprintf(` lang="%s"`, esc(r0.Language))
+	}
+	switch r0.Kind {
+	case media.Video:
+		maxW, maxH := 0, 0
+		for _, r := range group {
+			maxW, maxH = max(maxW, r.Width), max(maxH, r.Height)
+		}
+		fmt.Fprintf(b, `    <AdaptationSet id="%d" contentType="video" mimeType="video/mp4" segmentAlignment="true" startWithSAP="1" maxWidth="%d" maxHeight="%d">`+"\n", id, maxW, maxH)
+	case media.Audio:
+		fmt.Fprintf(b, `    <AdaptationSet id="%d" contentType="audio" mimeType="audio/mp4" segmentAlignment="true" startWithSAP="1"%s>`+"\n", id, lang)
+	default:
+		fmt.Fprintf(b, `    <AdaptationSet id="%d" contentType="text" mimeType="application/mp4" segmentAlignment="true"%s>`+"\n", id, lang)
+	}
+	if shared && r0.Encrypted() {
+		if err := writeProtection(b, p, r0.KID, "      "); err != nil {
+			return err
+		}
+	}
+	writeDescriptors(b, r0)
+	for _, r := range group {
+		if err := writeRepresentation(b, p, r, !shared); err != nil {
+			return err
+		}
+	}
+	b.WriteString("    </AdaptationSet>\n")
+	return nil
+}
+
+// writeDescriptors writes an audio or text set's Label, Accessibility and Role (in the order
+// the MPD schema requires).
+func writeDescriptors(b *strings.Builder, r Rendition) {
+	if r.Kind == media.Video {
+		return
+	}
+	if r.Name != "" {
+		fmt.Fprintf(b, "      <Label>%s</Label>\n", esc(r.Name))
+	}
+	switch {
+	case r.Kind == media.Text && r.SDH:
+		b.WriteString(`      <Accessibility schemeIdUri="urn:tva:metadata:cs:AudioPurposeCS:2007" value="2"/>` + "\n")
+	case r.Role == media.RoleDescription:
+		b.WriteString(`      <Accessibility schemeIdUri="urn:tva:metadata:cs:AudioPurposeCS:2007" value="1"/>` + "\n")
+	}
+	role := r.Role
+	if r.Kind == media.Text {
+		role = media.RoleSubtitle
+		switch {
+		case r.Forced:
+			role = media.RoleForced
+		case r.SDH:
+			role = media.RoleCaption
+		}
+	}
+	if role != "" {
+		fmt.Fprintf(b, `      <Role schemeIdUri="urn:mpeg:dash:role:2011" value="%s"/>`+"\n", role)
+	}
+}
+
+// writeRepresentation writes one Representation (with its own ContentProtection when the set
+// mixes keys).
+func writeRepresentation(b *strings.Builder, p *Presentation, r Rendition, ownProtection bool) error {
+	fmt.Fprintf(b, `      <Representation id="%s" bandwidth="%d" codecs="%s"`, esc(r.ID), r.Bandwidth, esc(r.Codecs))
+	switch r.Kind {
+	case media.Video:
+		fmt.Fprintf(b, ` width="%d" height="%d" sar="1:1"`, r.Width, r.Height)
+		if r.FrameRate != "" {
+			fmt.Fprintf(b, ` frameRate="%s"`, r.FrameRate)
+		}
+	case media.Audio:
+		fmt.Fprintf(b, ` audioSamplingRate="%d"`, r.SampleRate)
+	}
+	b.WriteString(">\n")
+	if r.Kind == media.Audio && r.Channels > 0 {
+		if (r.Codecs == "ac-3" || r.Codecs == "ec-3") && r.ChannelMap != 0 {
+			fmt.Fprintf(b, `        <AudioChannelConfiguration schemeIdUri="tag:dolby.com,2014:dash:audio_channel_configuration:2011" value="%04X"/>`+"\n", r.ChannelMap)
+		} else {
+			fmt.Fprintf(b, `        <AudioChannelConfiguration schemeIdUri="urn:mpeg:dash:23003:3:audio_channel_configuration:2011" value="%d"/>`+"\n", r.Channels)
+		}
+	}
+	if ownProtection && r.Encrypted() {
+		if err := writeProtection(b, p, r.KID, "        "); err != nil {
+			return err
+		}
+	}
+	writeTemplate(b, r)
+	b.WriteString("      </Representation>\n")
+	return nil
 }
 
 func writeTemplate(b *strings.Builder, r Rendition) {

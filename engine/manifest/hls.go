@@ -8,17 +8,21 @@ import (
 	"strings"
 
 	"satchel/engine/drm"
+	"satchel/engine/media"
 )
 
 // WriteHLSMaster writes the multivariant playlist: EXT-X-SESSION-KEY for every key and
-// system (so players can preload keys for offline playback), an audio rendition group and one
-// EXT-X-STREAM-INF per video rendition.
+// system (so players can preload keys for offline playback); one EXT-X-MEDIA per audio
+// rendition, grouped by codec (a variant's CODECS must cover its whole group), with LANGUAGE
+// (BCP 47), NAME, DEFAULT, AUTOSELECT and CHANNELS; one EXT-X-MEDIA TYPE=SUBTITLES per text
+// rendition (FORCED, CHARACTERISTICS for SDH); and one EXT-X-STREAM-INF per video rendition
+// and audio group.
 func WriteHLSMaster(w io.Writer, p *Presentation, mediaPlaylistURI func(r Rendition) string) error {
 	var b strings.Builder
 	b.WriteString("#EXTM3U\n#EXT-X-VERSION:6\n#EXT-X-INDEPENDENT-SEGMENTS\n")
 	seen := map[drm.KID]bool{}
 	for _, r := range p.Renditions {
-		if seen[r.KID] {
+		if seen[r.KID] || !r.Encrypted() {
 			continue
 		}
 		seen[r.KID] = true
@@ -30,62 +34,167 @@ func WriteHLSMaster(w io.Writer, p *Presentation, mediaPlaylistURI func(r Rendit
 			fmt.Fprintf(&b, "#EXT-X-SESSION-KEY:%s\n", k.Attributes())
 		}
 	}
-	audio := p.Audio()
-	var audioPeak, audioAvg int64
-	audioCodec := ""
-	for i, a := range audio {
-		def := "NO"
-		if i == 0 {
-			def = "YES"
-			audioPeak, audioAvg, audioCodec = a.Bandwidth, a.AvgBandwidth, a.Codecs
-		}
-		lang := ""
-		if a.Language != "" {
-			lang = fmt.Sprintf(`,LANGUAGE="%s"`, a.Language)
-		}
-		fmt.Fprintf(&b, `#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="audio",NAME="%s"%s,DEFAULT=%s,AUTOSELECT=YES,CHANNELS="%d",URI="%s"`+"\n",
-			a.ID, lang, def, a.Channels, mediaPlaylistURI(a))
+	groups := audioGroups(p.Audio())
+	for _, g := range groups {
+		writeAudioGroup(&b, g, mediaPlaylistURI)
 	}
-	for _, v := range p.Video() {
-		codecs := v.Codecs
-		if audioCodec != "" {
-			codecs += "," + audioCodec
+	text := p.Text()
+	var textPeak int64
+	names := map[string]int{}
+	for _, t := range text {
+		textPeak = max(textPeak, t.Bandwidth)
+		fmt.Fprintf(&b, `#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID="%s",NAME="%s"%s,DEFAULT=NO,AUTOSELECT=YES`,
+			subtitleGroup, uniqueName(names, t), language(t))
+		if t.Forced {
+			b.WriteString(",FORCED=YES")
 		}
-		fmt.Fprintf(&b, `#EXT-X-STREAM-INF:BANDWIDTH=%d,AVERAGE-BANDWIDTH=%d,CODECS="%s",RESOLUTION=%dx%d`, v.Bandwidth+audioPeak, v.AvgBandwidth+audioAvg, codecs, v.Width, v.Height)
-		if fr := frameRateDecimal(v.FrameRate); fr != "" {
-			fmt.Fprintf(&b, ",FRAME-RATE=%s", fr)
+		if t.SDH {
+			b.WriteString(`,CHARACTERISTICS="public.accessibility.transcribes-spoken-dialog,public.accessibility.describes-music-and-sound"`)
 		}
-		if len(audio) > 0 {
-			b.WriteString(`,AUDIO="audio"`)
+		fmt.Fprintf(&b, ",URI=\"%s\"\n", mediaPlaylistURI(t))
+	}
+	if len(groups) == 0 {
+		groups = []audioGroup{{}}
+	}
+	for _, g := range groups {
+		for _, v := range p.Video() {
+			writeVariant(&b, v, g, textPeak, len(text) > 0, mediaPlaylistURI)
 		}
-		fmt.Fprintf(&b, "\n%s\n", mediaPlaylistURI(v))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }
 
+// subtitleGroup is the GROUP-ID of the subtitle renditions.
+const subtitleGroup = "subs"
+
+// audioGroup is one HLS audio rendition group: renditions of one codec.
+type audioGroup struct {
+	id        string
+	codecs    string
+	peak, avg int64 // the group's largest bandwidths, added to each variant's
+	members   []Rendition
+}
+
+// audioGroups groups audio renditions by codec; a single group is called "audio".
+func audioGroups(audio []Rendition) []audioGroup {
+	var groups []audioGroup
+	index := map[string]int{}
+	for _, a := range audio {
+		i, ok := index[a.Codecs]
+		if !ok {
+			i = len(groups)
+			index[a.Codecs] = i
+			groups = append(groups, audioGroup{id: "audio-" + a.Codecs, codecs: a.Codecs})
+		}
+		g := &groups[i]
+		g.members = append(g.members, a)
+		g.peak, g.avg = max(g.peak, a.Bandwidth), max(g.avg, a.AvgBandwidth)
+	}
+	if len(groups) == 1 {
+		groups[0].id = "audio"
+	}
+	return groups
+}
+
+// writeAudioGroup writes the group's EXT-X-MEDIA tags: exactly one DEFAULT=YES (the default
+// rendition, else the first); commentary is never selected automatically.
+func writeAudioGroup(b *strings.Builder, g audioGroup, uri func(Rendition) string) {
+	def := 0
+	for i, a := range g.members {
+		if a.Default {
+			def = i
+			break
+		}
+	}
+	names := map[string]int{}
+	for i, a := range g.members {
+		yes := map[bool]string{true: "YES", false: "NO"}
+		auto := a.Role != media.RoleCommentary || i == def
+		fmt.Fprintf(b, `#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="%s",NAME="%s"%s,DEFAULT=%s,AUTOSELECT=%s`,
+			g.id, uniqueName(names, a), language(a), yes[i == def], yes[auto])
+		if a.Channels > 0 {
+			fmt.Fprintf(b, `,CHANNELS="%d"`, a.Channels)
+		}
+		if a.Role == media.RoleDescription {
+			b.WriteString(`,CHARACTERISTICS="public.accessibility.describes-video"`)
+		}
+		fmt.Fprintf(b, ",URI=\"%s\"\n", uri(a))
+	}
+}
+
+// writeVariant writes one EXT-X-STREAM-INF: the video with an audio group (if any).
+func writeVariant(b *strings.Builder, v Rendition, g audioGroup, textPeak int64, subs bool, uri func(Rendition) string) {
+	codecs := v.Codecs
+	if g.codecs != "" {
+		codecs += "," + g.codecs
+	}
+	fmt.Fprintf(b, `#EXT-X-STREAM-INF:BANDWIDTH=%d,AVERAGE-BANDWIDTH=%d,CODECS="%s",RESOLUTION=%dx%d`,
+		v.Bandwidth+g.peak+textPeak, v.AvgBandwidth+g.avg, codecs, v.Width, v.Height)
+	if fr := frameRateDecimal(v.FrameRate); fr != "" {
+		fmt.Fprintf(b, ",FRAME-RATE=%s", fr)
+	}
+	if g.id != "" {
+		fmt.Fprintf(b, `,AUDIO="%s"`, g.id)
+	}
+	if subs {
+		fmt.Fprintf(b, `,SUBTITLES="%s"`, subtitleGroup)
+	}
+	fmt.Fprintf(b, "\n%s\n", uri(v))
+}
+
+// uniqueName returns the rendition's NAME, made unique within its group (RFC 8216 4.4.6.1).
+func uniqueName(seen map[string]int, r Rendition) string {
+	name := r.Name
+	if name == "" {
+		name = r.ID
+	}
+	name = strings.ReplaceAll(name, `"`, "'")
+	seen[name]++
+	if n := seen[name]; n > 1 {
+		name = fmt.Sprintf("%s (%d)", name, n)
+	}
+	return name
+}
+
+func language(r Rendition) string {
+	if r.Language == "" {
+		return ""
+	}
+	return fmt.Sprintf(`,LANGUAGE="%s"`, r.Language)
+}
+
 // WriteHLSMedia writes the media playlist of one rendition; URIs are relative to the
-// playlist (which sits in the rendition's folder).
+// playlist (which sits in the rendition's folder). Text renditions list their WebVTT segment
+// files, without EXT-X-MAP or keys.
 func WriteHLSMedia(w io.Writer, p *Presentation, r Rendition) error {
 	var b strings.Builder
+	segs := r.Segments
+	if r.Kind == media.Text {
+		segs = r.WebVTT
+	}
 	target := 1.0
-	for _, s := range r.Segments {
+	for _, s := range segs {
 		target = math.Max(target, float64(s.Duration)/float64(r.Timescale))
 	}
 	fmt.Fprintf(&b, "#EXTM3U\n#EXT-X-VERSION:6\n#EXT-X-TARGETDURATION:%d\n#EXT-X-MEDIA-SEQUENCE:1\n#EXT-X-PLAYLIST-TYPE:VOD\n#EXT-X-INDEPENDENT-SEGMENTS\n", int(math.Ceil(target-0.0005)))
-	keys, err := drm.HLSKeys(p.Signalling, r.KID)
-	if err != nil {
-		return err
+	if r.Encrypted() {
+		keys, err := drm.HLSKeys(p.Signalling, r.KID)
+		if err != nil {
+			return err
+		}
+		for _, k := range keys {
+			fmt.Fprintf(&b, "#EXT-X-KEY:%s\n", k.Attributes())
+		}
 	}
-	for _, k := range keys {
-		fmt.Fprintf(&b, "#EXT-X-KEY:%s\n", k.Attributes())
+	if r.Kind != media.Text {
+		fmt.Fprintf(&b, "#EXT-X-MAP:URI=\"%s\"\n", rel(r.Dir, r.InitPath))
 	}
-	fmt.Fprintf(&b, "#EXT-X-MAP:URI=\"%s\"\n", rel(r.Dir, r.InitPath))
-	for _, s := range r.Segments {
+	for _, s := range segs {
 		fmt.Fprintf(&b, "#EXTINF:%.3f,\n%s\n", float64(s.Duration)/float64(r.Timescale), rel(r.Dir, s.Path))
 	}
 	b.WriteString("#EXT-X-ENDLIST\n")
-	_, err = io.WriteString(w, b.String())
+	_, err := io.WriteString(w, b.String())
 	return err
 }
 

@@ -25,6 +25,9 @@ const (
 	FilePolicy = "policy.json"
 	// DirDownload holds one single-file MP4 per rendition for progressive download.
 	DirDownload = "download"
+	// DirText holds the subtitle renditions, one folder each, shared by every scheme (subtitles
+	// are never encrypted): init.mp4 and wvtt segments for DASH, WebVTT segments for HLS.
+	DirText = "text"
 )
 
 // FileMPDFor is the DASH manifest name of scheme when it is not the first scheme written
@@ -37,6 +40,9 @@ func FileHLSMasterFor(scheme drm.Scheme) string { return "master_" + string(sche
 
 // SegmentName is the file name of media segment n (1-based) inside a rendition folder.
 func SegmentName(n int) string { return fmt.Sprintf("seg_%05d.m4s", n) }
+
+// TextSegmentName is the file name of WebVTT segment n (1-based) inside a text rendition folder.
+func TextSegmentName(n int) string { return fmt.Sprintf("seg_%05d.vtt", n) }
 
 // IsPrivate reports whether a file of a package (path relative to its root, any depth, '/' or
 // OS separators) holds secrets or policy that must never be published or served.

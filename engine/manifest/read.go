@@ -25,9 +25,13 @@ type MPDInfo struct {
 
 // AdaptationSetInfo is one AdaptationSet.
 type AdaptationSetInfo struct {
-	ContentType string
-	MimeType    string
-	Protection  []ProtectionInfo
+	ContentType   string
+	MimeType      string
+	Lang          string
+	Label         string
+	Roles         []string // Role values of the urn:mpeg:dash:role:2011 scheme
+	Accessibility []string // Accessibility values, as scheme#value
+	Protection    []ProtectionInfo
 }
 
 // ProtectionInfo is one ContentProtection element.
@@ -49,9 +53,14 @@ type RepresentationInfo struct {
 	Codecs      string
 	Width       int
 	Height      int
-	Protection  []ProtectionInfo // the Representation's own plus its AdaptationSet's
-	InitURL     string
-	SegmentURLs []string
+	Lang        string // the AdaptationSet's lang
+	// AudioChannels is the AudioChannelConfiguration value (a count, or a Dolby channel map
+	// in hex) and AudioChannelScheme its schemeIdUri.
+	AudioChannels      string
+	AudioChannelScheme string
+	Protection         []ProtectionInfo // the Representation's own plus its AdaptationSet's
+	InitURL            string
+	SegmentURLs        []string
 	// SingleFile is set for SegmentBase / BaseURL-only representations (one file).
 	SingleFile bool
 }
@@ -92,23 +101,33 @@ type xTemplate struct {
 	} `xml:"SegmentTimeline>S"`
 }
 
+type xDescriptor struct {
+	Scheme string `xml:"schemeIdUri,attr"`
+	Value  string `xml:"value,attr"`
+}
+
 type xSet struct {
-	ContentType string     `xml:"contentType,attr"`
-	MimeType    string     `xml:"mimeType,attr"`
-	BaseURL     string     `xml:"BaseURL"`
-	Prot        []xProt    `xml:"ContentProtection"`
-	Template    *xTemplate `xml:"SegmentTemplate"`
+	ContentType string        `xml:"contentType,attr"`
+	MimeType    string        `xml:"mimeType,attr"`
+	Lang        string        `xml:"lang,attr"`
+	Label       string        `xml:"Label"`
+	Roles       []xDescriptor `xml:"Role"`
+	Access      []xDescriptor `xml:"Accessibility"`
+	BaseURL     string        `xml:"BaseURL"`
+	Prot        []xProt       `xml:"ContentProtection"`
+	Template    *xTemplate    `xml:"SegmentTemplate"`
 	Reps        []struct {
-		ID        string     `xml:"id,attr"`
-		Bandwidth int64      `xml:"bandwidth,attr"`
-		Codecs    string     `xml:"codecs,attr"`
-		MimeType  string     `xml:"mimeType,attr"`
-		Width     int        `xml:"width,attr"`
-		Height    int        `xml:"height,attr"`
-		BaseURL   string     `xml:"BaseURL"`
-		Prot      []xProt    `xml:"ContentProtection"`
-		Template  *xTemplate `xml:"SegmentTemplate"`
-		Base      *struct{}  `xml:"SegmentBase"`
+		ID        string        `xml:"id,attr"`
+		Bandwidth int64         `xml:"bandwidth,attr"`
+		Codecs    string        `xml:"codecs,attr"`
+		MimeType  string        `xml:"mimeType,attr"`
+		Width     int           `xml:"width,attr"`
+		Height    int           `xml:"height,attr"`
+		BaseURL   string        `xml:"BaseURL"`
+		Prot      []xProt       `xml:"ContentProtection"`
+		Template  *xTemplate    `xml:"SegmentTemplate"`
+		Base      *struct{}     `xml:"SegmentBase"`
+		Channels  []xDescriptor `xml:"AudioChannelConfiguration"`
 	} `xml:"Representation"`
 }
 
@@ -137,7 +156,15 @@ func ReadMPD(r io.Reader) (*MPDInfo, error) {
 	}
 	for _, per := range x.Periods {
 		for _, set := range per.Sets {
-			ai := AdaptationSetInfo{ContentType: set.ContentType, MimeType: set.MimeType}
+			ai := AdaptationSetInfo{ContentType: set.ContentType, MimeType: set.MimeType, Lang: set.Lang, Label: strings.TrimSpace(set.Label)}
+			for _, r := range set.Roles {
+				if r.Scheme == "urn:mpeg:dash:role:2011" {
+					ai.Roles = append(ai.Roles, r.Value)
+				}
+			}
+			for _, a := range set.Access {
+				ai.Accessibility = append(ai.Accessibility, a.Scheme+"#"+a.Value)
+			}
 			for _, p := range set.Prot {
 				pi, err := protInfo(p)
 				if err != nil {
@@ -147,13 +174,18 @@ func ReadMPD(r io.Reader) (*MPDInfo, error) {
 			}
 			info.AdaptationSets = append(info.AdaptationSets, ai)
 			for _, rep := range set.Reps {
-				ri := RepresentationInfo{ID: rep.ID, ContentType: set.ContentType, Bandwidth: rep.Bandwidth, Codecs: rep.Codecs, Width: rep.Width, Height: rep.Height}
+				ri := RepresentationInfo{ID: rep.ID, ContentType: set.ContentType, Bandwidth: rep.Bandwidth, Codecs: rep.Codecs, Width: rep.Width, Height: rep.Height, Lang: set.Lang}
+				if len(rep.Channels) > 0 {
+					ri.AudioChannels, ri.AudioChannelScheme = rep.Channels[0].Value, rep.Channels[0].Scheme
+				}
 				if ri.ContentType == "" {
 					mt := set.MimeType + rep.MimeType
 					if strings.HasPrefix(mt, "video") {
 						ri.ContentType = "video"
 					} else if strings.HasPrefix(mt, "audio") {
 						ri.ContentType = "audio"
+					} else if strings.HasPrefix(mt, "text") || strings.HasPrefix(mt, "application") {
+						ri.ContentType = "text"
 					}
 				}
 				ri.Protection = append(ri.Protection, ai.Protection...)
@@ -332,10 +364,18 @@ type Variant struct {
 	Codecs     string
 	Resolution string
 	Audio      string
+	Subtitles  string
 }
 
 // MediaTag is an EXT-X-MEDIA entry.
-type MediaTag struct{ Type, GroupID, Name, URI string }
+type MediaTag struct {
+	Type, GroupID, Name, URI string
+	Language                 string
+	Default, Autoselect      bool
+	Forced                   bool
+	Channels                 string
+	Characteristics          string
+}
 
 // KeyTag is an EXT-X-KEY or EXT-X-SESSION-KEY.
 type KeyTag struct{ Method, URI, KeyFormat, KeyFormatVersions, IV string }
@@ -366,11 +406,13 @@ func ReadHLS(r io.Reader) (*Playlist, error) {
 			a := parseAttrs(val)
 			bw, _ := strconv.ParseInt(a["BANDWIDTH"], 10, 64)
 			p.Master = true
-			pendingVariant = &Variant{Bandwidth: bw, Codecs: a["CODECS"], Resolution: a["RESOLUTION"], Audio: a["AUDIO"]}
+			pendingVariant = &Variant{Bandwidth: bw, Codecs: a["CODECS"], Resolution: a["RESOLUTION"], Audio: a["AUDIO"], Subtitles: a["SUBTITLES"]}
 		case tag == "#EXT-X-MEDIA":
 			a := parseAttrs(val)
 			p.Master = true
-			p.Media = append(p.Media, MediaTag{Type: a["TYPE"], GroupID: a["GROUP-ID"], Name: a["NAME"], URI: a["URI"]})
+			p.Media = append(p.Media, MediaTag{Type: a["TYPE"], GroupID: a["GROUP-ID"], Name: a["NAME"], URI: a["URI"],
+				Language: a["LANGUAGE"], Default: a["DEFAULT"] == "YES", Autoselect: a["AUTOSELECT"] == "YES",
+				Forced: a["FORCED"] == "YES", Channels: a["CHANNELS"], Characteristics: a["CHARACTERISTICS"]})
 		case tag == "#EXT-X-SESSION-KEY" || tag == "#EXT-X-KEY":
 			a := parseAttrs(val)
 			k := KeyTag{Method: a["METHOD"], URI: a["URI"], KeyFormat: a["KEYFORMAT"], KeyFormatVersions: a["KEYFORMATVERSIONS"], IV: a["IV"]}

@@ -103,14 +103,36 @@ func (a *Asset) WriteText(w io.Writer) {
 		if t.Encrypted {
 			enc = fmt.Sprintf("  encrypted (%s)", t.Scheme)
 		}
-		switch t.Kind {
-		case "video":
+		lang := t.Language
+		if lang == "" {
+			lang = "und"
+		}
+		switch {
+		case t.Unsupported != "":
+			what := string(t.Kind)
+			if what == "" {
+				what = t.Handler
+			}
+			fmt.Fprintf(w, "  track %d %s %s: not packaged: %s\n", t.ID, what, t.Codec, t.Unsupported)
+		case t.Kind == "video":
 			fmt.Fprintf(w, "  track %d video %-22s %dx%d  %.3g fps  %d kb/s  %d samples  %.2fs%s\n", t.ID, t.Codec, t.Width, t.Height, t.FrameRate, t.Bitrate/1000, t.SampleCount, t.Duration.Seconds(), enc)
 			fmt.Fprintf(w, "    sync samples (%d): %s\n", len(t.SyncTimes), syncList(t.SyncTimes))
+		case t.Kind == "text":
+			fmt.Fprintf(w, "  track %d text  %-22s %d cues/samples  %.2fs  lang %s%s\n", t.ID, t.Codec, t.SampleCount, t.Duration.Seconds(), lang, flagText(t.Forced, "  forced"))
 		default:
-			fmt.Fprintf(w, "  track %d audio %-22s %d Hz  %d ch  %d kb/s  %d samples  %.2fs  lang %s%s\n", t.ID, t.Codec, t.SampleRate, t.Channels, t.Bitrate/1000, t.SampleCount, t.Duration.Seconds(), t.Language, enc)
+			fmt.Fprintf(w, "  track %d audio %-22s %d Hz  %d ch  %d kb/s  %d samples  %.2fs  lang %s%s%s\n", t.ID, t.Codec, t.SampleRate, t.Channels, t.Bitrate/1000, t.SampleCount, t.Duration.Seconds(), lang, flagText(t.Default, "  default"), enc)
+		}
+		if t.Edit != nil && (t.Edit.MediaTime != 0 || t.Edit.Delay != 0) {
+			fmt.Fprintf(w, "    edit list: starts at media time %d (%.3fs), delay %s\n", t.Edit.MediaTime, float64(t.Edit.MediaTime)/float64(max(t.Timescale, 1)), t.Edit.Delay)
 		}
 	}
+}
+
+func flagText(on bool, text string) string {
+	if on {
+		return text
+	}
+	return ""
 }
 
 func syncList(ts []time.Duration) string {

@@ -59,7 +59,11 @@ func TestProbeMedia(t *testing.T) {
 					t.Errorf("first sync at %s", v.SyncTimes[0])
 				}
 			}
-			if au := a.Audio(); au == nil || au.Codec != c.audio || au.SampleRate != 48000 || au.Channels != 2 {
+			channels := 2
+			if c.file == "audio_only.m4a" {
+				channels = 1 // mono: the sample entry says 2, the AudioSpecificConfig says 1
+			}
+			if au := a.Audio(); au == nil || au.Codec != c.audio || au.SampleRate != 48000 || au.Channels != channels {
 				t.Fatalf("audio %+v", au)
 			}
 		})
