@@ -63,8 +63,7 @@ func Package(ctx context.Context, cfg Config, progress func(Progress)) (*Result,
 	p := &packager{cfg: cfg, plan: pl, dir: tmp, keys: keys, sigs: map[drm.Scheme]drm.Signalling{}, psshs: map[drm.Scheme][]*mp4.PsshBox{},
 		renditions: map[drm.Scheme][]manifest.Rendition{}, progress: progress}
 	for _, scheme := range cfg.Schemes {
-		sig := drm.Signalling{Scheme: scheme, Keys: keys, Systems: cfg.Systems, PlayReadyLAURL: cfg.PlayReadyLAURL,
-			ClearKeyLAURL: cfg.ClearKeyLAURL, WidevineProvider: cfg.WidevineProvider, FairPlayKeyURI: cfg.FairPlayKeyURI}
+		sig := cfg.signalling(scheme, keys)
 		boxes, err := drm.PSSHBoxes(sig)
 		if err != nil {
 			return nil, err
@@ -73,12 +72,7 @@ func Package(ctx context.Context, cfg Config, progress func(Progress)) (*Result,
 	}
 	if cfg.has(FormatMP4) {
 		// The single-file download is cenc: PlayReady's offline download case (and Widevine).
-		sig := p.sigs[drm.SchemeCENC]
-		if _, ok := p.psshs[drm.SchemeCENC]; !ok {
-			sig = drm.Signalling{Scheme: drm.SchemeCENC, Keys: keys, Systems: cfg.Systems, PlayReadyLAURL: cfg.PlayReadyLAURL,
-				ClearKeyLAURL: cfg.ClearKeyLAURL, WidevineProvider: cfg.WidevineProvider, FairPlayKeyURI: cfg.FairPlayKeyURI}
-		}
-		if p.downloadPSSH, err = drm.PSSHBoxes(sig); err != nil {
+		if p.downloadPSSH, err = drm.PSSHBoxes(cfg.signalling(drm.SchemeCENC, keys)); err != nil {
 			return nil, err
 		}
 	}
@@ -346,11 +340,7 @@ func (p *packager) writeManifests() error {
 			}
 		}
 	}
-	contentID := p.cfg.ContentID
-	if contentID == "" {
-		contentID = filepath.Base(p.cfg.OutDir)
-	}
-	doc, err := drm.NewCPIX(p.sigs[p.cfg.Schemes[len(p.cfg.Schemes)-1]], contentID)
+	doc, err := drm.NewCPIX(p.sigs[p.cfg.Schemes[len(p.cfg.Schemes)-1]], p.cfg.ContentID)
 	if err != nil {
 		return err
 	}
@@ -402,4 +392,11 @@ func (p *packager) protect(prot *cenc.Protector, frag *mp4.Fragment, start uint6
 		return cenc.MarkClear(frag)
 	}
 	return prot.EncryptFragment(frag)
+}
+
+// signalling returns the protection signalling of the package for one scheme.
+func (c *Config) signalling(scheme drm.Scheme, keys []drm.ContentKey) drm.Signalling {
+	return drm.Signalling{Scheme: scheme, Keys: keys, Systems: c.Systems, PlayReadyLAURL: c.PlayReadyLAURL,
+		ClearKeyLAURL: c.ClearKeyLAURL, WidevineProvider: c.WidevineProvider, FairPlayKeyURI: c.FairPlayKeyURI,
+		WidevineContentID: []byte(c.ContentID), AllKeys: !c.PerTrackInitData}
 }

@@ -21,7 +21,7 @@ func PSSHBoxes(sig Signalling) ([]*mp4.PsshBox, error) {
 	for _, s := range sig.Systems {
 		switch s {
 		case Widevine:
-			b, err := WidevinePSSH(kids, sig.Scheme, sig.WidevineProvider)
+			b, err := WidevinePSSH(kids, sig.Scheme, sig.WidevineProvider, sig.WidevineContentID)
 			if err != nil {
 				return nil, err
 			}

@@ -187,15 +187,16 @@ func writeTemplate(b *strings.Builder, r Rendition) {
 	b.WriteString("          </SegmentTimeline>\n        </SegmentTemplate>\n")
 }
 
-// writeProtection writes the ContentProtection elements for one default KID.
+// writeProtection writes the ContentProtection elements for one default KID; the systems'
+// init data names that key, or every key of the presentation (Signalling.AllKeys).
 func writeProtection(b *strings.Builder, p *Presentation, kid drm.KID, indent string) error {
 	sig := p.Signalling
-	key, ok := drm.KeyByKID(sig.Keys, kid)
-	if !ok {
-		return fmt.Errorf("mpd: KID %s of a representation is not among the presentation's keys", kid)
+	keys, err := sig.InitDataKeys(kid)
+	if err != nil {
+		return fmt.Errorf("mpd: a representation's %w", err)
 	}
 	one := sig
-	one.Keys = []drm.ContentKey{key}
+	one.Keys = keys
 	fmt.Fprintf(b, `%s<ContentProtection schemeIdUri="urn:mpeg:dash:mp4protection:2011" value="%s" cenc:default_KID="%s"/>`+"\n", indent, p.Scheme, kid)
 	for _, s := range sig.Systems {
 		if s == drm.FairPlay {

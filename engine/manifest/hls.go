@@ -21,6 +21,7 @@ func WriteHLSMaster(w io.Writer, p *Presentation, mediaPlaylistURI func(r Rendit
 	var b strings.Builder
 	b.WriteString("#EXTM3U\n#EXT-X-VERSION:6\n#EXT-X-INDEPENDENT-SEGMENTS\n")
 	seen := map[drm.KID]bool{}
+	lines := map[string]bool{}
 	for _, r := range p.Renditions {
 		if seen[r.KID] || !r.Encrypted() {
 			continue
@@ -31,7 +32,11 @@ func WriteHLSMaster(w io.Writer, p *Presentation, mediaPlaylistURI func(r Rendit
 			return err
 		}
 		for _, k := range keys {
-			fmt.Fprintf(&b, "#EXT-X-SESSION-KEY:%s\n", k.Attributes())
+			// With Signalling.AllKeys the init data of every key is the same: write it once.
+			if line := "#EXT-X-SESSION-KEY:" + k.Attributes() + "\n"; !lines[line] {
+				lines[line] = true
+				b.WriteString(line)
+			}
 		}
 	}
 	groups := audioGroups(p.Audio())
