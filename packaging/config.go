@@ -56,6 +56,12 @@ type Config struct {
 	// grant (Widevine content_key_specs, PlayReady security levels). Per-track init data keeps
 	// a single-key PlayReady 4.0 header, which PlayReady 1 and 2 clients need.
 	PerTrackInitData bool
+	// NoTrickPlay leaves out trick play. By default every video rendition gets an HLS I-frame
+	// playlist (byte ranges into its segments: no extra media) and, for DASH, a trick-mode
+	// AdaptationSet over a trick-play track beside it (manifest.TrickDir), whose segments are
+	// each the I-frame of one segment as a complete fragment (a byte range cut out of a
+	// segment is not a valid DASH segment).
+	NoTrickPlay bool
 	// Audio are audio tracks in separate files (.m4a/.mp4): every audio track of each file
 	// becomes its own rendition after the audio of the Inputs.
 	Audio []AudioInput

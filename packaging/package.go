@@ -20,6 +20,7 @@ import (
 	"satchel/engine/drm"
 	"satchel/engine/manifest"
 	"satchel/engine/media"
+	"satchel/engine/probe"
 )
 
 // Package runs a packaging job. Progress events arrive from several goroutines (one per
@@ -165,6 +166,15 @@ func (p *packager) writeTrack(ctx context.Context, t *track) error {
 		if _, err := writeBoxes(filepath.Join(p.dir, initRel), init.Encode); err != nil {
 			return err
 		}
+		if t.kind == media.Video && p.trickPlay() {
+			trick := manifest.TrickDir(rel)
+			if err := os.MkdirAll(filepath.Join(p.dir, trick), 0o755); err != nil {
+				return fmt.Errorf("create %s: %w", trick, err)
+			}
+			if _, err := writeBoxes(filepath.Join(p.dir, trick, manifest.FileInit), init.Encode); err != nil {
+				return err
+			}
+		}
 		outs = append(outs, &output{scheme: scheme, prot: prot, rend: p.rendition(t, rel, initRel)})
 	}
 	var dl *download
@@ -196,6 +206,10 @@ func (p *packager) writeTrack(ctx context.Context, t *track) error {
 		if dl != nil {
 			consumers++
 		}
+		var first []byte // the segment's first (sync) sample, in the clear, for trick play
+		if t.kind == media.Video && p.trickPlay() {
+			first = append([]byte(nil), buf[:ss[0].Size]...)
+		}
 		for i, o := range outs {
 			data := buf
 			if i < consumers-1 {
@@ -216,7 +230,16 @@ func (p *packager) writeTrack(ctx context.Context, t *track) error {
 			if err != nil {
 				return err
 			}
-			o.rend.Segments = append(o.rend.Segments, manifest.Segment{Number: k + 1, Start: ss[0].DecodeTime, Duration: dur, Path: rel, Size: size})
+			sg := manifest.Segment{Number: k + 1, Start: ss[0].DecodeTime, Duration: dur, Path: rel, Size: size}
+			if t.kind == media.Video && !p.cfg.NoTrickPlay {
+				sg.IFrame = iframeOf(seg, ss[0])
+			}
+			o.rend.Segments = append(o.rend.Segments, sg)
+			if first != nil {
+				if err := p.writeTrick(o, t, k, ss[0], dur, first); err != nil {
+					return err
+				}
+			}
 		}
 		if dl != nil {
 			err := dl.addSegment(k, ss, buf)
@@ -246,6 +269,44 @@ func (p *packager) writeTrack(ctx context.Context, t *track) error {
 		o.rend.Bandwidth, o.rend.AvgBandwidth = bandwidth(o.rend)
 		p.renditions[o.scheme] = append(p.renditions[o.scheme], o.rend)
 	}
+	return nil
+}
+
+// trickPlay reports whether DASH trick-play tracks are written.
+func (p *packager) trickPlay() bool { return !p.cfg.NoTrickPlay && p.cfg.has(FormatDASH) }
+
+// iframeOf locates the first sample of a one-fragment segment: the fragment's moof, the mdat
+// header and the sample, which a player needs to decode it alone.
+func iframeOf(seg *mp4.MediaSegment, first probe.Sample) *manifest.IFrame {
+	frag := seg.Fragments[0]
+	var offset uint64
+	if seg.Styp != nil {
+		offset = seg.Styp.Size()
+	}
+	return &manifest.IFrame{Offset: int64(offset), Size: int64(frag.Moof.Size() + frag.Mdat.HeaderSize() + uint64(first.Size)),
+		Time: uint64(int64(first.DecodeTime) + int64(first.CTO))}
+}
+
+// writeTrick writes trick-play segment k of a video output: a fragment holding only the
+// segment's first (sync) sample, lasting the whole segment, encrypted like the segment.
+func (p *packager) writeTrick(o *output, t *track, k int, first probe.Sample, dur uint64, clear []byte) error {
+	first.Dur = uint32(dur)
+	frag, err := buildFragment(uint32(k+1), 1, []probe.Sample{first}, append([]byte(nil), clear...))
+	if err != nil {
+		return err
+	}
+	if err := p.protect(o.prot, frag, first.DecodeTime, t.info.Timescale); err != nil {
+		return err
+	}
+	seg := mp4.NewMediaSegment()
+	seg.AddFragment(frag)
+	rel := manifest.TrickDir(o.rend.Dir) + "/" + manifest.SegmentName(k+1)
+	size, err := writeBoxes(filepath.Join(p.dir, rel), seg.Encode)
+	if err != nil {
+		return err
+	}
+	o.rend.Trick = append(o.rend.Trick, manifest.Segment{Number: k + 1, Start: first.DecodeTime, Duration: dur, Path: rel,
+		Size: size})
 	return nil
 }
 
@@ -328,6 +389,14 @@ func (p *packager) writeManifests() error {
 		if p.cfg.has(FormatHLS) {
 			for _, r := range rends {
 				if err := writeBuffered(filepath.Join(p.dir, r.Dir, manifest.FileHLSMedia), func(b *bytes.Buffer) error { return manifest.WriteHLSMedia(b, pres, r) }); err != nil {
+					return err
+				}
+				if !r.IFrames() {
+					continue
+				}
+				if err := writeBuffered(filepath.Join(p.dir, r.Dir, manifest.FileHLSIFrames), func(b *bytes.Buffer) error {
+					return manifest.WriteHLSIFrames(b, pres, r)
+				}); err != nil {
 					return err
 				}
 			}
