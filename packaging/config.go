@@ -62,6 +62,11 @@ type Config struct {
 	// each the I-frame of one segment as a complete fragment (a byte range cut out of a
 	// segment is not a valid DASH segment).
 	NoTrickPlay bool
+	// PIFF makes the single-file downloads PIFF 1.1 compatible — the offline file of Azure
+	// Media Services' PlayReady path, which older PlayReady clients and Smooth Streaming
+	// players open: the PIFF uuid track encryption, sample encryption and pssh boxes beside
+	// the CENC boxes (which CENC clients keep reading).
+	PIFF bool
 	// Audio are audio tracks in separate files (.m4a/.mp4): every audio track of each file
 	// becomes its own rendition after the audio of the Inputs.
 	Audio []AudioInput

@@ -27,7 +27,8 @@ import (
 // each track's times and durations. The sidx boxes are reserved up front and filled in at the
 // end, so the file streams out without holding segments in memory.
 // Audio tracks share alternate group 1 with only the default enabled; subtitle tracks share
-// group 2, enabled only when forced; subtitles are in the clear.
+// group 2, enabled only when forced; subtitles are in the clear. With Config.PIFF the file
+// also carries the PIFF 1.1 uuid boxes (cenc.AddPIFFInit, cenc.AddPIFFFragment).
 type download struct {
 	p          *packager
 	path       string
@@ -101,6 +102,12 @@ func (p *packager) newDownload(v *track) (*download, error) {
 	d.setDurations(init)
 	for _, b := range p.downloadPSSH {
 		init.Moov.AddChild(b)
+	}
+	if p.cfg.PIFF {
+		init.Ftyp.AddCompatibleBrands([]string{"piff"})
+		if err := cenc.AddPIFFInit(init, p.downloadPSSH); err != nil {
+			return nil, err
+		}
 	}
 	return d, d.start(init)
 }
@@ -202,7 +209,7 @@ func (d *download) addSegment(k int, ss []probe.Sample, data []byte) error {
 	if err != nil {
 		return err
 	}
-	if err := d.p.protect(d.vProt, frag, ss[0].DecodeTime, d.video.info.Timescale); err != nil {
+	if err := d.protect(d.vProt, frag, ss[0].DecodeTime, d.video.info.Timescale); err != nil {
 		return err
 	}
 	if err := frag.Encode(d.fw); err != nil {
@@ -277,7 +284,7 @@ func (d *download) addAudio(a *track, prot *cenc.Protector, trackID uint32, k in
 	if err != nil {
 		return span{}, err
 	}
-	if err := d.p.protect(prot, afrag, as[0].DecodeTime, a.info.Timescale); err != nil {
+	if err := d.protect(prot, afrag, as[0].DecodeTime, a.info.Timescale); err != nil {
 		return span{}, err
 	}
 	if err := afrag.Encode(d.fw); err != nil {
@@ -319,6 +326,18 @@ func (d *download) finish() error {
 	d.closed = true
 	if err := d.fw.f.Close(); err != nil {
 		return fmt.Errorf("write %s: %w", d.path, err)
+	}
+	return nil
+}
+
+// protect encrypts a fragment of the download (or marks it clear in the clear lead) and, for a
+// PIFF download, adds the PIFF sample encryption box.
+func (d *download) protect(prot *cenc.Protector, frag *mp4.Fragment, start uint64, timescale uint32) error {
+	if err := d.p.protect(prot, frag, start, timescale); err != nil {
+		return err
+	}
+	if d.p.cfg.PIFF {
+		return cenc.AddPIFFFragment(frag)
 	}
 	return nil
 }

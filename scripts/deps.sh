@@ -24,4 +24,8 @@ fi
 if ! grep -qs '"version": "3.4.2"' .tools/node_modules/shaka-packager/package.json; then
   npm --prefix .tools install --no-audit --no-fund --loglevel=error shaka-packager@3.4.2
 fi
+# mp4box.js (GPAC's MP4 parser for JavaScript): reads the PIFF uuid boxes of PIFF downloads in the tests.
+if ! grep -qs '"version": "2.4.1"' .tools/node_modules/mp4box/package.json; then
+  npm --prefix .tools install --no-audit --no-fund --loglevel=error mp4box@2.4.1
+fi
 bash testdata/make.sh
