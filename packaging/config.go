@@ -163,6 +163,9 @@ func (c *Config) Validate() error {
 			return field.Errorf("systems", s, "not a DRM system Satchel signals")
 		}
 	}
+	if c.PIFF && len(c.Formats) > 0 && !c.has(FormatMP4) {
+		return field.Errorf("piff", nil, "PIFF applies to the single-file download: include the mp4 output")
+	}
 	if len(c.ContentID) > MaxContentID {
 		return field.Errorf("content_id", c.ContentID, "is %d bytes; at most %d", len(c.ContentID), MaxContentID)
 	}
