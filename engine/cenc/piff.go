@@ -85,3 +85,22 @@ func AddPIFFFragment(f *mp4.Fragment) error {
 	}
 	return nil
 }
+
+// PIFFPssh returns the pssh box a PIFF ProtectionSystemSpecificHeaderBox carries (as a
+// version-0 pssh: PIFF has no KID list), or false when b is not a well-formed PIFF pssh box.
+// The payload is untrusted: its DataSize must match the bytes present.
+func PIFFPssh(b *mp4.UUIDBox) (*mp4.PsshBox, bool) {
+	if b == nil || b.UUID() != PIFFPsshUUID {
+		return nil, false
+	}
+	p := b.UnknownPayload
+	if len(p) < 4+16+4 {
+		return nil, false
+	}
+	n := binary.BigEndian.Uint32(p[20:24])
+	if uint64(n) != uint64(len(p)-24) {
+		return nil, false
+	}
+	return &mp4.PsshBox{Version: 0, SystemID: mp4.UUID(append([]byte(nil), p[4:20]...)),
+		Data: append([]byte(nil), p[24:]...)}, true
+}
