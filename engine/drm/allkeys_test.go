@@ -20,8 +20,8 @@ func TestKeyForAllTracks(t *testing.T) {
 		rules []string // intendedTrackType of the ALL key's rules
 	}{
 		{"alone", []ContentKey{all}, []string{`intendedTrackType="ALL"></ContentKeyUsageRule>`}},
-		{"with HD", []ContentKey{hd, all}, []string{`intendedTrackType="AUDIO"><AudioFilter/>`,
-			`intendedTrackType="SD"><VideoFilter maxPixels="921599"/>`, `intendedTrackType="UHD"><VideoFilter minPixels="2088961"/>`}},
+		{"with HD", []ContentKey{hd, all}, []string{`intendedTrackType="ALL"><AudioFilter/>`,
+			`intendedTrackType="ALL"><VideoFilter maxPixels="921599"/>`, `intendedTrackType="ALL"><VideoFilter minPixels="2088961"/>`}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			if err := CheckKeys(c.keys); err != nil {
@@ -45,6 +45,9 @@ func TestKeyForAllTracks(t *testing.T) {
 				if !strings.Contains(b.String(), `kid="`+all.KID.String()+`" `+r) {
 					t.Errorf("CPIX lacks rule %s:\n%s", r, b.String())
 				}
+			}
+			if len(c.keys) > 1 && strings.Contains(b.String(), `kid="`+all.KID.String()+`" intendedTrackType="ALL"><VideoFilter minPixels="921600"`) {
+				t.Errorf("the ALL key's rules overlap the HD key's:\n%s", b.String())
 			}
 			doc, err := ReadCPIX(&b)
 			if err != nil {

@@ -175,8 +175,9 @@ type usageRule struct{ trackType, filter string }
 
 // usageRules returns the CPIX usage rules of k. A TrackAll key alone has one rule without a
 // filter (CPIX: a rule without filters matches all content); next to per-type keys it has one
-// rule per track type it covers, so that no content matches two keys' rules (CPIX requires the
-// mapping of content to keys to be unambiguous).
+// rule per track type it covers, each with that type's filter, so that no content matches
+// two keys' rules (CPIX requires the mapping of content to keys to be unambiguous). Its rules
+// keep intendedTrackType ALL, which ReadCPIX reads back.
 func usageRules(keys []ContentKey, k ContentKey) []usageRule {
 	switch {
 	case k.TrackType == "":
@@ -190,7 +191,7 @@ func usageRules(keys []ContentKey, k ContentKey) []usageRule {
 	}
 	var out []usageRule
 	for _, tt := range covered {
-		out = append(out, usageRule{tt, usageFilter(tt)})
+		out = append(out, usageRule{TrackAll, usageFilter(tt)})
 	}
 	return out
 }
@@ -223,11 +224,9 @@ func ReadCPIX(r io.Reader) (*CPIXDocument, error) {
 	types := map[KID]string{}
 	for _, ru := range x.Rules {
 		if kid, err := ParseKID(ru.KID); err == nil {
-			tt := strings.ToUpper(ru.TrackType)
-			if prev, ok := types[kid]; ok && prev != tt {
-				tt = TrackAll // one key under rules for several track types
+			if types[kid] != TrackAll { // a key with any ALL rule is the key for every other track
+				types[kid] = strings.ToUpper(ru.TrackType)
 			}
-			types[kid] = tt
 		}
 	}
 	seen := map[KID]bool{}
