@@ -53,9 +53,9 @@ type Stream struct {
 
 // Result is what the decoder made of the fed samples.
 type Result struct {
-	Fed     int      `json:"fed"`     // samples written
-	Decoded int      `json:"decoded"` // frames the decoder output
-	Errors  int      `json:"errors"`  // error lines the decoder printed
+	Fed      int      `json:"fed"`                // samples written
+	Decoded  int      `json:"decoded"`            // frames the decoder output
+	Errors   int      `json:"errors"`             // error lines the decoder printed
 	Messages []string `json:"messages,omitempty"` // the first few error lines
 }
 

@@ -23,8 +23,8 @@ type MPDInfo struct {
 	Duration time.Duration
 	// MaxSegmentDuration is the MPD@maxSegmentDuration (0 when absent).
 	MaxSegmentDuration time.Duration
-	AdaptationSets  []AdaptationSetInfo
-	Representations []RepresentationInfo // all, in order
+	AdaptationSets     []AdaptationSetInfo
+	Representations    []RepresentationInfo // all, in order
 }
 
 // AdaptationSetInfo is one AdaptationSet.
