@@ -77,17 +77,17 @@ func ranges(sc *SampleCrypto, data []byte, fn func(b []byte)) {
 
 // decryptCENS is AES-CTR with a pattern (ISO/IEC 23001-7 §10.3): in each protected range,
 // Crypt 16-byte blocks are encrypted and Skip blocks are left clear, repeating; a final group
-// shorter than Crypt blocks stays clear. The counter advances over encrypted blocks only and
-// runs on across the sample's subsamples. With no pattern (0:0) every protected byte is
-// encrypted, as in cenc.
+// shorter than Crypt blocks stays clear, and so does a trailing partial block (pattern
+// encryption only ever encrypts whole blocks; 0:0 is read as 1:0, as Shaka Packager writes
+// audio). The counter advances over encrypted blocks only and runs on across the sample's
+// subsamples.
 func decryptCENS(block cipher.Block, sc *SampleCrypto, data []byte) {
 	stream := cipher.NewCTR(block, sc.IV[:])
 	crypt, skip := 16*sc.Crypt, 16*sc.Skip
+	if crypt == 0 {
+		crypt, skip = 16, 0
+	}
 	ranges(sc, data, func(b []byte) {
-		if crypt == 0 {
-			stream.XORKeyStream(b, b)
-			return
-		}
 		for pos := 0; len(b)-pos >= crypt; pos += crypt + skip {
 			stream.XORKeyStream(b[pos:pos+crypt], b[pos:pos+crypt])
 		}

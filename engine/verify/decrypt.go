@@ -121,9 +121,13 @@ func (v *verifier) fragment(ctx context.Context, r *trackRun, f *mp4.Fragment, t
 		if fi != nil {
 			v.decryptOne(r, &fi.Samples[i], s.Data, file, at, r.samples+1)
 		}
-		v.consume(r, s.Data, s.IsSync())
+		v.consume(r, s.Data, isSync(s.Flags))
 	}
 }
+
+// isSync reads sample_is_non_sync_sample (ISO/IEC 14496-12 §8.8.3.1): a sample is a sync
+// sample unless that bit is set, whatever sample_depends_on says.
+func isSync(flags uint32) bool { return flags&0x00010000 == 0 }
 
 func (v *verifier) noteForms(r *trackRun, fi *cenc.FragmentInfo, traf *mp4.TrafBox) {
 	if fi.ClearSamples == len(fi.Samples) && len(fi.Samples) > 0 {
