@@ -86,7 +86,7 @@ func Verify(ctx context.Context, in Input) (*Report, error) {
 	tctx, cancel := context.WithTimeout(ctx, limits.MaxTime)
 	defer cancel()
 	err = v.run(tctx)
-	if err != nil && ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+	if ctx.Err() == nil && errors.Is(tctx.Err(), context.DeadlineExceeded) {
 		v.hitLimit(Where{}, "verification", fmt.Sprintf("the time limit of %s", limits.MaxTime))
 		err = nil
 	}
@@ -175,12 +175,10 @@ func (v *verifier) plan(ctx context.Context) error {
 	}
 	err := v.planSingle(ctx, target)
 	if err != nil && len(v.entries) == 0 {
-		var le *LimitError
-		var re *RefusedError
-		if !errors.As(err, &le) && !errors.As(err, &re) {
+		name := v.fetch.rel(target)
+		if !v.limitOrRefused(Where{File: name}, name, err) {
 			return err
 		}
-		v.entryError(target, err)
 	}
 	return nil
 }
