@@ -191,7 +191,12 @@ func (v *verifier) timing(r *trackRun, traf *mp4.TrafBox, samples []mp4.FullSamp
 		return
 	}
 	if !r.started {
-		r.start, r.started = samples[0].DecodeTime, true
+		// The first sample's presentation time (an I-frame comes first in decode order).
+		pt := int64(samples[0].DecodeTime) + int64(samples[0].CompositionTimeOffset)
+		if pt < 0 {
+			pt = 0
+		}
+		r.start, r.started = uint64(pt), true
 	}
 	var d uint64
 	for _, s := range samples {

@@ -110,7 +110,7 @@ func (v *verifier) checkDurations(e *entry, w Where, tracks []*trackInfo, segmen
 	for _, t := range tracks {
 		d := v.rep.Inventory.Tracks[t.origin().fact].Duration
 		lo, hi = math.Min(lo, d), math.Max(hi, d)
-		parts = append(parts, fmt.Sprintf("%s %.3f s", t.label(), d))
+		parts = append(parts, fmt.Sprintf("%s=%.3f s", t.label(), d))
 	}
 	if len(tracks) < 2 || hi-lo <= math.Max(segment, 0.5) {
 		if len(tracks) > 1 {
