@@ -71,7 +71,8 @@ func runProbe(e *env, args []string) error {
 	}
 	if ladderErr != nil {
 		var mis *probe.MisalignedError
-		if errors.As(ladderErr, &mis) {
+		var dur *probe.DurationMismatchError
+		if errors.As(ladderErr, &mis) || errors.As(ladderErr, &dur) {
 			return &InputError{Err: ladderErr}
 		}
 		return ladderErr

@@ -56,7 +56,7 @@ func (v *verifier) newRun(ctx context.Context, t *trackInfo) *trackRun {
 			r.keys[k.KID] = k.Key
 		}
 	}
-	if t.stream == nil {
+	if t.stream == nil || v.noDecode {
 		r.decErr = t.streamErr
 		return r
 	}

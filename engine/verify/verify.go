@@ -63,12 +63,16 @@ type verifier struct {
 	signalSeen  map[string]bool
 	media       map[string]*mediaRef // first mediaRef per media (init + first segment)
 	httpChecked map[string]bool
+	noDecode    bool
 }
 
 // Verify runs every check and returns the report. An error means the input could not be
 // read at all (a missing file, an unreachable URL, an unreadable source) or ctx was
 // cancelled; problems with the content, and limits reached, are findings.
-func Verify(ctx context.Context, in Input) (*Report, error) {
+func Verify(ctx context.Context, in Input) (*Report, error) { return verify(ctx, in, true) }
+
+// verify is Verify; decoding can be turned off for fuzzing (a decoder process per input).
+func verify(ctx context.Context, in Input, decoding bool) (*Report, error) {
 	start := time.Now()
 	if in.Origin == "" {
 		in.Origin = "https://player.example.com"
@@ -81,7 +85,7 @@ func Verify(ctx context.Context, in Input) (*Report, error) {
 	}
 	v := &verifier{in: in, rep: rep, fetch: fetch, limits: limits, referenced: map[string]bool{},
 		systems: map[drm.System][]byte{}, kids: map[drm.KID]bool{}, inKeys: in.Keys, keys: in.Keys,
-		signalSeen: map[string]bool{}, media: map[string]*mediaRef{}, httpChecked: map[string]bool{}}
+		signalSeen: map[string]bool{}, media: map[string]*mediaRef{}, httpChecked: map[string]bool{}, noDecode: !decoding}
 	defer v.close()
 	tctx, cancel := context.WithTimeout(ctx, limits.MaxTime)
 	defer cancel()

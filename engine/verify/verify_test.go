@@ -28,7 +28,7 @@ var (
 )
 
 // packaged returns a shared package of two rungs (both schemes, all formats).
-func packaged(t *testing.T) (string, *packaging.Result) {
+func packaged(t testing.TB) (string, *packaging.Result) {
 	t.Helper()
 	pkgOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "satchel-verify-*")
