@@ -17,7 +17,9 @@ func init() {
 		name:    "verify",
 		summary: "Check a packaged file, folder, manifest or URL: structure, signalling, license round trip, decryption, integrity.",
 		usage: "satchel verify PATH|URL [--keys CPIX] [--key KID:KEY ...] [--keyset NAME] [--license-url URL] [--token JWT]\n" +
-			"        [--policy FILE] [--source FILE ...] [--json] [--html FILE] [--workspace DIR]",
+			"        [--policy FILE] [--source FILE ...] [--full] [--allow-host HOST[:PORT] ...] [--include-keys]\n" +
+			"        [--max-segments N] [--max-fetches N] [--max-response BYTES] [--max-time DURATION]\n" +
+			"        [--json] [--html FILE] [--workspace DIR]",
 		run: runVerify,
 	})
 }
@@ -32,6 +34,14 @@ func runVerify(e *env, args []string) error {
 	token := fs.String("token", "", "bearer token (JWT) for a token-restricted license server")
 	policyFile := fs.String("policy", "", "offline policy to lint and enforce (default: policy.json beside the manifest, if present)")
 	fs.Var(&sources, "source", "source MP4 for bit-exact comparison (repeatable)")
+	full := fs.Bool("full", false, "decode every sample (default: every sync sample and the first fragment of each track)")
+	var allowHosts stringList
+	fs.Var(&allowHosts, "allow-host", "another host (HOST for any port, or HOST:PORT) a remote manifest may send the checker to (repeatable)")
+	includeKeys := fs.Bool("include-keys", false, "keep the content keys of license responses in the report (redacted by default)")
+	maxSegments := fs.Int("max-segments", 0, "stop after this many segments listed by the manifests (default 200000)")
+	maxFetches := fs.Int("max-fetches", 0, "stop after this many HTTP requests (default 250000)")
+	maxResponse := fs.Int64("max-response", 0, "largest init or media segment read, in bytes (default 64 MiB)")
+	maxTime := fs.Duration("max-time", 0, "stop after this long (default 2h)")
 	asJSON := fs.Bool("json", false, "print the report as one JSON document")
 	htmlFile := fs.String("html", "", "also write the report as a self-contained HTML file")
 	wsDir := workspaceFlag(fs)
@@ -43,7 +53,9 @@ func runVerify(e *env, args []string) error {
 		return usagef("give exactly one file, folder, manifest or URL to verify")
 	}
 	target := pos[0]
-	in := verify.Input{Path: target, LicenseURL: *licenseURL, Token: *token, SourceFiles: sources}
+	in := verify.Input{Path: target, LicenseURL: *licenseURL, Token: *token, SourceFiles: sources, Full: *full,
+		AllowHosts: allowHosts, IncludeKeys: *includeKeys,
+		Limits: verify.Limits{MaxSegments: *maxSegments, MaxFetches: *maxFetches, MaxResponseBytes: *maxResponse, MaxTime: *maxTime}}
 	local := !strings.HasPrefix(target, "http://") && !strings.HasPrefix(target, "https://")
 	if local {
 		if _, err := os.Stat(target); err != nil {

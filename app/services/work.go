@@ -264,12 +264,17 @@ type VerifyRequest struct {
 	Policy     string   `json:"policy,omitempty"`
 	LicenseURL string   `json:"license_url,omitempty"`
 	Sources    []string `json:"sources,omitempty"`
+	// Full decodes every sample; AllowHosts and IncludeKeys as in verify.Input.
+	Full        bool     `json:"full,omitempty"`
+	AllowHosts  []string `json:"allow_hosts,omitempty"`
+	IncludeKeys bool     `json:"include_keys,omitempty"`
 }
 
 // StartVerify runs the checker (result *verify.Report, saved in the reports bucket). Keys come
 // from the key set, the CPIX file, explicit specs, or keys.cpix.xml beside the content.
 func (s *Service) StartVerify(ctx context.Context, req VerifyRequest) (*jobs.Job, error) {
-	in := verify.Input{Path: req.Path, LicenseURL: req.LicenseURL, SourceFiles: req.Sources}
+	in := verify.Input{Path: req.Path, LicenseURL: req.LicenseURL, SourceFiles: req.Sources, Full: req.Full,
+		AllowHosts: req.AllowHosts, IncludeKeys: req.IncludeKeys}
 	if st, err := s.Settings(); err == nil {
 		in.Origin = st.PlayerOrigin
 	}

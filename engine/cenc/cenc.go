@@ -143,7 +143,7 @@ func DecryptFragment(f *mp4.Fragment, di mp4.DecryptInfo, keys []drm.ContentKey)
 type MissingKeyError struct{ KID drm.KID }
 
 func (e *MissingKeyError) Error() string {
-	return fmt.Sprintf("no key for KID %s; pass it with --key KID:KEY or --keys CPIX", e.KID)
+	return fmt.Sprintf("no key for KID %s", e.KID)
 }
 
 // MarkClear signals a fragment left unencrypted inside a protected track (a clear lead): a
