@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # deps.sh installs everything Satchel needs on a fresh Debian/Ubuntu machine:
 #   system packages (cgo GUI headers, ffmpeg for test media, Xvfb for screenshots),
-#   Go modules, and Azurite (npm) for the publish tests. Safe to re-run: it skips what is there.
+#   Go modules, Azurite (npm) for the publish tests and Shaka Packager (npm) for the verify
+#   peer tests. Safe to re-run: it skips what is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 pkgs=(gcc pkg-config libgl1-mesa-dev xorg-dev ffmpeg xvfb time bc chromium)
@@ -19,4 +20,5 @@ go mod download
 if [[ ! -x .tools/node_modules/.bin/azurite-blob ]]; then
   bash scripts/azurite.sh install
 fi
+bash scripts/shaka.sh
 bash testdata/make.sh

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 
 	"satchel/engine/drm"
@@ -117,6 +118,11 @@ func runVerify(e *env, args []string) error {
 			return &InputError{Err: err}
 		}
 		in.Policy = p
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		// Verification streams one fragment per track; a soft heap limit makes the GC return
+		// segment buffers promptly so memory stays flat whatever the package size.
+		debug.SetMemoryLimit(64 << 20)
 	}
 	rep, err := verify.Verify(e.ctx, in)
 	if err != nil {

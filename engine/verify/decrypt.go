@@ -114,6 +114,9 @@ func (v *verifier) fragment(ctx context.Context, r *trackRun, f *mp4.Fragment, t
 			return
 		}
 		v.noteForms(r, fi, traf)
+		if msg := checkSaio(f, traf); msg != "" && r.structErr == nil {
+			r.structErr = &finding{Where{File: file, At: at + "/saio"}, msg}
+		}
 	}
 	v.timing(r, traf, samples)
 	for i := range samples {
@@ -123,6 +126,42 @@ func (v *verifier) fragment(ctx context.Context, r *trackRun, f *mp4.Fragment, t
 		}
 		v.consume(r, s.Data, isSync(s.Flags))
 	}
+}
+
+// checkSaio checks that a saio with one offset (relative to the moof, the CMAF layout) points
+// at the first IV in senc, where players look for it.
+func checkSaio(f *mp4.Fragment, traf *mp4.TrafBox) string {
+	if traf.Saio == nil || len(traf.Saio.Offset) != 1 || traf.Tfhd == nil || !traf.Tfhd.DefaultBaseIfMoof() ||
+		traf.Tfhd.HasBaseDataOffset() {
+		return ""
+	}
+	off := uint64(8) // moof header
+	for _, c := range f.Moof.Children {
+		if c != traf {
+			off += c.Size()
+			continue
+		}
+		off += 8 // traf header
+		for _, tc := range traf.Children {
+			switch b := tc.(type) {
+			case *mp4.SencBox:
+				return saioMismatch(traf, off+16)
+			case *mp4.UUIDBox:
+				if b.Senc != nil {
+					return saioMismatch(traf, off+32)
+				}
+			}
+			off += tc.Size()
+		}
+	}
+	return ""
+}
+
+func saioMismatch(traf *mp4.TrafBox, want uint64) string {
+	if got := traf.Saio.Offset[0]; got != int64(want) {
+		return fmt.Sprintf("saio points at byte %d of the moof but the senc data starts at byte %d", got, want)
+	}
+	return ""
 }
 
 // isSync reads sample_is_non_sync_sample (ISO/IEC 14496-12 §8.8.3.1): a sample is a sync
