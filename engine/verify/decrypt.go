@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -464,12 +465,13 @@ func (v *verifier) fragments(ctx context.Context, m *mediaRef, fn func(*mp4.Frag
 	if m.single {
 		return v.fileFragments(ctx, m, fn)
 	}
+	var buf []byte
 	for i, loc := range m.segments {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		name := v.fetch.rel(loc)
-		b, err := v.fetch.get(ctx, loc, v.limits.MaxResponseBytes)
+		b, err := v.fetch.getInto(ctx, loc, v.limits.MaxResponseBytes, buf)
 		if err != nil {
 			if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 				return err
@@ -477,7 +479,9 @@ func (v *verifier) fragments(ctx context.Context, m *mediaRef, fn func(*mp4.Frag
 			v.segmentError(m, name, i, len(m.segments), err)
 			return nil
 		}
-		mf, err := decodeSafeBytes(ctx, b)
+		buf = b
+		// Lazy decoding leaves the mdat payloads in b: no second copy of the segment.
+		mf, err := mp4safe.DecodeFile(ctx, bytes.NewReader(b), mp4safe.Lazy)
 		if err != nil {
 			v.rep.failAt(Where{File: name}, CatStructure, m.subject, "segment does not parse: "+err.Error(),
 				"re-package or re-download the segment")
@@ -485,6 +489,15 @@ func (v *verifier) fragments(ctx context.Context, m *mediaRef, fn func(*mp4.Frag
 		}
 		for _, seg := range mf.Segments {
 			for _, f := range seg.Fragments {
+				if f.Mdat != nil && f.Mdat.IsLazy() {
+					start, n := f.Mdat.PayloadAbsoluteOffset(), f.Mdat.GetLazyDataSize()
+					if start+n > uint64(len(b)) {
+						v.rep.failAt(Where{File: name, At: "mdat"}, CatStructure, m.subject, "the mdat runs past the end of the segment",
+							"re-download the segment")
+						continue
+					}
+					f.Mdat.SetData(b[start : start+n])
+				}
 				fn(f, name)
 			}
 		}
@@ -506,6 +519,7 @@ func (v *verifier) segmentError(m *mediaRef, name string, i, n int, err error) {
 func (v *verifier) fileFragments(ctx context.Context, m *mediaRef, fn func(*mp4.Fragment, string)) error {
 	of := m.file
 	name := v.fetch.rel(m.init)
+	var buf []byte // one mdat at a time, reused
 	for _, seg := range of.mf.Segments {
 		for _, f := range seg.Fragments {
 			if err := ctx.Err(); err != nil {
@@ -519,7 +533,10 @@ func (v *verifier) fileFragments(ctx context.Context, m *mediaRef, fn func(*mp4.
 						lazy, v.limits.MaxResponseBytes))
 					return nil
 				}
-				buf := make([]byte, lazy)
+				if uint64(cap(buf)) < lazy {
+					buf = make([]byte, lazy)
+				}
+				buf = buf[:lazy]
 				if _, err := of.f.ReadAt(buf, int64(f.Mdat.PayloadAbsoluteOffset())); err != nil {
 					v.rep.failAt(Where{File: name, At: "mdat"}, CatStructure, m.subject, "the file is truncated: "+err.Error(),
 						"re-download the file")

@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -289,6 +290,12 @@ func (f *fetcher) request(ctx context.Context, loc string, header map[string]str
 // get returns the bytes at loc, at most max of them; more is a *LimitError ("response size"),
 // found without reading past max.
 func (f *fetcher) get(ctx context.Context, loc string, max int64) ([]byte, error) {
+	return f.getInto(ctx, loc, max, nil)
+}
+
+// getInto is get reading into buf (grown when too small), so that a caller streaming one
+// segment after another reuses one buffer.
+func (f *fetcher) getInto(ctx context.Context, loc string, max int64, buf []byte) ([]byte, error) {
 	if !isURL(loc) {
 		if f.remote {
 			return nil, &RefusedError{Ref: loc, Reason: "a remote manifest never reads local files"}
@@ -301,7 +308,11 @@ func (f *fetcher) get(ctx context.Context, loc string, max int64) ([]byte, error
 			return nil, fmt.Errorf("read %s: %w", loc, err)
 		}
 		defer fh.Close()
-		return readLimited(fh, max, loc)
+		var size int64 = -1
+		if st, err := fh.Stat(); err == nil && st.Mode().IsRegular() {
+			size = st.Size()
+		}
+		return readLimited(fh, size, max, loc, buf)
 	}
 	resp, err := f.request(ctx, loc, nil)
 	if err != nil {
@@ -314,18 +325,29 @@ func (f *fetcher) get(ctx context.Context, loc string, max int64) ([]byte, error
 	if resp.ContentLength > max {
 		return nil, &LimitError{What: "response size", Limit: max, Loc: displayName(loc)}
 	}
-	return readLimited(resp.Body, max, loc)
+	return readLimited(resp.Body, resp.ContentLength, max, loc, buf)
 }
 
-func readLimited(r io.Reader, max int64, loc string) ([]byte, error) {
-	b, err := io.ReadAll(io.LimitReader(r, max+1))
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", displayName(loc), err)
-	}
-	if int64(len(b)) > max {
+// readLimited reads r (size bytes when known, else -1) into buf, at most max bytes.
+func readLimited(r io.Reader, size, max int64, loc string, buf []byte) ([]byte, error) {
+	if size > max {
 		return nil, &LimitError{What: "response size", Limit: max, Loc: displayName(loc)}
 	}
-	return b, nil
+	want := size
+	if want < 0 {
+		want = 1 << 20
+	}
+	if int64(cap(buf)) < want+1 {
+		buf = make([]byte, 0, want+1)
+	}
+	b := bytes.NewBuffer(buf[:0])
+	if _, err := b.ReadFrom(io.LimitReader(r, max+1)); err != nil {
+		return nil, fmt.Errorf("read %s: %w", displayName(loc), err)
+	}
+	if int64(b.Len()) > max {
+		return nil, &LimitError{What: "response size", Limit: max, Loc: displayName(loc)}
+	}
+	return b.Bytes(), nil
 }
 
 // open returns a seekable file for loc: the local file itself, or the URL streamed into a
