@@ -30,11 +30,16 @@ type FragmentInfo struct {
 	// SaizZeroCount is set when saiz lists no samples although the fragment has protected
 	// samples (Bento4 writes this for constant-IV cbcs); the senc box then carries the data.
 	SaizZeroCount bool
+	// NoSencClear is set when a fragment of a protected description that needs per-sample IVs
+	// carries no senc, saiz or saio at all: some packagers leave clear-lead fragments so. Its
+	// samples are taken as clear; only decoding them can confirm it.
+	NoSencClear bool
 }
 
 // ErrNoSampleEncryption says that a fragment with protected samples that need per-sample IVs
-// or a subsample map carries no senc box.
-var ErrNoSampleEncryption = errors.New("no senc box: the per-sample IVs are missing")
+// carries no senc box although saiz/saio say it has auxiliary information (stored elsewhere,
+// which is not supported).
+var ErrNoSampleEncryption = errors.New("no senc box: the per-sample IVs are not in the fragment's senc")
 
 // InspectFragment resolves the protection of each of the n samples of traf (n from its truns)
 // from the track's sample descriptions, 'seig' groups and the senc box.
@@ -156,8 +161,18 @@ func (fi *FragmentInfo) readSenc(traf *mp4.TrafBox, ivSizes []int, n int) error 
 		senc, fi.Senc = traf.UUIDSenc.Senc, "uuid-senc"
 	}
 	if senc == nil {
-		if needed {
-			return ErrNoSampleEncryption
+		if !needed {
+			return nil
+		}
+		if traf.Saiz != nil || traf.Saio != nil {
+			return ErrNoSampleEncryption // the data is elsewhere (saio into the mdat): not supported
+		}
+		fi.NoSencClear = true
+		for i := range fi.Samples {
+			if fi.Samples[i].Protected {
+				fi.Samples[i].Protected = false
+				fi.ClearSamples++
+			}
 		}
 		return nil
 	}

@@ -149,9 +149,16 @@ func TestInspectFragmentClearLeadForms(t *testing.T) {
 			t.Fatalf("%+v %v", fi, err)
 		}
 	})
-	t.Run("per-sample IVs need senc", func(t *testing.T) {
+	t.Run("no senc at all: a clear fragment", func(t *testing.T) {
 		tp := &TrackProtection{Entries: []*EntryProtection{{Scheme: drm.SchemeCENC, IsProtected: true, IVSize: 8}}}
-		if _, err := InspectFragment(tp, nil, fragmentWith(2), 2); err != ErrNoSampleEncryption {
+		fi, err := InspectFragment(tp, nil, fragmentWith(2), 2)
+		if err != nil || !fi.NoSencClear || fi.ClearSamples != 2 {
+			t.Fatalf("%+v %v", fi, err)
+		}
+	})
+	t.Run("saiz without senc", func(t *testing.T) {
+		tp := &TrackProtection{Entries: []*EntryProtection{{Scheme: drm.SchemeCENC, IsProtected: true, IVSize: 8}}}
+		if _, err := InspectFragment(tp, nil, fragmentWith(2, &mp4.SaizBox{DefaultSampleInfoSize: 8, SampleCount: 2}), 2); err != ErrNoSampleEncryption {
 			t.Fatalf("err = %v", err)
 		}
 	})

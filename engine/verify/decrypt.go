@@ -185,7 +185,7 @@ func (v *verifier) noteForms(r *trackRun, fi *cenc.FragmentInfo, traf *mp4.TrafB
 	if fi.Senc == "uuid-senc" {
 		r.forms["piff-senc"] = true
 	}
-	if fi.Senc == "" && fi.ClearSamples < len(fi.Samples) {
+	if fi.NoSencClear {
 		r.forms["no-senc"] = true
 	}
 	_ = traf
@@ -271,7 +271,7 @@ func (v *verifier) finish(r *trackRun) {
 		}
 	}
 	for form := range r.forms {
-		if form == "sample-description" || form == "seig" {
+		if form == "sample-description" || form == "seig" || form == "no-senc" {
 			fact.ClearLead = append(fact.ClearLead, form)
 		}
 	}
@@ -301,6 +301,11 @@ func (v *verifier) reportStructure(r *trackRun) {
 		v.rep.passAt(Where{File: t.file, At: "moof/traf/saiz"}, CatStructure, t.subject,
 			"saiz lists 0 samples (as Bento4 writes for constant-IV cbcs); the IVs and subsamples come from senc")
 	}
+	if r.forms["no-senc"] {
+		v.rep.warnAt(Where{File: t.file, At: "moof/traf"}, CatEncryption, t.subject,
+			"fragments of an encrypted track carry no senc: taken as a clear lead (decoding confirms they are clear)",
+			"signal clear fragments with a clear sample description or a 'seig' group: some players try to decrypt them")
+	}
 	if r.forms["piff-senc"] {
 		v.rep.passAt(Where{File: t.file, At: "moof/traf/uuid[piff-senc]"}, CatStructure, t.subject,
 			"sample encryption in PIFF uuid senc boxes")
@@ -308,7 +313,7 @@ func (v *verifier) reportStructure(r *trackRun) {
 	if r.clearFrag > 0 {
 		var forms []string
 		for f := range r.forms {
-			if f == "sample-description" || f == "seig" {
+			if f == "sample-description" || f == "seig" || f == "no-senc" {
 				forms = append(forms, f)
 			}
 		}
