@@ -176,6 +176,10 @@ func (fi *FragmentInfo) readSenc(traf *mp4.TrafBox, ivSizes []int, n int) error 
 		}
 		return nil
 	}
+	if uint64(senc.SampleCount) != uint64(n) {
+		// Checked first: re-encoding a senc that claims millions of samples would loop over them.
+		return fmt.Errorf("senc lists %d samples, trun has %d", senc.SampleCount, n)
+	}
 	raw, err := sencPayload(senc)
 	if err != nil {
 		return err

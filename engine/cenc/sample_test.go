@@ -2,6 +2,7 @@ package cenc
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"github.com/Eyevinn/mp4ff/mp4"
 
 	"satchel/engine/drm"
+	"satchel/internal/mp4safe"
 )
 
 // katVector is one encrypted sample with its clear original. testdata/shaka_kat.json was
@@ -168,6 +170,34 @@ func TestInspectFragmentClearLeadForms(t *testing.T) {
 		traf.Tfhd.SampleDescriptionIndex = 7
 		if _, err := InspectFragment(tp, nil, traf, 1); err == nil {
 			t.Fatal("index 7 of 2 accepted")
+		}
+	})
+}
+
+// FuzzInspectFragment parses arbitrary senc payloads (with every IV size) and decrypts with
+// the result: errors are fine, panics are not.
+func FuzzInspectFragment(f *testing.F) {
+	f.Add(byte(2), byte(8), []byte{0, 0, 0, 2, 0, 0, 0, 2, 1, 2, 3, 4, 5, 6, 7, 8, 0, 1, 0, 4, 0, 0, 0, 6, 1, 2, 3, 4, 5, 6, 7, 8, 0, 0})
+	f.Add(byte(1), byte(16), []byte{0, 0, 0, 0, 0, 0, 0, 1, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16})
+	f.Fuzz(func(t *testing.T, n, ivSize byte, payload []byte) {
+		box := append([]byte{0, 0, 0, 0, 's', 'e', 'n', 'c'}, payload...)
+		binary.BigEndian.PutUint32(box, uint32(len(box)))
+		b, err := mp4safe.DecodeBox(box)
+		if err != nil {
+			return
+		}
+		senc, ok := b.(*mp4.SencBox)
+		if !ok {
+			return
+		}
+		tp := &TrackProtection{Entries: []*EntryProtection{{Scheme: drm.SchemeCENC, IsProtected: true, IVSize: int(ivSize % 17)}}}
+		traf := fragmentWith(int(n%8), senc)
+		fi, err := InspectFragment(tp, nil, traf, int(n%8))
+		if err != nil {
+			return
+		}
+		for i := range fi.Samples {
+			_ = DecryptSample(&fi.Samples[i], [16]byte{}, make([]byte, 10))
 		}
 	})
 }
