@@ -104,7 +104,11 @@ func verify(ctx context.Context, in Input, decoding bool) (*Report, error) {
 				h.Host, h.Fetches), "make sure that host is meant to serve this package (CDN, storage account)")
 		}
 	}
-	rep.Tracks = len(rep.Inventory.Tracks)
+	for _, t := range rep.Inventory.Tracks {
+		if t.SameAs == "" {
+			rep.Tracks++ // distinct media tracks checked
+		}
+	}
 	rep.Duration = time.Since(start)
 	return rep, nil
 }
