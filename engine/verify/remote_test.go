@@ -263,6 +263,13 @@ func TestRemotePlaylistLimit(t *testing.T) {
 	if !strings.Contains(findings(rep, Fail), "media playlists") || len(rec.asked()) > 25 {
 		t.Fatalf("%d requests\n%s", len(rec.asked()), findings(rep, Fail))
 	}
+	rep, err = Verify(context.Background(), Input{Path: rec.srv.URL + "/master.m3u8", Limits: Limits{MaxManifestBytes: 4096}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(findings(rep, Fail), "response size limit of 4096") {
+		t.Fatalf("manifest size limit:\n%s", findings(rep, Fail))
+	}
 }
 
 func TestReportRedactsKeys(t *testing.T) {
