@@ -447,6 +447,60 @@ func (v *verifier) sessionKeys(e *entry, keys []manifest.KeyTag) {
 	}
 }
 
+// checkSessionKeys checks a multivariant playlist's EXT-X-SESSION-KEY tags against its
+// renditions: each must name a key a rendition uses, and each rendition's key should have one
+// (iOS requests persistable keys for offline downloads from them).
+func (v *verifier) checkSessionKeys(e *entry) {
+	if e.kind != KindHLSMaster {
+		return
+	}
+	used := map[drm.KID]bool{}
+	for _, m := range e.media {
+		for _, t := range m.tracks {
+			if t.prot != nil {
+				used[t.prot.KID] = true
+			}
+		}
+	}
+	session := map[drm.System]map[drm.KID]bool{} // per system: the KIDs its session keys name
+	for _, s := range v.rep.Inventory.Signals {
+		if s.Source != SourceHLSSessionKey || s.File != e.name {
+			continue
+		}
+		if session[s.System] == nil {
+			session[s.System] = map[drm.KID]bool{}
+		}
+		for _, k := range s.KIDs {
+			session[s.System][k] = true
+			if len(used) > 0 && !used[k] {
+				v.rep.failAt(Where{File: s.File, At: s.At}, CatDRM, e.name, fmt.Sprintf("EXT-X-SESSION-KEY names KID %s, which no rendition uses", k),
+					"re-package so the session keys list the renditions' keys")
+			}
+		}
+	}
+	for _, sys := range drm.AllSystems {
+		kids, ok := session[sys]
+		if !ok {
+			continue
+		}
+		for _, k := range sortedKIDs(used) {
+			if !kids[k] {
+				v.rep.warnAt(Where{File: e.name}, CatDRM, e.name, fmt.Sprintf("no %s EXT-X-SESSION-KEY for KID %s, which a rendition uses",
+					sys.Title(), k), "add a session key per content key so iOS can persist every key before an offline download")
+			}
+		}
+	}
+}
+
+func sortedKIDs(m map[drm.KID]bool) []drm.KID {
+	out := make([]drm.KID, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].String() < out[j].String() })
+	return out
+}
+
 // hlsSignal records an HLS key tag in the inventory and returns its KIDs when it names any.
 func (v *verifier) hlsSignal(e *entry, w Where, src SignalSource, k manifest.KeyTag) []drm.KID {
 	sig := Signal{Source: src, File: w.File, At: w.At, Method: k.Method, KeyFormat: k.KeyFormat, URI: k.URI}

@@ -95,3 +95,26 @@ func TestTimelineGapAndTargetDuration(t *testing.T) {
 		t.Fatalf("no target-duration finding:\n%s", findings(rep, Fail))
 	}
 }
+
+func TestSessionKeyForUnusedKID(t *testing.T) {
+	dir, res := packaged(t)
+	tmp := t.TempDir()
+	copyTree(t, dir, tmp)
+	master, _ := os.ReadFile(filepath.Join(tmp, "master.m3u8"))
+	re := regexp.MustCompile(`(#EXT-X-SESSION-KEY:[^\n]*skd://[^/"]+/)([0-9a-f]{32})`)
+	if !re.Match(master) {
+		t.Fatalf("no FairPlay session key:\n%s", master)
+	}
+	bad := re.ReplaceAll(master, []byte("${1}00000000000000000000000000000001"))
+	os.WriteFile(filepath.Join(tmp, "master.m3u8"), bad, 0o644)
+	rep, err := Verify(context.Background(), Input{Path: filepath.Join(tmp, "master.m3u8"), Keys: res.Keys})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(findings(rep, Fail), "EXT-X-SESSION-KEY names KID 00000000-0000-0000-0000-000000000001") {
+		t.Fatalf("unused session key not reported:\n%s", findings(rep, Fail))
+	}
+	if !strings.Contains(findings(rep, Warn), "no FairPlay EXT-X-SESSION-KEY for KID") {
+		t.Fatalf("rendition key without a session key not reported:\n%s", findings(rep, Warn))
+	}
+}

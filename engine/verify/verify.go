@@ -143,6 +143,7 @@ func (v *verifier) run(ctx context.Context) error {
 			}
 			v.readOrShare(ctx, m)
 		}
+		v.checkSessionKeys(e)
 	}
 	v.lintPolicy()
 	v.licenseRoundTrip(ctx)
