@@ -455,7 +455,10 @@ func (v *verifier) decryptMedia(ctx context.Context, m *mediaRef) error {
 				continue
 			}
 			if r := runs[traf.Tfhd.TrackID]; r != nil {
-				v.fragment(ctx, r, f, traf, file)
+				// mp4ff walks the fragment's tables; a panic on crafted data is a finding.
+				if err := mp4safe.Do(func() error { v.fragment(ctx, r, f, traf, file); return nil }); err != nil && r.structErr == nil {
+					r.structErr = &finding{Where{File: file, At: "moof/traf"}, err.Error()}
+				}
 			}
 		}
 	})

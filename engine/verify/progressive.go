@@ -11,6 +11,7 @@ import (
 
 	"satchel/engine/cenc"
 	"satchel/engine/probe"
+	"satchel/internal/mp4safe"
 )
 
 // decryptProgressive handles a non-fragmented encrypted MP4 (as ffmpeg writes with
@@ -19,7 +20,12 @@ import (
 func (v *verifier) decryptProgressive(ctx context.Context, t *trackInfo) error {
 	of := t.ref.file
 	pf := &probe.File{MP4: of.mf}
-	samples, err := pf.Samples(t.trackID)
+	var samples []probe.Sample
+	err := mp4safe.Do(func() error {
+		var err error
+		samples, err = pf.Samples(t.trackID)
+		return err
+	})
 	w := Where{File: t.file, At: "moov/trak/mdia/minf/stbl"}
 	if err != nil {
 		v.rep.failAt(w, CatStructure, t.subject, "sample table: "+err.Error(), "re-package the file")
