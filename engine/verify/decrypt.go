@@ -456,7 +456,8 @@ func (v *verifier) decryptMedia(ctx context.Context, m *mediaRef) error {
 			}
 			if r := runs[traf.Tfhd.TrackID]; r != nil {
 				// mp4ff walks the fragment's tables; a panic on crafted data is a finding.
-				if err := mp4safe.Do(func() error { v.fragment(ctx, r, f, traf, file); return nil }); err != nil && r.structErr == nil {
+				err := mp4safe.Do(func() error { v.fragment(ctx, r, f, traf, file); return nil })
+				if err != nil && r.structErr == nil {
 					r.structErr = &finding{Where{File: file, At: "moof/traf"}, err.Error()}
 				}
 			}
