@@ -55,7 +55,9 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	ok := false
-	for i := 0; i < 100; i++ {
+	// Node starts Azurite in about a second when idle but can take far longer on a busy
+	// 2-core machine (the whole suite runs packages in parallel): wait up to a minute.
+	for i := 0; i < 600; i++ {
 		if c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
 			c.Close()
 			ok = true
