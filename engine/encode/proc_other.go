@@ -1,0 +1,13 @@
+//go:build !unix && !windows
+
+package encode
+
+import "os/exec"
+
+// setProcessGroup makes cancellation kill the encoder by PID.
+func setProcessGroup(cmd *exec.Cmd) {
+	cmd.Cancel = func() error { return cmd.Process.Kill() }
+}
+
+// processAlive cannot be answered here; it reports false.
+func processAlive(int) bool { return false }

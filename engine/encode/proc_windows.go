@@ -1,0 +1,30 @@
+//go:build windows
+
+package encode
+
+import (
+	"os/exec"
+	"syscall"
+)
+
+// setProcessGroup starts the command in a new process group (so a console Ctrl-C aimed at
+// Satchel is Satchel's to handle) and makes cancellation terminate it. ffmpeg starts no child
+// processes, so killing it by PID stops all the work.
+func setProcessGroup(cmd *exec.Cmd) {
+	cmd.SysProcAttr = &syscall.SysProcAttr{CreationFlags: syscall.CREATE_NEW_PROCESS_GROUP}
+	cmd.Cancel = func() error { return cmd.Process.Kill() }
+}
+
+// processAlive reports whether a process with this PID is still running.
+func processAlive(pid int) bool {
+	h, err := syscall.OpenProcess(syscall.PROCESS_QUERY_INFORMATION, false, uint32(pid))
+	if err != nil {
+		return false
+	}
+	defer syscall.CloseHandle(h)
+	var code uint32
+	if err := syscall.GetExitCodeProcess(h, &code); err != nil {
+		return false
+	}
+	return code == 259 // STILL_ACTIVE
+}
