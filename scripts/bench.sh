@@ -4,7 +4,9 @@
 #      `satchel package` (cenc, DASH) vs `ffmpeg -c copy -encryption_scheme cenc-aes-ctr`;
 #      wall time, the ratio, and peak RSS of both;
 #   2. the same rendition looped 7 times (~1 GB): satchel's peak RSS (memory must not grow with size);
-#   3. two renditions at once: CPU utilisation ((user+sys)/wall; 2.0 = both cores busy).
+#   3. two renditions at once: CPU utilisation ((user+sys)/wall; 2.0 = both cores busy);
+#   4. encoding a 4-rung ladder from one 1080p master (scripts/bench_encode.sh): one decode feeding
+#      every encoder vs the same rungs one by one, and the overhead over the bare ffmpeg command.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 B=testdata/bench
@@ -67,3 +69,6 @@ rm -rf "$B/out_1g" "$B/out_two"
 measure "satchel package 2 renditions" ./satchel package --in "$B/bench_2a.mp4" --in "$B/bench_2b.mp4" --out "$B/out_two" \
   --scheme cenc --drm widevine --formats dash >/dev/null
 rm -rf "$B/out_two"
+
+# 4. encoding a 4-rung ladder from one master: scripts/bench_encode.sh (also runnable alone).
+bash scripts/bench_encode.sh

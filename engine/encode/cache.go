@@ -114,7 +114,8 @@ type cache struct {
 // openCache reads the manifest of dir; a missing or unreadable one is an empty cache (an
 // unreadable one is logged and will be rewritten).
 func openCache(dir string) *cache {
-	c := &cache{path: filepath.Join(dir, ManifestName), m: manifest{Version: cacheVersion, Rungs: map[string]manifestEntry{}}}
+	empty := manifest{Version: cacheVersion, Rungs: map[string]manifestEntry{}}
+	c := &cache{path: filepath.Join(dir, ManifestName), m: empty}
 	data, err := os.ReadFile(c.path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return c

@@ -59,7 +59,8 @@ func TestCommandLines(t *testing.T) {
 	b.WriteString("\n# quality with VMAF\n" + one.set.qualityCommand(one.outs[:1], true).Line + "\n")
 	im := fakeMaster(1920, 1080, Rational{25, 1}, 50_000_000)
 	im.Video.Interlaced, im.Path = true, "-dash.mxf"
-	il := planFor(t, im, Ladder{Rungs: sampleLadder.Rungs[:1]}, Config{SegmentDuration: 2 * time.Second, AllowSceneCuts: true})
+	il := planFor(t, im, Ladder{Rungs: sampleLadder.Rungs[:1]},
+		Config{SegmentDuration: 2 * time.Second, AllowSceneCuts: true})
 	b.WriteString("\n# interlaced master, 2 s segments, scene cuts allowed\n" + il.Commands[0].Line + "\n")
 	golden(t, "commands.golden", b.String())
 
@@ -116,8 +117,8 @@ func TestResolveRefusals(t *testing.T) {
 		{"upscale", Ladder{Rungs: []Rung{{Height: 1080, VideoBitrate: 5e6}}}, allEncoders, new(*UpscaleError)},
 		{"wider", Ladder{Rungs: []Rung{{Width: 1920, Height: 720, VideoBitrate: 5e6}}}, allEncoders, new(*UpscaleError)},
 		{"upmix", Ladder{Rungs: []Rung{{Height: 720, VideoBitrate: 5e6, AudioChannels: 6}}}, allEncoders, new(*LadderError)},
-		{"name clash", Ladder{Rungs: []Rung{{Height: 720, VideoBitrate: 5e6}, {Height: 360, VideoBitrate: 5e5, Name: "1280x720_5000k"}}},
-			allEncoders, new(*LadderError)},
+		{"name clash", Ladder{Rungs: []Rung{{Height: 720, VideoBitrate: 5e6},
+			{Height: 360, VideoBitrate: 5e5, Name: "1280x720_5000k"}}}, allEncoders, new(*LadderError)},
 		{"no x265", Ladder{Rungs: []Rung{{Height: 720, VideoBitrate: 5e6, Codec: HEVC}}},
 			&Capabilities{Encoders: map[string]bool{"libx264": true}}, new(*ToolError)},
 	}
@@ -138,9 +139,11 @@ func TestShellQuote(t *testing.T) {
 	if got != want {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}
-	if fileArg("-x.mov") != "file:-x.mov" || fileArg("a:b.mov") != "file:a:b.mov" || fileArg("dir:x/a.mov") != "file:dir:x/a.mov" ||
-		fileArg("x/a:b.mov") != "x/a:b.mov" {
-		t.Error("fileArg does not protect option-like or protocol-like paths")
+	for in, want := range map[string]string{"-x.mov": "file:-x.mov", "a:b.mov": "file:a:b.mov",
+		"dir:x/a.mov": "file:dir:x/a.mov", "x/a:b.mov": "x/a:b.mov", "plain.mov": "plain.mov"} {
+		if got := fileArg(in); got != want {
+			t.Errorf("fileArg(%q) = %q, want %q", in, got, want)
+		}
 	}
 }
 

@@ -219,11 +219,13 @@ func checkCommands(t *testing.T, res *Result) {
 	}
 	enc := res.Commands[0]
 	for _, r := range res.Rungs {
-		if !strings.Contains(enc.Line, r.Path) || strings.Contains(enc.Line, partSuffix) || strings.Contains(enc.Line, "-progress") {
+		if !strings.Contains(enc.Line, r.Path) || strings.Contains(enc.Line, partSuffix) ||
+			strings.Contains(enc.Line, "-progress") {
 			t.Errorf("copyable line does not write %s plainly: %s", r.Path, enc.Line)
 		}
 	}
-	if args := strings.Join(enc.Args, " "); !strings.Contains(args, partSuffix) || !strings.Contains(args, "-progress pipe:1") {
+	args := strings.Join(enc.Args, " ")
+	if !strings.Contains(args, partSuffix) || !strings.Contains(args, "-progress pipe:1") {
 		t.Errorf("run args: %s", args)
 	}
 }
@@ -259,6 +261,25 @@ func TestEncodeCancelAndResume(t *testing.T) {
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("got %v, want context.Canceled", err)
 	}
+	checkNoProcesses(t, &pids)
+	checkOnlyFinished(t, out, "1920x1080", 3) // the two finished rungs and the manifest
+
+	res, err := Encode(context.Background(), cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Rungs[0].Cached || !res.Rungs[1].Cached || !res.Rungs[2].Cached {
+		t.Errorf("resume: cached = %v %v %v, want false true true",
+			res.Rungs[0].Cached, res.Rungs[1].Cached, res.Rungs[2].Cached)
+	}
+	if len(res.Commands) != 1 || len(res.Commands[0].Rungs) != 1 || res.Commands[0].Rungs[0] != 0 {
+		t.Errorf("resume ran %+v, want only rung 0 encoded", res.Commands)
+	}
+}
+
+// checkNoProcesses: no PID reported during a job still exists.
+func checkNoProcesses(t *testing.T, pids *sync.Map) {
+	t.Helper()
 	n := 0
 	pids.Range(func(k, _ any) bool {
 		n++
@@ -270,27 +291,21 @@ func TestEncodeCancelAndResume(t *testing.T) {
 	if n == 0 {
 		t.Error("no encoder PID was reported")
 	}
-	entries, _ := os.ReadDir(out)
+}
+
+// checkOnlyFinished: the folder holds n entries and nothing of the cancelled rung.
+func checkOnlyFinished(t *testing.T, dir, cancelled string, n int) {
+	t.Helper()
+	entries, _ := os.ReadDir(dir)
 	var names []string
 	for _, e := range entries {
 		names = append(names, e.Name())
-		if strings.Contains(e.Name(), "1920x1080") || strings.HasSuffix(e.Name(), partSuffix) {
+		if strings.Contains(e.Name(), cancelled) || strings.HasSuffix(e.Name(), partSuffix) {
 			t.Errorf("cancelled rung left %s", e.Name())
 		}
 	}
-	if len(names) != 3 { // the two finished rungs and the manifest
-		t.Errorf("output folder after cancel: %v", names)
-	}
-
-	res, err := Encode(context.Background(), cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.Rungs[0].Cached || !res.Rungs[1].Cached || !res.Rungs[2].Cached {
-		t.Errorf("resume: cached = %v %v %v, want false true true", res.Rungs[0].Cached, res.Rungs[1].Cached, res.Rungs[2].Cached)
-	}
-	if len(res.Commands) != 1 || len(res.Commands[0].Rungs) != 1 || res.Commands[0].Rungs[0] != 0 {
-		t.Errorf("resume ran %+v, want only rung 0 encoded", res.Commands)
+	if len(names) != n {
+		t.Errorf("output folder after cancel: %v, want %d entries", names, n)
 	}
 }
 
@@ -357,6 +372,9 @@ func TestEncodeBadInput(t *testing.T) {
 	}
 	master := testMaster(t)
 	ok := Ladder{Rungs: []Rung{{Height: 240, VideoBitrate: 250_000}}}
+	uhd := Ladder{Rungs: []Rung{{Width: 3840, Height: 2160, VideoBitrate: 8_000_000}}}
+	upmix := Ladder{Rungs: []Rung{{Height: 240, VideoBitrate: 250_000, AudioChannels: 6}}}
+	badSegment := func(err error) bool { return strings.Contains(err.Error(), "segment duration") }
 	cases := []struct {
 		name   string
 		master string
@@ -369,10 +387,10 @@ func TestEncodeBadInput(t *testing.T) {
 		{"audio only", "../../testdata/media/audio_only.m4a", ok, 0, isErr(ErrNoVideo)},
 		{"still image", still, ok, 0, isErr(ErrStillImage)},
 		{"folder", dir, ok, 0, isErr(ErrNotMedia)},
-		{"upscale", master, Ladder{Rungs: []Rung{{Width: 3840, Height: 2160, VideoBitrate: 8_000_000}}}, 0, isType[*UpscaleError]},
+		{"upscale", master, uhd, 0, isType[*UpscaleError]},
 		{"invalid ladder", master, Ladder{Rungs: []Rung{{Height: 241, VideoBitrate: 250_000}}}, 0, isType[*LadderError]},
-		{"upmix", master, Ladder{Rungs: []Rung{{Height: 240, VideoBitrate: 250_000, AudioChannels: 6}}}, 0, isType[*LadderError]},
-		{"segment", master, ok, 45 * time.Second, func(err error) bool { return strings.Contains(err.Error(), "segment duration") }},
+		{"upmix", master, upmix, 0, isType[*LadderError]},
+		{"segment", master, ok, 45 * time.Second, badSegment},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

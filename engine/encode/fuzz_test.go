@@ -56,7 +56,8 @@ func FuzzParseProbe(f *testing.F) {
 			f.Add(data)
 		}
 	}
-	f.Add([]byte(`{"streams":[{"codec_type":"video","width":2,"height":2,"avg_frame_rate":"1/1","duration":"1"}],"format":{}}`))
+	f.Add([]byte(`{"streams":[{"codec_type":"video","width":2,"height":2,"avg_frame_rate":"1/1",` +
+		`"duration":"1"}],"format":{}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m, err := parseProbe(data, "fuzz.mov")
 		if err != nil {

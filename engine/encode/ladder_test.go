@@ -59,11 +59,13 @@ func TestValidate(t *testing.T) {
 		{"kbps typed as bps", Ladder{Rungs: []Rung{{Height: 720, VideoBitrate: 3400}}}, "video bit rate", 1},
 		{"absurd bitrate", Ladder{Rungs: []Rung{{Height: 720, VideoBitrate: 1e9}}}, "video bit rate", 1},
 		{"unknown codec", Ladder{Rungs: []Rung{{Height: 720, VideoBitrate: 1e6, Codec: "vp9"}}}, "codec", 1},
-		{"profile of another codec", Ladder{Rungs: []Rung{{Height: 720, VideoBitrate: 1e6, Codec: HEVC, Profile: ProfileHigh}}}, "profile", 1},
-		{"audio bitrate", Ladder{Rungs: []Rung{{Height: 720, VideoBitrate: 1e6, AudioBitrate: 2_000_000}}}, "audio bit rate", 1},
+		{"profile of another codec", one(Rung{Height: 720, VideoBitrate: 1e6, Codec: HEVC, Profile: ProfileHigh}),
+			"profile", 1},
+		{"audio bitrate", one(Rung{Height: 720, VideoBitrate: 1e6, AudioBitrate: 2_000_000}), "audio bit rate", 1},
 		{"channels", Ladder{Rungs: []Rung{{Height: 720, VideoBitrate: 1e6, AudioChannels: 3}}}, "audio channels", 1},
 		{"bad name", Ladder{Rungs: []Rung{{Height: 720, VideoBitrate: 1e6, Name: "../x"}}}, "name", 1},
-		{"duplicate name", Ladder{Rungs: []Rung{{Height: 720, VideoBitrate: 1e6, Name: "a"}, {Height: 360, VideoBitrate: 5e5, Name: "A"}}}, "name", 2},
+		{"duplicate name", Ladder{Rungs: []Rung{{Height: 720, VideoBitrate: 1e6, Name: "a"},
+			{Height: 360, VideoBitrate: 5e5, Name: "A"}}}, "name", 2},
 		{"duplicate rung", Ladder{Rungs: []Rung{good, good}}, "rung", 2},
 	}
 	for _, c := range cases {
@@ -215,6 +217,8 @@ func TestParseNames(t *testing.T) {
 		t.Error("SVT-AV1 preset mapping changed")
 	}
 }
+
+func one(r Rung) Ladder { return Ladder{Rungs: []Rung{r}} }
 
 func ladderEqual(a, b Ladder) bool {
 	if a.Name != b.Name || len(a.Rungs) != len(b.Rungs) {

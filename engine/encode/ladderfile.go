@@ -71,7 +71,8 @@ func LoadLadder(path string) (Ladder, error) {
 // main10), audio= (AAC bit rate, or none), channels= (1, 2, 6, 8) and name=.
 func ParseLadder(data []byte) (Ladder, error) {
 	if len(data) > maxLadderFile {
-		return Ladder{}, &SyntaxError{Reason: fmt.Sprintf("larger than %d KiB; a ladder file is a short list of rungs", maxLadderFile>>10)}
+		return Ladder{}, &SyntaxError{Reason: fmt.Sprintf("larger than %d KiB; a ladder file is a short list of rungs",
+			maxLadderFile>>10)}
 	}
 	trimmed := bytes.TrimSpace(data)
 	var l Ladder

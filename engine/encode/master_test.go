@@ -34,12 +34,14 @@ func TestParseProbe(t *testing.T) {
 				t.Fatal(err)
 			}
 			v := m.Video
-			if v.Width != c.w || v.Height != c.h || v.FrameRate != c.rate || v.Interlaced != c.interlaced || v.Rotation != c.rotation {
+			if v.Width != c.w || v.Height != c.h || v.FrameRate != c.rate || v.Interlaced != c.interlaced ||
+				v.Rotation != c.rotation {
 				t.Errorf("video %dx%d %s interlaced=%v rotation=%d, want %dx%d %s %v %d",
 					v.Width, v.Height, v.FrameRate, v.Interlaced, v.Rotation, c.w, c.h, c.rate, c.interlaced, c.rotation)
 			}
 			if v.Bitrate != c.videoBitrate || v.BitrateEstimated != c.estimated {
-				t.Errorf("video bit rate %d (estimated %v), want %d (%v)", v.Bitrate, v.BitrateEstimated, c.videoBitrate, c.estimated)
+				t.Errorf("video bit rate %d (estimated %v), want %d (%v)",
+					v.Bitrate, v.BitrateEstimated, c.videoBitrate, c.estimated)
 			}
 			gotCh := 0
 			if m.Audio != nil {

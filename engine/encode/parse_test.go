@@ -61,9 +61,9 @@ func TestReadProgress(t *testing.T) {
 // VMAF line as libvmaf builds print it, and noise).
 const qualityLog = `Input #0, mov,mp4,m4a,3gp,3g2,mj2, from 'master.mp4':
   Duration: 00:00:04.00, start: 0.000000, bitrate: 20891 kb/s
-[ssim@q1 @ 0x5596792eaf00] SSIM Y:0.991481 (20.696287) U:0.988773 (19.497495) V:0.989655 (19.852574) All:0.990726 (20.327127)
+[ssim@q1 @ 0x5596792eaf00] SSIM Y:0.991481 (20.696287) U:0.988773 (19.497495) All:0.990726 (20.327127)
 [psnr@q1 @ 0x5596792ea700] PSNR y:44.173747 u:42.164900 v:41.607614 average:43.266647 min:42.405181 max:46.379454
-[ssim@q0 @ 0x5596792e5380] SSIM Y:0.993353 (21.773678) U:0.991983 (20.959751) V:0.993211 (21.682257) All:0.993101 (21.612123)
+[ssim@q0 @ 0x5596792e5380] SSIM Y:0.993353 (21.773678) U:0.991983 (20.959751) All:0.993101 (21.612123)
 [psnr@q0 @ 0x5596792e84c0] PSNR y:inf u:inf v:inf average:inf min:inf max:inf
 [libvmaf@q1 @ 0x5596792e84c0] VMAF score: 93.512000
 [psnr@q7 @ 0x1] PSNR y:1 u:1 v:1 average:1.0 min:1 max:1

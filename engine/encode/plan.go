@@ -156,7 +156,8 @@ func buildPlan(cfg Config, m *Master, caps *Capabilities, fingerprint, ffmpeg st
 	}
 	p.FrameRate = m.Video.FrameRate
 	p.GOPFrames = max(1, int(math.Round(cfg.SegmentDuration.Seconds()*p.FrameRate.Float())))
-	p.SegmentDuration = time.Duration(int64(p.GOPFrames) * int64(p.FrameRate.Den) * int64(time.Second) / int64(p.FrameRate.Num))
+	gopNanos := int64(p.GOPFrames) * int64(p.FrameRate.Den) * int64(time.Second)
+	p.SegmentDuration = time.Duration(gopNanos / int64(p.FrameRate.Num))
 	shown := "ffmpeg"
 	if cfg.Tools.FFmpeg != "" {
 		shown = cfg.Tools.FFmpeg
@@ -223,7 +224,8 @@ func resolveLadder(l Ladder, m *Master, caps *Capabilities) (Ladder, error) {
 			return Ladder{}, err
 		}
 		if j, dup := files[strings.ToLower(r.Name)]; dup {
-			return Ladder{}, &LadderError{Rung: i + 1, Field: "name", Reason: fmt.Sprintf("%q is also the name of rung %d", r.Name, j)}
+			return Ladder{}, &LadderError{Rung: i + 1, Field: "name",
+				Reason: fmt.Sprintf("%q is also the name of rung %d", r.Name, j)}
 		}
 		files[strings.ToLower(r.Name)] = i + 1
 		if !caps.Encoders[r.Codec.Encoder()] {
@@ -317,7 +319,8 @@ func ladderWarnings(l Ladder, m *Master) []string {
 		codecs[r.Codec] = true
 		if m.Video.Bitrate > 0 && int64(r.VideoBitrate) > m.Video.Bitrate {
 			w = append(w, fmt.Sprintf("rung %d (%s) asks for %d kb/s, more than the master's video (%d kb/s): "+
-				"it cannot look better than the master and only costs bytes", i+1, r.Name, r.VideoBitrate.Kbps(), m.Video.Bitrate/1000))
+				"it cannot look better than the master and only costs bytes",
+				i+1, r.Name, r.VideoBitrate.Kbps(), m.Video.Bitrate/1000))
 		}
 		ar, mar := float64(r.Width)/float64(r.Height), float64(m.Video.Width)/float64(m.Video.Height)
 		if math.Abs(ar-mar) > 0.02*mar {

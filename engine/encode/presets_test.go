@@ -32,7 +32,9 @@ func TestPresetTables(t *testing.T) {
 			r := l.Rungs
 			if len(r) != c.n || r[0].VideoBitrate != c.top || r[len(r)-1].VideoBitrate != c.bottom ||
 				r[0].Height != c.topH || r[len(r)-1].Height != c.bottomH {
-				t.Errorf("%s: %d rungs %s..%s %dp..%dp", c.p, len(r), r[0].VideoBitrate, r[len(r)-1].VideoBitrate, r[0].Height, r[len(r)-1].Height)
+				last := r[len(r)-1]
+				t.Errorf("%s: %d rungs %s..%s %dp..%dp", c.p, len(r), r[0].VideoBitrate, last.VideoBitrate,
+					r[0].Height, last.Height)
 			}
 			m := fakeMaster(1920, 1080, Rational{25, 1}, 50_000_000)
 			if w := m.widthFor(r[0].Height); w != c.firstAMSWidthFor {

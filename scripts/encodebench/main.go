@@ -34,7 +34,8 @@ func main() {
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := run(ctx, *master, *ladder, *out, *strategy, *speed, *segment, *quality, *force, *printOnly, *jsonOut); err != nil {
+	err := run(ctx, *master, *ladder, *out, *strategy, *speed, *segment, *quality, *force, *printOnly, *jsonOut)
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "encodebench:", err)
 		os.Exit(1)
 	}
