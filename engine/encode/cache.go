@@ -148,12 +148,15 @@ func (c *cache) lookup(dir, name, key string) (manifestEntry, bool) {
 	return e, true
 }
 
-// record stores (or replaces) the entry of a finished file and rewrites the manifest.
-func (c *cache) record(master, name string, e manifestEntry) error {
+// record stores (or replaces) the entries of finished files, by file name, and rewrites the
+// manifest once.
+func (c *cache) record(master string, entries map[string]manifestEntry) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.m.Master = master
-	c.m.Rungs[name] = e
+	for name, e := range entries {
+		c.m.Rungs[name] = e
+	}
 	data, err := json.MarshalIndent(c.m, "", "  ")
 	if err != nil {
 		return err

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Purpose says what a Command does.
@@ -25,6 +26,8 @@ type Command struct {
 	// Line is the same command as a user would type it in a POSIX shell: quoted, writing the
 	// final file names, without the progress pipe. Running it produces the same files.
 	Line string `json:"line"`
+	// Elapsed is how long the process ran (in a Result; zero in a Plan).
+	Elapsed time.Duration `json:"elapsed_ns,omitempty"`
 }
 
 func (c Command) String() string { return c.Line }

@@ -92,10 +92,11 @@ func (p *Plan) Run(ctx context.Context, progress func(Progress)) (*Result, error
 	}
 	res := &Result{OutDir: p.cfg.OutDir, Master: p.Master, Ladder: p.Ladder, FrameRate: p.FrameRate,
 		GOPFrames: p.GOPFrames, SegmentDuration: p.SegmentDuration, Strategy: p.Strategy, Warnings: p.Warnings}
-	if err := p.encodeAll(ctx, rep); err != nil {
+	ran := append([]Command(nil), p.Commands...)
+	if err := p.encodeAll(ctx, ran, rep); err != nil {
 		return nil, err
 	}
-	res.Commands = append(res.Commands, p.Commands...)
+	res.Commands = ran
 	if err := p.check(ctx, res); err != nil {
 		return nil, err
 	}
@@ -128,8 +129,8 @@ func (r *reporter) send(p Progress) {
 // encodeAll runs the plan's encode commands: the one command, or one per rung with at most
 // Concurrency at once, largest rung first (the longest job starts first). The first failure
 // cancels the others.
-func (p *Plan) encodeAll(ctx context.Context, rep *reporter) error {
-	if len(p.Commands) == 0 {
+func (p *Plan) encodeAll(ctx context.Context, cmds []Command, rep *reporter) error {
+	if len(cmds) == 0 {
 		return nil
 	}
 	defer func() { // whatever happened, no partial file is left behind
@@ -139,15 +140,18 @@ func (p *Plan) encodeAll(ctx context.Context, rep *reporter) error {
 			}
 		}
 	}()
-	if len(p.Commands) == 1 {
-		return p.runEncode(ctx, p.Commands[0], rep)
+	if len(cmds) == 1 {
+		return p.runEncode(ctx, &cmds[0], rep)
 	}
-	cmds := append([]Command(nil), p.Commands...)
-	sort.SliceStable(cmds, func(i, j int) bool { return p.pixels(cmds[i]) > p.pixels(cmds[j]) })
+	order := make([]int, len(cmds))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(i, j int) bool { return p.pixels(cmds[order[i]]) > p.pixels(cmds[order[j]]) })
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(p.cfg.Concurrency)
-	for _, c := range cmds {
-		g.Go(func() error { return p.runEncode(gctx, c, rep) })
+	for _, i := range order {
+		g.Go(func() error { return p.runEncode(gctx, &cmds[i], rep) })
 	}
 	err := g.Wait()
 	if ctx.Err() != nil {
@@ -165,7 +169,7 @@ func (p *Plan) pixels(c Command) int {
 }
 
 // runEncode runs one encode command and finishes its outputs.
-func (p *Plan) runEncode(ctx context.Context, c Command, rep *reporter) error {
+func (p *Plan) runEncode(ctx context.Context, c *Command, rep *reporter) error {
 	pid := 0
 	started := func(id int) {
 		pid = id
@@ -187,10 +191,18 @@ func (p *Plan) runEncode(ctx context.Context, c Command, rep *reporter) error {
 		}
 		return fmt.Errorf("encode %s: %w", filepath.Base(p.Master.Path), err)
 	}
+	done := map[string]manifestEntry{}
 	for _, i := range c.Rungs {
-		if err := p.finish(ctx, p.outs[i]); err != nil {
+		e, err := p.finish(ctx, p.outs[i])
+		if err != nil {
 			return err
 		}
+		done[filepath.Base(p.outs[i].path)] = e
+	}
+	if err := p.cache.record(p.Master.Path, done); err != nil {
+		return fmt.Errorf("record finished rungs in %s: %w", ManifestName, err)
+	}
+	for _, i := range c.Rungs {
 		rep.send(Progress{Rung: i, Name: p.outs[i].rung.Name, Phase: PhaseDone, Frame: p.Master.Frames(),
 			TotalFrames: p.Master.Frames(), OutTime: p.Master.Duration, Duration: p.Master.Duration, Done: true})
 	}
@@ -203,31 +215,27 @@ func (p *Plan) progressFor(i int, phase Phase, pid int, fp ffProgress) Progress 
 		Speed: fp.Speed, ETA: eta(fp.OutTime, p.Master.Duration, fp.Speed)}
 }
 
-// finish checks a freshly encoded file, moves it into place and records it in the cache.
-func (p *Plan) finish(ctx context.Context, o output) error {
+// finish checks a freshly encoded file and moves it into place; it returns its cache entry.
+func (p *Plan) finish(ctx context.Context, o output) (manifestEntry, error) {
 	a, err := probe.Probe(ctx, o.tmp)
 	if err != nil {
 		_ = os.Remove(o.tmp)
-		return fmt.Errorf("check encoded rung %s: %w", o.rung.Name, err)
+		return manifestEntry{}, fmt.Errorf("check encoded rung %s: %w", o.rung.Name, err)
 	}
 	v := a.Video()
 	if v == nil || v.Width != o.rung.Width || v.Height != o.rung.Height {
 		_ = os.Remove(o.tmp)
-		return fmt.Errorf("check encoded rung %s: ffmpeg wrote %s, not %dx%d video", o.rung.Name, describe(v),
+		return manifestEntry{}, fmt.Errorf("check encoded rung %s: ffmpeg wrote %s, not %dx%d video", o.rung.Name, describe(v),
 			o.rung.Width, o.rung.Height)
 	}
 	if err := os.Rename(o.tmp, o.path); err != nil {
-		return fmt.Errorf("finish rung %s: %w", o.rung.Name, err)
+		return manifestEntry{}, fmt.Errorf("finish rung %s: %w", o.rung.Name, err)
 	}
 	st, err := os.Stat(o.path)
 	if err != nil {
-		return fmt.Errorf("finish rung %s: %w", o.rung.Name, err)
+		return manifestEntry{}, fmt.Errorf("finish rung %s: %w", o.rung.Name, err)
 	}
-	e := manifestEntry{Key: o.key, Size: st.Size(), ModTime: st.ModTime()}
-	if err := p.cache.record(p.Master.Path, filepath.Base(o.path), e); err != nil {
-		return fmt.Errorf("record rung %s in %s: %w", o.rung.Name, ManifestName, err)
-	}
-	return nil
+	return manifestEntry{Key: o.key, Size: st.Size(), ModTime: st.ModTime()}, nil
 }
 
 func describe(v *probe.Track) string {
@@ -316,14 +324,14 @@ func (p *Plan) measure(ctx context.Context, res *Result, rep *reporter) error {
 		return nil
 	}
 	c := p.set.qualityCommand(todo, p.VMAF)
-	res.Commands = append(res.Commands, c)
 	pid := 0
 	send := func(fp ffProgress) {
 		for _, i := range c.Rungs {
 			rep.send(p.progressFor(i, PhaseQuality, pid, fp))
 		}
 	}
-	stderr, err := runFFmpeg(ctx, c, func(id int) { pid = id; send(ffProgress{}) }, send)
+	stderr, err := runFFmpeg(ctx, &c, func(id int) { pid = id; send(ffProgress{}) }, send)
+	res.Commands = append(res.Commands, c)
 	if err != nil {
 		return fmt.Errorf("measure quality: %w", err)
 	}
@@ -331,14 +339,16 @@ func (p *Plan) measure(ctx context.Context, res *Result, rep *reporter) error {
 	if err != nil {
 		return fmt.Errorf("measure quality: %w", err)
 	}
+	measured := map[string]manifestEntry{}
 	for j, o := range todo {
 		q := qs[j]
 		res.Rungs[o.index].Quality = &q
 		e, _ := p.cache.lookup(p.cfg.OutDir, filepath.Base(o.path), o.key)
 		e.Quality, e.QualityVMAF = &q, p.VMAF
-		if err := p.cache.record(p.Master.Path, filepath.Base(o.path), e); err != nil {
-			return fmt.Errorf("record quality of %s: %w", o.rung.Name, err)
-		}
+		measured[filepath.Base(o.path)] = e
+	}
+	if err := p.cache.record(p.Master.Path, measured); err != nil {
+		return fmt.Errorf("record quality in %s: %w", ManifestName, err)
 	}
 	return nil
 }

@@ -71,6 +71,10 @@ type Config struct {
 	// Force re-encodes every rung even when a finished one with the same settings exists.
 	Force bool
 	Tools Tools
+	// Probed, when it is ProbeMaster's result for Master and the file has not changed since
+	// (same size and modification time), saves probing the master again: a caller that probed
+	// it to derive the auto ladder passes it here.
+	Probed *Master
 }
 
 // UpscaleError is a rung larger than the master: encoding it would invent detail.
@@ -131,7 +135,7 @@ func NewPlan(ctx context.Context, cfg Config) (*Plan, error) {
 	var m *Master
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() (err error) { caps, err = cfg.Tools.Capabilities(gctx); return err })
-	g.Go(func() (err error) { m, err = ProbeMaster(gctx, cfg.Tools, cfg.Master); return err })
+	g.Go(func() (err error) { m, err = cfg.probeMaster(gctx); return err })
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
@@ -170,6 +174,17 @@ func buildPlan(cfg Config, m *Master, caps *Capabilities, fingerprint, ffmpeg st
 	p.Commands = p.encodeCommands()
 	p.Warnings = ladderWarnings(p.Ladder, m)
 	return p, nil
+}
+
+// probeMaster returns c.Probed when it still describes c.Master, else probes it.
+func (c *Config) probeMaster(ctx context.Context) (*Master, error) {
+	if p := c.Probed; p != nil && p.Path == c.Master {
+		if st, err := os.Stat(c.Master); err == nil && st.Size() == p.Size && st.ModTime().Equal(p.ModTime) {
+			m := *p
+			return &m, nil
+		}
+	}
+	return ProbeMaster(ctx, c.Tools, c.Master)
 }
 
 func (c *Config) normalize() error {

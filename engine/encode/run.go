@@ -65,7 +65,7 @@ const stderrKeep = 256 << 10
 // waits for it, so when runFFmpeg returns no process it started is left. It returns what the
 // process wrote to stderr (the end of it) and a *ProcessError for a non-zero exit, or
 // ctx.Err() when cancelled.
-func runFFmpeg(ctx context.Context, c Command, started func(pid int), progress func(ffProgress)) ([]byte, error) {
+func runFFmpeg(ctx context.Context, c *Command, started func(pid int), progress func(ffProgress)) ([]byte, error) {
 	cmd := exec.CommandContext(ctx, c.Args[0], c.Args[1:]...)
 	setProcessGroup(cmd)
 	cmd.WaitDelay = 5 * time.Second
@@ -84,6 +84,7 @@ func runFFmpeg(ctx context.Context, c Command, started func(pid int), progress f
 		}
 		return nil, &ToolError{Tool: "ffmpeg", Err: ErrToolMissing, Detail: err.Error()}
 	}
+	begin := time.Now()
 	if started != nil {
 		started(cmd.Process.Pid)
 	}
@@ -98,6 +99,7 @@ func runFFmpeg(ctx context.Context, c Command, started func(pid int), progress f
 	}()
 	<-done // the pipe closes when the process exits (or is killed)
 	err = cmd.Wait()
+	c.Elapsed = time.Since(begin)
 	if ctx.Err() != nil {
 		return stderr.Bytes(), ctx.Err()
 	}
@@ -107,7 +109,7 @@ func runFFmpeg(ctx context.Context, c Command, started func(pid int), progress f
 		if errors.As(err, &ee) {
 			code = ee.ExitCode()
 		}
-		return stderr.Bytes(), &ProcessError{Command: c, ExitCode: code, Stderr: string(stderr.Bytes())}
+		return stderr.Bytes(), &ProcessError{Command: *c, ExitCode: code, Stderr: string(stderr.Bytes())}
 	}
 	return stderr.Bytes(), nil
 }

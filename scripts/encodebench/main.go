@@ -31,63 +31,88 @@ func main() {
 	force := flag.Bool("force", false, "ignore finished rungs")
 	printOnly := flag.Bool("print", false, "print the encode command lines and exit")
 	jsonOut := flag.Bool("json", false, "print the result as JSON")
+	timing := flag.String("timing", "", "append \"TOTAL FFMPEG\" seconds to this file: the whole job's wall time and "+
+		"the wall time of the ffmpeg encode processes (one-process: their difference is Satchel's overhead)")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	err := run(ctx, *master, *ladder, *out, *strategy, *speed, *segment, *quality, *force, *printOnly, *jsonOut)
+	start := time.Now()
+	res, err := run(ctx, *master, *ladder, *out, *strategy, *speed, *segment, *quality, *force, *printOnly, *jsonOut)
+	if err == nil && res != nil && *timing != "" {
+		err = appendTiming(*timing, time.Since(start), res)
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "encodebench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, master, ladderSpec, out, strategy, speed string, seg time.Duration,
-	quality, force, printOnly, jsonOut bool) error {
-	st, err := encode.ParseStrategy(strategy)
+// appendTiming records the job's wall time and the encode processes' summed wall time.
+func appendTiming(path string, total time.Duration, res *encode.Result) error {
+	var ff time.Duration
+	for _, c := range res.Commands {
+		if c.Purpose == encode.PurposeEncode {
+			ff += c.Elapsed
+		}
+	}
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
 	if err != nil {
 		return err
+	}
+	_, err = fmt.Fprintf(f, "%.3f %.3f\n", total.Seconds(), ff.Seconds())
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+func run(ctx context.Context, master, ladderSpec, out, strategy, speed string, seg time.Duration,
+	quality, force, printOnly, jsonOut bool) (*encode.Result, error) {
+	st, err := encode.ParseStrategy(strategy)
+	if err != nil {
+		return nil, err
 	}
 	sp, err := encode.ParseSpeed(speed)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var l encode.Ladder
+	var probed *encode.Master
 	if p, perr := encode.ParsePreset(ladderSpec); perr == nil {
-		m, err := encode.ProbeMaster(ctx, encode.Tools{}, master)
-		if err != nil {
-			return err
+		if probed, err = encode.ProbeMaster(ctx, encode.Tools{}, master); err != nil {
+			return nil, err
 		}
-		if l, err = encode.PresetLadder(p, m); err != nil {
-			return err
+		if l, err = encode.PresetLadder(p, probed); err != nil {
+			return nil, err
 		}
 	} else if l, err = encode.LoadLadder(ladderSpec); err != nil {
-		return err
+		return nil, err
 	}
 	cfg := encode.Config{Master: master, Ladder: l, OutDir: out, SegmentDuration: seg, Speed: sp, Strategy: st,
-		Quality: quality, Force: force}
+		Quality: quality, Force: force, Probed: probed}
 	if printOnly {
 		plan, err := encode.NewPlan(ctx, cfg)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		for _, c := range plan.Commands {
 			fmt.Println(c.Line)
 		}
-		return nil
+		return nil, nil
 	}
 	res, err := encode.Encode(ctx, cfg, nil)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if jsonOut {
 		enc := json.NewEncoder(os.Stdout)
 		enc.SetIndent("", "  ")
-		return enc.Encode(res)
+		return res, enc.Encode(res)
 	}
 	var b strings.Builder
 	for _, c := range res.Commands {
 		b.WriteString(c.Line + "\n")
 	}
 	_, err = fmt.Print(b.String())
-	return err
+	return res, err
 }
