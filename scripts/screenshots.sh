@@ -19,6 +19,6 @@ DISPLAY=$disp SATCHEL_SCREENSHOTS=docs/screenshots HOME="$home" timeout 300 \
   ./satchel --workspace "$ws" --samples testdata/media 2>/dev/null |
 while read -r tag file; do
   [[ $tag == SCREEN ]] || continue
-  ffmpeg -v error -y -f x11grab -video_size 1280x800 -i "$disp" -frames:v 1 "$file"
+  ffmpeg -nostdin -v error -y -f x11grab -video_size 1280x800 -i "$disp" -frames:v 1 "$file"
   echo "saved $file"
 done
