@@ -246,10 +246,13 @@ wait "$serve_pid" 2>/dev/null || true
 
 # ---------------------------------------------------------------------------------------------
 stage "5. GUI under Xvfb + Wine"
-disp=:$((100 + RANDOM % 400))
+n=$((100 + RANDOM % 400))
+while [[ -e /tmp/.X$n-lock || -e /tmp/.X11-unix/X$n ]]; do n=$((n + 1)); done
+disp=:$n
 Xvfb "$disp" -screen 0 1280x832x24 -nolisten tcp >/dev/null 2>&1 &
 xvfb_pid=$!
 sleep 1
+kill -0 "$xvfb_pid" 2>/dev/null || bad "Xvfb did not start on $disp"
 shot=$work/assets.png
 grab() { ffmpeg -nostdin -v error -y -f x11grab -video_size 1280x832 -i "$disp" -frames:v 1 "$1"; }
 ocr_until() { # ocr_until SECONDS WORD... : grab and OCR until every WORD shows; the text is in $work/ocr.txt
