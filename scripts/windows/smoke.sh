@@ -47,9 +47,11 @@ export WINEPREFIX=$work/prefix WINEARCH=win64 WINEDEBUG=-all
 export WINEDLLOVERRIDES="mscoree,mshtml="
 xvfb_pid=""
 cleanup() {
-  [[ -n $xvfb_pid ]] && kill "$xvfb_pid" 2>/dev/null
-  [[ -d $WINEPREFIX ]] && wineserver -k 2>/dev/null
+  local rc=$?
+  if [[ -n $xvfb_pid ]]; then kill "$xvfb_pid" 2>/dev/null || true; fi
+  if [[ -d $WINEPREFIX ]]; then wineserver -k 2>/dev/null || true; fi
   if [[ ${SATCHEL_KEEP_WINE:-} == 1 ]]; then say "kept $work"; else rm -rf "$work"; fi
+  exit "$rc"
 }
 trap cleanup EXIT
 
