@@ -55,7 +55,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	ok := false
-	for i := 0; i < 100; i++ {
+	for i := 0; i < 600; i++ { // up to 60 s: node starts slowly on a loaded 2-core machine
 		if c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
 			c.Close()
 			ok = true
