@@ -2,7 +2,7 @@
 # deps.sh installs everything Satchel needs on a fresh Debian/Ubuntu machine:
 #   system packages (cgo GUI headers, ffmpeg for test media, Xvfb for screenshots),
 #   Go modules, Azurite (npm) for the publish tests and Shaka Packager (npm) for the peer
-#   decryption tests. Safe to re-run: it skips what is there.
+#   tests (verify, decryption). Safe to re-run: it skips what is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 pkgs=(gcc pkg-config libgl1-mesa-dev xorg-dev ffmpeg xvfb time bc chromium)
@@ -20,12 +20,9 @@ go mod download
 if [[ ! -x .tools/node_modules/.bin/azurite-blob ]]; then
   bash scripts/azurite.sh install
 fi
-# Shaka Packager (npm ships its binary): the peer that decrypts Satchel's packages in the tests.
-if ! grep -qs '"version": "3.4.2"' .tools/node_modules/shaka-packager/package.json; then
-  npm --prefix .tools install --no-audit --no-fund --loglevel=error shaka-packager@3.4.2
-fi
+bash scripts/shaka.sh
 # mp4box.js (GPAC's MP4 parser for JavaScript): reads the PIFF uuid boxes of PIFF downloads in the tests.
 if ! grep -qs '"version": "2.4.1"' .tools/node_modules/mp4box/package.json; then
-  npm --prefix .tools install --no-audit --no-fund --loglevel=error mp4box@2.4.1
+  npm --prefix .tools install --no-audit --no-fund --loglevel=error mp4box@2.4.1 >/dev/null
 fi
 bash testdata/make.sh

@@ -9,6 +9,7 @@ import (
 	"satchel/app/jobs"
 	"satchel/app/services"
 	"satchel/engine/drm"
+	"satchel/engine/verify"
 )
 
 func init() {
@@ -16,7 +17,9 @@ func init() {
 		name:    "verify",
 		summary: "Check a packaged file, folder, manifest or URL: structure, signalling, license round trip, decryption, integrity.",
 		usage: "satchel verify PATH|URL [--keys CPIX] [--key KID:KEY ...] [--keyset NAME] [--license-url URL] [--token JWT]\n" +
-			"        [--policy FILE|NAME] [--source FILE ...] [--json] [--html FILE] [--workspace DIR]\n" +
+			"        [--policy FILE|NAME] [--source FILE ...] [--full] [--allow-host HOST[:PORT] ...] [--include-keys]\n" +
+			"        [--max-segments N] [--max-fetches N] [--max-response BYTES] [--max-time DURATION]\n" +
+			"        [--json] [--html FILE] [--workspace DIR]\n" +
 			"  Without keys or a policy, keys.cpix.xml and policy.json are taken from the package holding PATH\n" +
 			"  (its folder and up to two folders above). The report is saved in the workspace.",
 		run: runVerify,
@@ -35,6 +38,14 @@ func runVerify(e *env, args []string) error {
 	policyArg := fs.String("policy", "",
 		"offline policy to lint and enforce: a file or a policy name (default: policy.json of the package)")
 	fs.Var(&sources, "source", "source MP4 for bit-exact comparison (repeatable)")
+	full := fs.Bool("full", false, "decode every sample (default: every sync sample and the first fragment of each track)")
+	var allowHosts stringList
+	fs.Var(&allowHosts, "allow-host", "another host (HOST for any port, or HOST:PORT) a remote manifest may send the checker to (repeatable)")
+	includeKeys := fs.Bool("include-keys", false, "keep the content keys of license responses in the report (redacted by default)")
+	maxSegments := fs.Int("max-segments", 0, "stop after this many segments listed by the manifests (default 200000)")
+	maxFetches := fs.Int("max-fetches", 0, "stop after this many HTTP requests (default 250000)")
+	maxResponse := fs.Int64("max-response", 0, "largest init or media segment read, in bytes (default 64 MiB)")
+	maxTime := fs.Duration("max-time", 0, "stop after this long (default 2h)")
 	asJSON := fs.Bool("json", false, "print the report as one JSON document")
 	htmlFile := fs.String("html", "", "also write the report as a self-contained HTML file")
 	wsDir := workspaceFlag(fs)
@@ -46,7 +57,9 @@ func runVerify(e *env, args []string) error {
 		return usagef("give exactly one file, folder, manifest or URL to verify")
 	}
 	req := services.VerifyRequest{Path: pos[0], KeySet: *keyset, CPIXFile: *cpixFile, LicenseURL: *licenseURL,
-		Token: *token, Sources: sources}
+		Token: *token, Sources: sources, Full: *full, AllowHosts: allowHosts,
+		IncludeKeys: *includeKeys, Limits: verify.Limits{MaxSegments: *maxSegments, MaxFetches: *maxFetches,
+			MaxResponseBytes: *maxResponse, MaxTime: *maxTime}}
 	req.Policy, req.PolicyFile = policyRef(*policyArg)
 	for _, s := range keySpecs {
 		k, err := drm.ParseKeySpec(s)

@@ -36,6 +36,15 @@ type VerifyRequest struct {
 	Token string `json:"-"`
 	// Sources are the clear source files, for a bit-exact comparison of decrypted samples.
 	Sources []string `json:"sources,omitempty"`
+	// Full decodes every sample (default: every sync sample and each track's first fragment).
+	Full bool `json:"full,omitempty"`
+	// AllowHosts are the hosts (host or host:port) besides the target's own that a remote
+	// manifest may point at; they are named in the report.
+	AllowHosts []string `json:"allow_hosts,omitempty"`
+	// IncludeKeys keeps content keys in the report's license exchanges (redacted by default).
+	IncludeKeys bool `json:"include_keys,omitempty"`
+	// Limits bound a remote verification (zero fields take the verifier's defaults).
+	Limits verify.Limits `json:"limits,omitempty"`
 }
 
 // Validate checks the request without the workspace; problems are *field.Error values.
@@ -87,6 +96,8 @@ func (s *Service) StartVerify(ctx context.Context, req VerifyRequest) (*jobs.Job
 	return s.Jobs.Start(ctx, KindVerify, title, req, func(ctx context.Context, report func(jobs.Event)) (any, error) {
 		found.report(report)
 		report(jobs.Event{Message: "checking " + req.Path})
+		release := limitMemory() // verify streams one fragment per track, like packaging
+		defer release()
 		rep, err := verify.Verify(ctx, in)
 		if err != nil {
 			return nil, err
@@ -111,7 +122,8 @@ func (f found) report(report func(jobs.Event)) {
 // verifyInput assembles the checker's input for req. Keys and policy not named in req are
 // looked up beside local (a file or folder of the package; "" or a URL: no lookup).
 func (s *Service) verifyInput(req VerifyRequest, local string) (verify.Input, found, error) {
-	in := verify.Input{Path: req.Path, LicenseURL: req.LicenseURL, Token: req.Token, SourceFiles: req.Sources}
+	in := verify.Input{Path: req.Path, LicenseURL: req.LicenseURL, Token: req.Token, SourceFiles: req.Sources,
+		Full: req.Full, AllowHosts: req.AllowHosts, IncludeKeys: req.IncludeKeys, Limits: req.Limits}
 	var f found
 	st, err := s.Settings()
 	if err != nil {

@@ -23,9 +23,24 @@ type MisalignedError struct {
 
 func (e *MisalignedError) Error() string { return e.Message }
 
-// CheckLadder checks that every rendition has video and the same sync-sample times as the
-// first one (within a few milliseconds), up to the shorter duration. It returns nil or a
-// *MisalignedError naming the rung and the first mismatching time, or an *InputError.
+// DurationMismatchError says that a rendition's duration differs from the reference
+// rendition's by more than a GOP (the shortest segment packaging can cut): the ladder was
+// not made from one master, and players switching renditions would jump or stall.
+type DurationMismatchError struct {
+	Rung, Reference           string        // paths
+	RungDuration, RefDuration time.Duration // video durations
+	Tolerance                 time.Duration // the longest GOP of either rendition
+}
+
+func (e *DurationMismatchError) Error() string {
+	return fmt.Sprintf("%s lasts %s but %s lasts %s: renditions differ by more than a segment (%s); encode every rendition from the same master",
+		filepath.Base(e.Rung), fmtSeconds(e.RungDuration), filepath.Base(e.Reference), fmtSeconds(e.RefDuration), fmtSeconds(e.Tolerance))
+}
+
+// CheckLadder checks that every rendition has video, lasts as long as the first one (within
+// its longest GOP) and has the same sync-sample times (within a few milliseconds). It returns
+// nil, a *DurationMismatchError, a *MisalignedError naming the rung and the first mismatching
+// time, or an *InputError.
 func CheckLadder(assets []*Asset) error {
 	if len(assets) == 0 {
 		return nil
@@ -39,6 +54,10 @@ func CheckLadder(assets []*Asset) error {
 	rv := ref.Video()
 	for _, a := range assets[1:] {
 		v := a.Video()
+		tol := max(longestGOP(rv), longestGOP(v), 500*time.Millisecond)
+		if absDur(v.Duration-rv.Duration) > tol {
+			return &DurationMismatchError{Rung: a.Path, Reference: ref.Path, RungDuration: v.Duration, RefDuration: rv.Duration, Tolerance: tol}
+		}
 		limit := rv.Duration
 		if v.Duration < limit {
 			limit = v.Duration
@@ -50,6 +69,19 @@ func CheckLadder(assets []*Asset) error {
 		}
 	}
 	return nil
+}
+
+// longestGOP is the longest interval between sync samples, the last GOP included.
+func longestGOP(t *Track) time.Duration {
+	var longest time.Duration
+	for i, s := range t.SyncTimes {
+		end := t.Duration
+		if i+1 < len(t.SyncTimes) {
+			end = t.SyncTimes[i+1]
+		}
+		longest = max(longest, end-s)
+	}
+	return longest
 }
 
 func firstMismatch(a, b []time.Duration, limit time.Duration) (time.Duration, bool) {
