@@ -234,7 +234,8 @@ if curl -fsS "$base/health" >/dev/null 2>&1; then
   [[ $code == 200 ]] && grep -qi "<html" "$work/player.html" && ok "demo player page served" || bad "demo player: HTTP $code"
   curl -fsS "$base/content/manifest.mpd" | cmp -s - "$win_pkg/manifest.mpd" && ok "package served at /content/" || bad "/content/manifest.mpd"
   "$linux" verify "$base/content/manifest.mpd" --license-url "$base" --keys "$win_pkg/keys.cpix.xml" \
-    --workspace "$work/ws-linux-verify" >"$work/remote.txt" 2>&1 && grep -q "ClearKey license: issued" "$work/remote.txt" &&
+    --workspace "$work/ws-linux-verify" >"$work/remote.txt" 2>&1 &&
+    grep -A1 "^ClearKey license" "$work/remote.txt" | grep -q '\[PASS\] license .*issued' &&
     ok "Linux verify over HTTP against the Windows license server" || { bad "verify against the Windows server"; tail "$work/remote.txt" >&2; }
   rc=0
   wine_run "$com" keys list --workspace "$(winpath "$ws")" >/dev/null 2>"$work/lock.err" || rc=$?
