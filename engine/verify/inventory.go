@@ -13,6 +13,7 @@ type Inventory struct {
 	Manifests  []ManifestFact `json:"manifests,omitempty"`
 	Tracks     []TrackFact    `json:"tracks,omitempty"`
 	Downloads  []DownloadFact `json:"downloads,omitempty"`
+	Subtitles  []SubtitleFact `json:"subtitles,omitempty"`
 	Signals    []Signal       `json:"signals,omitempty"`
 	NotChecked []NotChecked   `json:"not_checked,omitempty"`
 }
@@ -39,7 +40,17 @@ type ManifestFact struct {
 	Systems         []drm.System `json:"systems,omitempty"`
 	VideoRenditions int          `json:"video_renditions"`
 	AudioRenditions int          `json:"audio_renditions"`
-	SessionKeys     int          `json:"session_keys,omitempty"` // HLS EXT-X-SESSION-KEY tags
+	// TextRenditions counts subtitle renditions (DASH text Representations, HLS
+	// EXT-X-MEDIA TYPE=SUBTITLES, text tracks of a file).
+	TextRenditions int `json:"text_renditions,omitempty"`
+	// AudioTracks counts the audio a player offers to choose from: audio AdaptationSets
+	// (DASH), EXT-X-MEDIA TYPE=AUDIO renditions or muxed audio (HLS), audio tracks (file).
+	AudioTracks int `json:"audio_tracks"`
+	// AudioOnlyVariants counts HLS variants without video; VideoWithoutAudio counts HLS video
+	// variants that neither mux audio nor name an audio group.
+	AudioOnlyVariants int `json:"audio_only_variants,omitempty"`
+	VideoWithoutAudio int `json:"video_without_audio,omitempty"`
+	SessionKeys       int `json:"session_keys,omitempty"` // HLS EXT-X-SESSION-KEY tags
 }
 
 // SignalSource says where a DRM system is signalled.
@@ -112,6 +123,27 @@ type DownloadFact struct {
 	Schemes    []drm.Scheme `json:"schemes,omitempty"`
 	PIFF       bool         `json:"piff,omitempty"`
 	Tracks     int          `json:"tracks"`
+}
+
+// SubtitleFact is one subtitle rendition that was checked: an HLS WebVTT playlist, a DASH
+// text Representation, or a text track of a single file.
+type SubtitleFact struct {
+	Entry string `json:"entry"`
+	// File is the media playlist, the init segment or the single file.
+	File string `json:"file"`
+	// Format is "webvtt" (segmented WebVTT), "wvtt" (WebVTT in MP4), "tx3g" (3GPP timed
+	// text) or the sample entry type of another text track ("stpp").
+	Format string `json:"format"`
+	// Language and Name are what the manifest says (HLS LANGUAGE and NAME, DASH lang and
+	// Label), or the track's mdhd language for a file.
+	Language string `json:"language,omitempty"`
+	Name     string `json:"name,omitempty"`
+	Forced   bool   `json:"forced,omitempty"`
+	// Encrypted is set for a protected text track (always a failure).
+	Encrypted bool `json:"encrypted,omitempty"`
+	// Segments and Cues count what was parsed (Cues stays 0 for formats not parsed).
+	Segments int `json:"segments,omitempty"`
+	Cues     int `json:"cues"`
 }
 
 // NotChecked is a file (or part of the input) the checker did not check, and why.

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -55,6 +56,13 @@ type mediaRef struct {
 	psshs []psshSource
 	// sameAs is the earlier mediaRef with the same media (decrypted there, not here).
 	sameAs *mediaRef
+	// Subtitles: webvtt marks an HLS subtitle playlist of WebVTT segments (no init segment);
+	// lang, label and forced are what the manifest says (HLS LANGUAGE, NAME, FORCED; DASH
+	// AdaptationSet@lang, Label, Role forced-subtitle).
+	webvtt bool
+	lang   string
+	label  string
+	forced bool
 }
 
 // planDir lists every entry point of a package folder: each MPD, each HLS playlist at the top
@@ -222,9 +230,14 @@ func (v *verifier) planMPD(ctx context.Context, loc string) error {
 			"downloaded for offline playback", "publish a static (VOD) MPD for offline downloads")
 	}
 	v.rep.passAt(where, CatStructure, e.name, "MPD parses: %d representations, %s", len(info.Representations), info.Duration)
+	countAdaptationSets(fact, info)
 	for _, r := range info.Representations {
 		m := &mediaRef{entry: e, subject: e.name + " " + r.ID, single: r.SingleFile, kind: r.ContentType,
 			element: "MPD/" + r.Element, prot: r.Protection, timescale: r.Timescale, timeline: r.Timeline, explicit: r.ExplicitStarts}
+		if as := adaptationSetOf(info, r); as != nil {
+			m.lang, m.label = as.Lang, as.Label
+			m.forced = slices.Contains(as.Roles, "forced-subtitle")
+		}
 		if m.init, err = v.fetch.resolve(loc, r.InitURL); err != nil {
 			v.limitOrRefused(Where{File: e.name, At: m.element}, m.subject, err)
 			continue
@@ -239,10 +252,31 @@ func (v *verifier) planMPD(ctx context.Context, loc string) error {
 			fact.VideoRenditions++
 		case "audio":
 			fact.AudioRenditions++
+		case "text":
+			fact.TextRenditions++
 		}
 		e.media = append(e.media, m)
 	}
 	return nil
+}
+
+// adaptationSetOf returns the AdaptationSet a Representation belongs to.
+func adaptationSetOf(info *manifest.MPDInfo, r manifest.RepresentationInfo) *manifest.AdaptationSetInfo {
+	if r.AdaptationSet < 0 || r.AdaptationSet >= len(info.AdaptationSets) {
+		return nil
+	}
+	return &info.AdaptationSets[r.AdaptationSet]
+}
+
+// countAdaptationSets counts the audio AdaptationSets of an MPD (one per language or role: the
+// tracks a player offers, whatever their bitrates).
+func countAdaptationSets(fact *ManifestFact, info *manifest.MPDInfo) {
+	for _, as := range info.AdaptationSets {
+		ct, mt := strings.ToLower(as.ContentType), strings.ToLower(as.MimeType)
+		if ct == "audio" || strings.HasPrefix(mt, "audio/") {
+			fact.AudioTracks++
+		}
+	}
 }
 
 func (v *verifier) resolveSegments(e *entry, m *mediaRef, base string, refs []string) bool {
@@ -283,7 +317,7 @@ func (v *verifier) planHLS(ctx context.Context, loc string, top bool) error {
 	}
 	if !pl.Master {
 		e := v.newEntry(loc, KindHLSMedia)
-		m := v.hlsMedia(e, loc, e.name, pl)
+		m := v.hlsMedia(e, loc, e.name, pl, "")
 		if m != nil {
 			e.media = append(e.media, m)
 		}
@@ -300,22 +334,30 @@ func (v *verifier) planHLS(ctx context.Context, loc string, top bool) error {
 
 func (v *verifier) hlsVariants(ctx context.Context, e *entry, loc string, pl *manifest.Playlist) error {
 	fact := &v.rep.Inventory.Manifests[e.fact]
-	type ref struct{ uri, kind string }
+	type ref struct {
+		uri, kind string
+		tag       *manifest.MediaTag
+	}
 	var uris []ref
 	seen := map[string]bool{}
-	for _, m := range pl.Media {
+	for i, m := range pl.Media {
 		if m.URI != "" && !seen[m.URI] {
 			seen[m.URI] = true
-			uris = append(uris, ref{m.URI, strings.ToLower(m.Type)})
-			if strings.EqualFold(m.Type, "AUDIO") {
+			uris = append(uris, ref{m.URI, strings.ToLower(m.Type), &pl.Media[i]})
+			switch strings.ToUpper(m.Type) {
+			case "AUDIO":
 				fact.AudioRenditions++
+			case "SUBTITLES":
+				fact.TextRenditions++
 			}
 		}
 	}
+	countVariants(fact, pl)
+	v.checkGroups(e, pl)
 	for _, va := range pl.Variants {
 		if !seen[va.URI] {
 			seen[va.URI] = true
-			uris = append(uris, ref{va.URI, "video"})
+			uris = append(uris, ref{va.URI, "video", nil})
 			fact.VideoRenditions++
 		}
 	}
@@ -338,8 +380,10 @@ func (v *verifier) hlsVariants(ctx context.Context, e *entry, loc string, pl *ma
 		if err == nil {
 			var mp *manifest.Playlist
 			if mp, err = manifest.ReadHLS(bytes.NewReader(mb)); err == nil {
-				if m := v.hlsMedia(e, ml, e.name+" "+v.fetch.rel(ml), mp); m != nil {
-					m.kind = u.kind
+				if m := v.hlsMedia(e, ml, e.name+" "+v.fetch.rel(ml), mp, u.kind); m != nil {
+					if u.tag != nil {
+						m.lang, m.label, m.forced = u.tag.Language, u.tag.Name, u.tag.Forced
+					}
 					e.media = append(e.media, m)
 				}
 				continue
@@ -353,7 +397,9 @@ func (v *verifier) hlsVariants(ctx context.Context, e *entry, loc string, pl *ma
 	return nil
 }
 
-func (v *verifier) hlsMedia(e *entry, loc, subject string, pl *manifest.Playlist) *mediaRef {
+// hlsMedia plans one media playlist; kind is the rendition type the multivariant playlist
+// gives it ("audio", "video", "subtitles"; "" for a lone playlist).
+func (v *verifier) hlsMedia(e *entry, loc, subject string, pl *manifest.Playlist, kind string) *mediaRef {
 	name := v.fetch.rel(loc)
 	if !pl.Ended {
 		v.rep.Inventory.Manifests[e.fact].Dynamic = true
@@ -364,11 +410,16 @@ func (v *verifier) hlsMedia(e *entry, loc, subject string, pl *manifest.Playlist
 		v.hitLimit(Where{File: name}, subject, fmt.Sprintf("the playlists list more than %d segments", v.limits.MaxSegments))
 		return nil
 	}
-	m := &mediaRef{entry: e, subject: subject, playlist: loc, hlsKeys: pl.Keys, durations: pl.Durations, target: pl.TargetDuration}
+	m := &mediaRef{entry: e, subject: subject, playlist: loc, hlsKeys: pl.Keys, durations: pl.Durations, target: pl.TargetDuration,
+		kind: kind}
 	if !v.resolveSegments(e, m, loc, pl.Segments) {
 		return nil
 	}
 	v.segments += len(m.segments)
+	if pl.MapURI == "" && (kind == "subtitles" || (kind == "" && webVTTSegments(pl.Segments))) {
+		m.webvtt, m.kind = true, "subtitles"
+		return m
+	}
 	if pl.MapURI != "" {
 		init, err := v.fetch.resolve(loc, pl.MapURI)
 		if err != nil {

@@ -44,6 +44,7 @@ const (
 	CatPublish    = "publish"
 	CatTiming     = "timing"
 	CatLimits     = "limits"
+	CatSubtitles  = "subtitles"
 )
 
 // Finding is one check result.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"satchel/engine/drm"
+	"satchel/engine/media"
 	"satchel/engine/policy"
 )
 
@@ -141,23 +142,35 @@ func (v *verifier) run(ctx context.Context) error {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			v.readOrShare(ctx, m)
+			if !m.webvtt {
+				v.readOrShare(ctx, m)
+			}
 		}
 		v.checkSessionKeys(e)
 	}
+	v.checkTextRenditions()
 	v.lintPolicy()
 	v.licenseRoundTrip(ctx)
 	for _, e := range v.entries {
 		for _, m := range e.media {
-			if m.sameAs != nil {
+			if m.sameAs != nil || m.webvtt {
 				continue
 			}
 			if err := v.decryptMedia(ctx, m); err != nil {
 				return err
 			}
 		}
+		// WebVTT is timed against the video, so it is checked once the video is read.
+		for _, m := range e.media {
+			if m.webvtt {
+				if err := v.checkWebVTT(ctx, e, m); err != nil {
+					return err
+				}
+			}
+		}
 		v.checkLadder(e)
 	}
+	v.shareSubtitleFacts()
 	if v.fetch.root != "" && !v.fetch.remote {
 		if st, err := os.Stat(v.in.Path); err == nil && st.IsDir() {
 			v.listUnchecked(v.fetch.root)
@@ -220,6 +233,9 @@ func (v *verifier) readOrShare(ctx context.Context, m *mediaRef) {
 		fact.Entry, fact.SameAs, fact.Decode = m.entry.name, first.entry.name, nil
 		t.fact = len(v.rep.Inventory.Tracks)
 		v.rep.Inventory.Tracks = append(v.rep.Inventory.Tracks, fact)
+		if t.kind == media.Text {
+			v.textFact(&t, fact.Language)
+		}
 		m.tracks = append(m.tracks, &t)
 		if t.prot != nil {
 			ef := &v.rep.Inventory.Manifests[m.entry.fact]
