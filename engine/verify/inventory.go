@@ -73,9 +73,16 @@ type Signal struct {
 	System   drm.System   `json:"system,omitempty"` // empty for an unknown system ID
 	SystemID string       `json:"system_id,omitempty"`
 	Source   SignalSource `json:"source"`
-	File     string       `json:"file"`
-	At       string       `json:"at,omitempty"`
-	KIDs     []drm.KID    `json:"kids,omitempty"`
+	// Entry is the entry point (manifest or file) the signal was read through; an init
+	// segment that several entries share is recorded once, under the first.
+	Entry string `json:"entry,omitempty"`
+	File  string `json:"file"`
+	At    string `json:"at,omitempty"`
+	// Rendition and Kind name the Representation, media playlist or file the signal belongs
+	// to (empty for a multivariant playlist's session keys).
+	Rendition string     `json:"rendition,omitempty"`
+	Kind      media.Kind `json:"kind,omitempty"`
+	KIDs      []drm.KID  `json:"kids,omitempty"`
 	// PSSHVersion is the pssh box version (0 or 1).
 	PSSHVersion int `json:"pssh_version,omitempty"`
 	// PlayReadyVersion and AlgID come from a PlayReady header (WRMHEADER version, ALGID).
@@ -90,6 +97,11 @@ type Signal struct {
 	// WidevineContentID reports whether a Widevine PSSH carries a content_id.
 	WidevineContentID bool   `json:"widevine_content_id,omitempty"`
 	WidevineScheme    string `json:"widevine_protection_scheme,omitempty"`
+	// InitData is what a license request for the system carries: the pssh box, the PlayReady
+	// Object of mspr:pro or an HLS data: URI, the skd:// URI (empty for a descriptor).
+	InitData []byte `json:"init_data,omitempty"`
+	// Size is the size of the init data; for PlayReady, of the PlayReady Object.
+	Size int `json:"size,omitempty"`
 }
 
 // TrackFact is one media track that was checked.

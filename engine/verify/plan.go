@@ -31,12 +31,14 @@ type entry struct {
 // mediaRef is one CMAF track (an init segment and its segments) or one single file, with the
 // signalling its manifest gives it.
 type mediaRef struct {
-	entry    *entry
-	subject  string
-	init     string   // location of the init segment or the single file
-	segments []string // empty for single files
-	single   bool
-	kind     string // "video"/"audio" as the manifest says ("" when unknown)
+	entry   *entry
+	subject string
+	// rendition names it for the inventory: the Representation id, the media playlist, the file
+	rendition string
+	init      string   // location of the init segment or the single file
+	segments  []string // empty for single files
+	single    bool
+	kind      string // "video"/"audio" as the manifest says ("" when unknown)
 	// DASH
 	element   string // Representation element
 	prot      []manifest.ProtectionInfo
@@ -103,7 +105,8 @@ func (v *verifier) planDir(ctx context.Context, dir string) error {
 		// A rendition folder: an init segment and its segments, no manifest.
 		sort.Strings(segs)
 		e := v.newEntry(init, KindCMAF)
-		e.media = append(e.media, &mediaRef{entry: e, subject: v.fetch.rel(init), init: init, segments: segs})
+		e.media = append(e.media, &mediaRef{entry: e, subject: v.fetch.rel(init), init: init, segments: segs,
+			rendition: v.fetch.rel(dir)})
 		return nil
 	}
 	if len(mpds)+len(m3u8s)+len(files) == 0 {
@@ -207,7 +210,7 @@ func (v *verifier) hitLimit(w Where, subject, msg string) {
 
 func (v *verifier) planFile(loc string) {
 	e := v.newEntry(loc, KindFile)
-	e.media = append(e.media, &mediaRef{entry: e, subject: e.name, init: loc, single: true})
+	e.media = append(e.media, &mediaRef{entry: e, subject: e.name, init: loc, single: true, rendition: e.name})
 }
 
 func (v *verifier) planMPD(ctx context.Context, loc string) error {
@@ -232,7 +235,7 @@ func (v *verifier) planMPD(ctx context.Context, loc string) error {
 	v.rep.passAt(where, CatStructure, e.name, "MPD parses: %d representations, %s", len(info.Representations), info.Duration)
 	countAdaptationSets(fact, info)
 	for _, r := range info.Representations {
-		m := &mediaRef{entry: e, subject: e.name + " " + r.ID, single: r.SingleFile, kind: r.ContentType,
+		m := &mediaRef{entry: e, subject: e.name + " " + r.ID, rendition: r.ID, single: r.SingleFile, kind: r.ContentType,
 			element: "MPD/" + r.Element, prot: r.Protection, timescale: r.Timescale, timeline: r.Timeline, explicit: r.ExplicitStarts}
 		if as := adaptationSetOf(info, r); as != nil {
 			m.lang, m.label = as.Lang, as.Label
@@ -411,7 +414,7 @@ func (v *verifier) hlsMedia(e *entry, loc, subject string, pl *manifest.Playlist
 		return nil
 	}
 	m := &mediaRef{entry: e, subject: subject, playlist: loc, hlsKeys: pl.Keys, durations: pl.Durations, target: pl.TargetDuration,
-		kind: kind}
+		kind: kind, rendition: name}
 	if !v.resolveSegments(e, m, loc, pl.Segments) {
 		return nil
 	}
@@ -494,7 +497,7 @@ func (v *verifier) sessionKeys(e *entry, keys []manifest.KeyTag) {
 	}
 	for i, k := range keys {
 		at := fmt.Sprintf("EXT-X-SESSION-KEY[%d]", i)
-		v.hlsSignal(e, Where{File: e.name, At: at}, SourceHLSSessionKey, k)
+		v.hlsSignal(e, nil, Where{File: e.name, At: at}, SourceHLSSessionKey, k)
 	}
 }
 
@@ -552,27 +555,35 @@ func sortedKIDs(m map[drm.KID]bool) []drm.KID {
 	return out
 }
 
-// hlsSignal records an HLS key tag in the inventory and returns its KIDs when it names any.
-func (v *verifier) hlsSignal(e *entry, w Where, src SignalSource, k manifest.KeyTag) []drm.KID {
-	sig := Signal{Source: src, File: w.File, At: w.At, Method: k.Method, KeyFormat: k.KeyFormat, URI: k.URI}
-	var kids []drm.KID
+// hlsSignal records an HLS key tag in the inventory (for the rendition of track t; nil for a
+// session key) and returns its KIDs when it names any.
+func (v *verifier) hlsSignal(e *entry, t *trackInfo, w Where, src SignalSource, k manifest.KeyTag) []drm.KID {
+	sig := Signal{Source: src, Entry: e.name, File: w.File, At: w.At, Method: k.Method, KeyFormat: k.KeyFormat, URI: k.URI}
+	if t != nil {
+		sig.Rendition, sig.Kind = t.ref.rendition, t.kind
+	}
 	switch k.KeyFormat {
 	case drm.KeyFormatFairPlay:
-		sig.System = drm.FairPlay
+		sig.System, sig.InitData, sig.Size = drm.FairPlay, []byte(k.URI), len(k.URI)
 		if kid, err := drm.ParseFairPlaySKD(k.URI); err == nil {
-			kids = append(kids, kid)
+			sig.KIDs = []drm.KID{kid}
 		}
 	case drm.KeyFormatWidevine, drm.KeyFormatClearKey, drm.KeyFormatPlayReady:
+		raw := dataURIBytes(k.URI)
 		if info := decodeDataURIPSSH(k.URI); info != nil {
 			sig.System, sig.SystemID, sig.PSSHVersion = info.System, info.SystemID, info.Version
-			kids = info.KIDs
+			b, _ := drm.DecodePSSHBytes(raw)
+			fillSignal(&sig, info, psshSource{box: b, raw: raw})
+		} else if h, err := drm.ParsePlayReadyObject(raw); err == nil && k.KeyFormat == drm.KeyFormatPlayReady {
+			// Satchel and Apple's examples carry the PlayReady Object itself, not a pssh box.
+			sig.System, sig.KIDs, sig.InitData, sig.Size = drm.PlayReady, h.KIDs, raw, len(raw)
+			sig.PlayReadyVersion, sig.AlgID, sig.LAURL, sig.HasChecksum = h.Version, h.AlgID, h.LAURL, len(h.Checksums) > 0
 		}
 	}
-	sig.KIDs = kids
 	v.rep.Inventory.Signals = append(v.rep.Inventory.Signals, sig)
 	fact := &v.rep.Inventory.Manifests[e.fact]
 	fact.Systems = appendSystem(fact.Systems, sig.System)
-	return kids
+	return sig.KIDs
 }
 
 func fileExists(p string) bool {

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"satchel/engine/devices"
 	"satchel/engine/drm"
 	"satchel/engine/media"
 	"satchel/engine/policy"
@@ -26,8 +27,17 @@ type Input struct {
 	// LicenseURL is a Satchel license server base URL to use instead.
 	LicenseURL string
 	Token      string
-	// Policy is linted for offline use and enforced by the private license server.
-	Policy *policy.Policy
+	// Policy is linted for offline use, enforced by the private license server and assumed by
+	// the offline readiness matrix; PolicySource says where it came from ("policy.json", a
+	// preset name) for the matrix's evidence.
+	Policy       *policy.Policy
+	PolicySource string
+	// Devices limits the offline readiness matrix to these device profiles (nil: every one).
+	Devices []devices.ProfileID
+	// SignallingOnly reads the manifests, playlists and init segments only: structure,
+	// signalling, the inventory and offline readiness. No license is requested, no media
+	// segment is read, nothing is decrypted or decoded.
+	SignallingOnly bool
 	// SourceFiles are the clear sources, for a bit-exact comparison of decrypted samples.
 	SourceFiles []string
 	HTTPClient  *http.Client
@@ -91,6 +101,9 @@ func verify(ctx context.Context, in Input, decoding bool) (*Report, error) {
 	tctx, cancel := context.WithTimeout(ctx, limits.MaxTime)
 	defer cancel()
 	err = v.run(tctx)
+	if err == nil {
+		rep.Readiness = v.readiness()
+	}
 	if ctx.Err() == nil && errors.Is(tctx.Err(), context.DeadlineExceeded) {
 		v.hitLimit(Where{}, "verification", fmt.Sprintf("the time limit of %s", limits.MaxTime))
 		err = nil
@@ -150,6 +163,9 @@ func (v *verifier) run(ctx context.Context) error {
 	}
 	v.checkTextRenditions()
 	v.lintPolicy()
+	if v.in.SignallingOnly {
+		return nil
+	}
 	v.licenseRoundTrip(ctx)
 	for _, e := range v.entries {
 		for _, m := range e.media {
