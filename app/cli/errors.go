@@ -34,6 +34,10 @@ var flagFor = map[string]string{
 	"content_dir":      "--content",
 	"name":             "--name",
 	"track_types":      "--types",
+	"package":          "PKG",
+	"scenario":         "--scenario",
+	"device":           "--device",
+	"devices":          "--device",
 }
 
 // flagProblem phrases a *field.Error with the flag that sets the field.

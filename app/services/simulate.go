@@ -28,16 +28,17 @@ const KindSimulate jobs.Kind = "simulate"
 // `satchel simulate` build it: a package (or a policy alone) played through a scenario of
 // downloads, plays and clock changes over simulated days.
 type SimulateRequest struct {
-	// Target is a package (folder, manifest, single MP4 or http(s) URL): the device requests
+	// Package is a package (folder, manifest, single MP4 or http(s) URL): the device requests
 	// its licenses with the init data the package signals. Empty simulates the policy alone,
 	// with a throw-away key signalled for every system the policy configures.
-	Target string `json:"target,omitempty"`
+	Package string `json:"package,omitempty"`
 	// Scenario is a preset name (rental, purchase, …), a compact spec
 	// ("download@0,play@day2+20h for 2h,play@+49h") or JSON (engine/simulate).
 	Scenario string `json:"scenario"`
 	// Policy (a workspace policy, a policy preset or a scenario preset's policy) or
-	// PolicyFile is what the licenses are issued under. With neither, the policy.json beside
-	// a local Target is used; for a policy-only run of a preset scenario, the preset's policy.
+	// PolicyFile is what the embedded license server issues licenses under (a LicenseURL server
+	// applies its own). With neither, the policy.json beside
+	// a local Package is used; for a policy-only run of a preset scenario, the preset's policy.
 	Policy     string `json:"policy,omitempty"`
 	PolicyFile string `json:"policy_file,omitempty"`
 	// Device is a device profile or alias (engine/devices: android-l1, ios, windows…): only its
@@ -45,7 +46,7 @@ type SimulateRequest struct {
 	// durations as expired). Empty: every system, on a generic device.
 	Device string `json:"device,omitempty"`
 	// Keys, KeySet and CPIXFile load the embedded license server as for a verification; with
-	// none, the keys.cpix.xml beside a local Target is used.
+	// none, the keys.cpix.xml beside a local Package is used.
 	Keys     []drm.ContentKey `json:"-"`
 	KeySet   string           `json:"key_set,omitempty"`
 	CPIXFile string           `json:"cpix_file,omitempty"`
@@ -69,11 +70,15 @@ func (r SimulateRequest) Validate() error {
 	if r.Policy != "" && r.PolicyFile != "" {
 		return field.Errorf("policy", r.Policy, "give a policy name or a policy file, not both")
 	}
-	if r.Target != "" && !isURL(r.Target) && !fileExists(r.Target) {
-		return field.Errorf("target", r.Target, "does not exist")
+	if r.Package != "" && !isURL(r.Package) && !fileExists(r.Package) {
+		return field.Errorf("package", r.Package, "does not exist")
 	}
-	if _, preset := simulate.PresetByName(sc.Name); r.Target == "" && r.Policy == "" && r.PolicyFile == "" && !preset {
-		return field.Errorf("target", nil, "give a package or a policy to simulate (or a preset scenario, which brings its policy)")
+	if _, preset := simulate.PresetByName(sc.Name); r.Package == "" && r.Policy == "" && r.PolicyFile == "" && !preset {
+		return field.Errorf("package", nil, "give a package or a policy to simulate (or a preset scenario, which brings its policy)")
+	}
+	if r.Package == "" && r.LicenseURL != "" {
+		return field.Errorf("license_url", r.LicenseURL, "a policy alone is simulated with the embedded license server; "+
+			"give a package to ask another server")
 	}
 	return checkLicenseURL(r.LicenseURL)
 }
@@ -107,8 +112,9 @@ type simulation struct {
 	content  simulate.Content
 	keys     []drm.ContentKey // served by the embedded license server
 	policy   *policy.Policy
-	profile  *devices.Profile
-	url      string // a given license server ("" starts one)
+	profile  *devices.Profile // the one device simulated (nil: a generic device)
+	only     []drm.System     // the systems to simulate (nil: every one the content has)
+	url      string           // a given license server ("" starts one)
 	token    string
 }
 
@@ -130,8 +136,8 @@ func (s *Service) StartSimulate(ctx context.Context, req SimulateRequest) (*jobs
 		return nil, err
 	}
 	title := "Simulate " + sc.Name
-	if req.Target != "" {
-		title += " on " + filepath.Base(req.Target)
+	if req.Package != "" {
+		title += " on " + filepath.Base(req.Package)
 	}
 	return s.Jobs.Start(ctx, KindSimulate, title, req, func(ctx context.Context, report func(jobs.Event)) (any, error) {
 		if from != "" {
@@ -139,20 +145,22 @@ func (s *Service) StartSimulate(ctx context.Context, req SimulateRequest) (*jobs
 		}
 		sim := &simulation{scenario: sc, keys: keys, policy: pol, url: req.LicenseURL, token: req.Token}
 		if req.Device != "" {
-			id, _ := devices.ParseProfile(req.Device)
-			p, _ := devices.Lookup(id)
-			sim.profile = &p
+			id, _ := devices.ParseProfile(req.Device) // validated
+			sim.forDevices([]devices.ProfileID{id})
 		}
-		if err := s.simulationContent(ctx, sim, req.Target, report); err != nil {
+		if err := s.simulationContent(ctx, sim, req.Package, report); err != nil {
 			return nil, err
 		}
 		tl, err := s.runSimulation(ctx, sim)
 		if err != nil {
 			return nil, err
 		}
-		res := &SimulateResult{Timeline: tl, PolicySource: from, KeysFile: keysFile, LicenseURL: req.LicenseURL}
+		res := &SimulateResult{Timeline: tl, Policy: tl.Policy, PolicySource: from, KeysFile: keysFile,
+			LicenseURL: req.LicenseURL}
 		if pol != nil {
 			res.Policy = pol.Name
+		} else if req.LicenseURL != "" && tl.Policy != "" {
+			res.PolicySource = "the license server's"
 		}
 		return res, nil
 	})
@@ -168,6 +176,9 @@ func policyLabel(p *policy.Policy) string {
 // simulatePolicy resolves the request's policy: a name (workspace, policy preset or scenario
 // preset policy), a file, the package's policy.json, or the preset scenario's own policy.
 func (s *Service) simulatePolicy(req SimulateRequest, sc simulate.Scenario) (*policy.Policy, string, error) {
+	if req.LicenseURL != "" {
+		return nil, "", nil // the server applies its own policy; the licenses name it
+	}
 	if req.Policy != "" {
 		for _, pr := range simulate.Presets() {
 			if p := pr.Policy(); p.Name == req.Policy {
@@ -176,14 +187,14 @@ func (s *Service) simulatePolicy(req SimulateRequest, sc simulate.Scenario) (*po
 		}
 	}
 	file := req.PolicyFile
-	if req.Policy == "" && file == "" && req.Target != "" {
-		file = FindBeside(req.Target, manifest.FilePolicy)
+	if req.Policy == "" && file == "" && req.Package != "" {
+		file = FindBeside(req.Package, manifest.FilePolicy)
 	}
 	p, from, err := s.loadPolicy(req.Policy, file)
 	if err != nil || p != nil {
 		return p, from, err
 	}
-	if pr, ok := simulate.PresetByName(sc.Name); ok && req.Target == "" {
+	if pr, ok := simulate.PresetByName(sc.Name); ok && req.Package == "" {
 		return pr.Policy(), "scenario preset " + pr.Name, nil
 	}
 	return nil, "", nil
@@ -204,8 +215,8 @@ func (s *Service) simulateKeys(req SimulateRequest) ([]drm.ContentKey, string, e
 		keys = append(keys, ks...)
 	}
 	cpix, found := req.CPIXFile, ""
-	if cpix == "" && len(keys) == 0 && req.Target != "" {
-		cpix = FindBeside(req.Target, manifest.FileKeys)
+	if cpix == "" && len(keys) == 0 && req.Package != "" {
+		cpix = FindBeside(req.Package, manifest.FileKeys)
 		found = cpix
 	}
 	if cpix != "" {
@@ -282,15 +293,35 @@ func contentID(target string, kids []drm.KID) string {
 	return "content"
 }
 
-// deviceSystems keeps the chosen device's DRM system (every system without a device).
+// forDevices simulates the chosen devices: one device is simulated as itself (its name, its
+// platform rules); several limit the lanes to their DRM systems.
+func (sim *simulation) forDevices(ids []devices.ProfileID) {
+	for _, id := range ids {
+		p, ok := devices.Lookup(id)
+		if !ok {
+			continue
+		}
+		if len(ids) == 1 {
+			sim.profile = &p
+		}
+		if !slices.Contains(sim.only, p.System) {
+			sim.only = append(sim.only, p.System)
+		}
+	}
+}
+
+// deviceSystems keeps the chosen devices' DRM systems (every system without a device).
 func (sim *simulation) deviceSystems(systems []drm.System) []drm.System {
-	if sim.profile == nil {
+	if len(sim.only) == 0 {
 		return systems
 	}
-	if slices.Contains(systems, sim.profile.System) {
-		return []drm.System{sim.profile.System}
+	var out []drm.System
+	for _, sys := range systems {
+		if slices.Contains(sim.only, sys) {
+			out = append(out, sys)
+		}
 	}
-	return nil
+	return out
 }
 
 func (sim *simulation) checkSystems(what string) error {
@@ -298,8 +329,8 @@ func (sim *simulation) checkSystems(what string) error {
 		return nil
 	}
 	e := &NoDRMError{Target: what}
-	if sim.profile != nil {
-		e.System = sim.profile.System
+	if len(sim.only) == 1 {
+		e.System = sim.only[0]
 	}
 	return e
 }

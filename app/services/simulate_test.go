@@ -82,7 +82,7 @@ func TestSimulatePackage(t *testing.T) {
 	req.Inputs, req.OutDir, req.Policy = []string{media + "ladder_240p.mp4"}, t.TempDir()+"/pkg", policy.PresetRental48h
 	runJob(t, func() (*jobs.Job, error) { return s.StartPackage(context.Background(), req) })
 	res := runJob(t, func() (*jobs.Job, error) {
-		return s.StartSimulate(context.Background(), SimulateRequest{Target: req.OutDir, Scenario: simulate.PresetExpired,
+		return s.StartSimulate(context.Background(), SimulateRequest{Package: req.OutDir, Scenario: simulate.PresetExpired,
 			Device: "ios"})
 	}).(*SimulateResult)
 	tl := res.Timeline
@@ -108,9 +108,10 @@ func TestSimulatePackage(t *testing.T) {
 	if rep.Simulation == nil || len(rep.Simulation.Lanes) != 1 || rep.Simulation.Lanes[0].System != drm.Widevine {
 		t.Fatalf("simulation %+v", rep.Simulation)
 	}
-	// Rental 48 h under the purchase scenario: day 30 and day 365 are past every window.
+	// Rental 48 h under the purchase scenario: day 30 and day 365 are past every window; the
+	// license duration (48 h from the download) ended first.
 	if got := strings.Join(laneDecisions(rep.Simulation.Lanes[0]), "|"); got !=
-		"plays|refused widevine-playback-duration|refused widevine-playback-duration" {
+		"plays|refused widevine-license-duration|refused widevine-license-duration" {
 		t.Fatalf("decisions %s", got)
 	}
 	saved, err := s.Reports()
@@ -127,8 +128,8 @@ func TestSimulateRequestValidate(t *testing.T) {
 	}{
 		{SimulateRequest{Scenario: "play@tomorrow"}, "scenario"},
 		{SimulateRequest{Scenario: "rental", Device: "toaster"}, "device"},
-		{SimulateRequest{Scenario: "download@0,play@1h"}, "target"},
-		{SimulateRequest{Scenario: "rental", Target: "/no/such/package"}, "target"},
+		{SimulateRequest{Scenario: "download@0,play@1h"}, "package"},
+		{SimulateRequest{Scenario: "rental", Package: "/no/such/package"}, "package"},
 		{SimulateRequest{Scenario: "rental", Policy: "a", PolicyFile: "b"}, "policy"},
 		{SimulateRequest{Scenario: "rental", LicenseURL: "ftp://x"}, "license_url"},
 	}

@@ -52,8 +52,8 @@ type VerifyRequest struct {
 	Devices string `json:"devices,omitempty"`
 	// Scenario, when set, also plays the package on a simulated device (a preset name or a
 	// spec, as SimulateRequest.Scenario) with the verification's keys, policy and license
-	// server; the timeline goes into the report. With exactly one device in Devices, the
-	// simulated device is that one.
+	// server; the timeline goes into the report. With one device in Devices the simulated
+	// device is that one; several limit it to their DRM systems.
 	Scenario string `json:"scenario,omitempty"`
 }
 
@@ -196,10 +196,7 @@ func (s *Service) simulateReport(ctx context.Context, req VerifyRequest, in veri
 	rep *verify.Report) (*simulate.Timeline, error) {
 	sc, _ := simulate.ParseScenario(req.Scenario)
 	sim := &simulation{scenario: sc, keys: in.Keys, policy: in.Policy, url: in.LicenseURL, token: in.Token}
-	if len(in.Devices) == 1 {
-		p, _ := devices.Lookup(in.Devices[0])
-		sim.profile = &p
-	}
+	sim.forDevices(in.Devices)
 	systems, kids, initData := rep.LicenseContent()
 	sim.content = simulate.Content{ID: contentID(req.Path, kids), Systems: sim.deviceSystems(systems), KIDs: kids,
 		InitData: initData}
