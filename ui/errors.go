@@ -35,6 +35,10 @@ var fieldLabel = map[string]string{
 	"name":             "Name",
 	"track_types":      "Track types",
 	"theme":            "Theme",
+	"package":          "Package",
+	"scenario":         "Scenario",
+	"device":           "Device",
+	"devices":          "Offline readiness",
 }
 
 // remedy words each services.Remedy for the screens.
