@@ -182,7 +182,12 @@ func (s *Service) verifyInput(req VerifyRequest, local string) (verify.Input, fo
 	if in.Policy, in.PolicySource, err = s.loadPolicy(req.Policy, policyFile); err != nil {
 		return in, f, err
 	}
-	if req.PolicyFile == "" && f.policy != "" {
+	switch {
+	case req.Policy != "":
+		in.PolicySource = "" // the policy's name says it
+	case req.PolicyFile != "":
+		in.PolicySource = filepath.Base(req.PolicyFile)
+	case f.policy != "":
 		in.PolicySource = filepath.Base(f.policy) + " of the package"
 	}
 	in.Devices, _ = devices.ParseProfiles(req.Devices) // validated
