@@ -84,7 +84,8 @@ func newLicenseScreen(a *App) *licenseScreen {
 	note.Wrapping = fyne.TextWrapWord
 	form := widget.NewForm(widget.NewFormItem("Address", s.addr), widget.NewFormItem("Content", container.NewBorder(nil, nil, nil, browse, s.content)), widget.NewFormItem("Policy", s.policy))
 	top := container.NewVBox(heading("License server"), note, form,
-		container.NewHBox(s.startBtn, s.stopBtn, s.playBtn), s.urls, heading("License ledger (newest first): issued licenses, and the simulated devices' acquisitions and plays"))
+		container.NewHBox(s.startBtn, s.stopBtn, s.playBtn), s.urls,
+		heading("License ledger (newest first): issued licenses, and the simulated devices' acquisitions and plays"))
 	s.obj = container.NewBorder(top, nil, nil, nil, s.ledger)
 	ch, unsub := a.svc.SubscribeLedger()
 	s.unsub = unsub

@@ -46,7 +46,8 @@ func newReadinessView(controls fyne.CanvasObject) *readinessView {
 	v.table.ShowHeaderColumn = false
 	v.table.CreateHeader = v.createCell
 	v.table.UpdateHeader = func(id widget.TableCellID, o fyne.CanvasObject) {
-		setCell(o, []string{"", "Device", "Verdict", "Why not ready → fix"}[id.Col], theme.Color(theme.ColorNameForeground), true)
+		title := []string{"", "Device", "Verdict", "Why not ready → fix"}[id.Col]
+		setCell(o, title, theme.Color(theme.ColorNameForeground), true)
 	}
 	v.table.SetColumnWidth(colMark, 28)
 	v.table.SetColumnWidth(colDevice, 140)
@@ -161,11 +162,13 @@ func rowWhy(r devices.Row) string {
 // set shows m (nil: no matrix, e.g. a rendition folder was verified).
 func (v *readinessView) set(m *devices.Matrix) {
 	v.matrix = m
-	v.detail.SetText("Select a device to see every rule it fails, the evidence found and where, the fix, why and the source.")
+	v.detail.SetText("Select a device to see every rule it fails, the evidence found and where, the fix, why " +
+		"and the source.")
 	v.table.UnselectAll()
 	switch {
 	case m == nil:
-		v.summary.SetText("Offline readiness: the target offers nothing a device downloads (verify a package, manifest or MP4).")
+		v.summary.SetText("Offline readiness: the target offers nothing a device downloads " +
+			"(verify a package, manifest or MP4).")
 	default:
 		pol := "no policy given: whether licenses persist is unknown"
 		if m.Policy != "" {

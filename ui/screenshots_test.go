@@ -108,7 +108,8 @@ func TestScreenshots(t *testing.T) {
 			for _, name := range []string{ScreenVerify, ScreenSimulate} {
 				a.Show(ScreenAssets) // a fresh layout at the new size
 				a.Show(name)
-				capture(t, a, filepath.Join(vdir, fmt.Sprintf("%s-%dx%d-%s.png", screenFile(name), int(size.Width), int(size.Height), th)))
+				file := fmt.Sprintf("%s-%dx%d-%s.png", screenFile(name), int(size.Width), int(size.Height), th)
+				capture(t, a, filepath.Join(vdir, file))
 			}
 		}
 	}

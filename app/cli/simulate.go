@@ -15,8 +15,9 @@ import (
 
 func init() {
 	register(&command{
-		name:    "simulate",
-		summary: "Play a package or a policy on a simulated offline device over days: every play attempt plays or is refused by a license clock.",
+		name: "simulate",
+		summary: "Play a package or a policy on a simulated offline device over days: every play attempt " +
+			"plays or is refused by a license clock.",
 		usage: "satchel simulate [PKG|POLICY] --scenario PRESET|SPEC [--device NAME] [--policy FILE|NAME]\n" +
 			"        [--keys CPIX] [--key KID:KEY ...] [--keyset NAME] [--license-url URL] [--token JWT]\n" +
 			"        [--json] [--svg FILE] [--workspace DIR]\n" +

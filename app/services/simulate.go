@@ -74,7 +74,8 @@ func (r SimulateRequest) Validate() error {
 		return field.Errorf("package", r.Package, "does not exist")
 	}
 	if _, preset := simulate.PresetByName(sc.Name); r.Package == "" && r.Policy == "" && r.PolicyFile == "" && !preset {
-		return field.Errorf("package", nil, "give a package or a policy to simulate (or a preset scenario, which brings its policy)")
+		return field.Errorf("package", nil,
+			"give a package or a policy to simulate (or a preset scenario, which brings its policy)")
 	}
 	if r.Package == "" && r.LicenseURL != "" {
 		return field.Errorf("license_url", r.LicenseURL, "a policy alone is simulated with the embedded license server; "+
@@ -246,7 +247,8 @@ func (e *NoDRMError) Error() string {
 // simulationContent sets what the device downloads: the package's signalling, read by the
 // verifier (manifests and init segments only), or for a policy alone a throw-away key
 // signalled for every system the policy configures.
-func (s *Service) simulationContent(ctx context.Context, sim *simulation, target string, report func(jobs.Event)) error {
+func (s *Service) simulationContent(ctx context.Context, sim *simulation, target string,
+	report func(jobs.Event)) error {
 	if target == "" {
 		key, err := drm.RandomContentKey(drm.TrackSD)
 		if err != nil {
@@ -399,7 +401,8 @@ func (w workspaceLicenses) Load(_ context.Context, k simulate.Key) (*simulate.St
 		return nil, err
 	}
 	if rec.Schema > deviceLicenseSchema {
-		return nil, fmt.Errorf("the simulated device's %s license was stored by a newer Satchel (schema %d)", k.System, rec.Schema)
+		return nil, fmt.Errorf("the simulated device's %s license was stored by a newer Satchel (schema %d)",
+			k.System, rec.Schema)
 	}
 	return &rec.License, nil
 }

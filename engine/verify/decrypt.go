@@ -319,7 +319,8 @@ func (v *verifier) reportStructure(r *trackRun) {
 		v.rep.passAt(Where{File: t.file}, CatStructure, t.subject, "%d fragments, %d samples: trun, senc and sample groups consistent",
 			r.fragments, r.samples)
 	} else {
-		v.rep.passAt(Where{File: t.file}, CatStructure, t.subject, "%d fragments, %d samples: trun consistent", r.fragments, r.samples)
+		v.rep.passAt(Where{File: t.file}, CatStructure, t.subject, "%d fragments, %d samples: trun consistent",
+			r.fragments, r.samples)
 	}
 	if r.forms["saiz-zero-count"] {
 		v.rep.passAt(Where{File: t.file, At: "moof/traf/saiz"}, CatStructure, t.subject,

@@ -413,8 +413,8 @@ func (v *verifier) hlsMedia(e *entry, loc, subject string, pl *manifest.Playlist
 		v.hitLimit(Where{File: name}, subject, fmt.Sprintf("the playlists list more than %d segments", v.limits.MaxSegments))
 		return nil
 	}
-	m := &mediaRef{entry: e, subject: subject, playlist: loc, hlsKeys: pl.Keys, durations: pl.Durations, target: pl.TargetDuration,
-		kind: kind, rendition: name}
+	m := &mediaRef{entry: e, subject: subject, playlist: loc, hlsKeys: pl.Keys, durations: pl.Durations,
+		target: pl.TargetDuration, kind: kind, rendition: name}
 	if !v.resolveSegments(e, m, loc, pl.Segments) {
 		return nil
 	}

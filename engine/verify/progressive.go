@@ -110,7 +110,8 @@ func (v *verifier) progressiveText(ctx context.Context, r *trackRun, samples []p
 		}
 		b := make([]byte, s.Size)
 		if _, err := of.f.ReadAt(b, int64(s.Offset)); err != nil {
-			r.structErr = &finding{Where{File: t.file}, fmt.Sprintf("sample %d cannot be read: %v (the file is truncated)", i+1, err)}
+			r.structErr = &finding{Where{File: t.file},
+				fmt.Sprintf("sample %d cannot be read: %v (the file is truncated)", i+1, err)}
 			break
 		}
 		v.textSample(r, b, s.DecodeTime, s.Dur, Where{File: t.file, At: "moov/trak/mdia/minf/stbl"})

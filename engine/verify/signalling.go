@@ -75,7 +75,8 @@ func piffPSSH(p []byte) (*mp4.PsshBox, []byte, error) {
 // psshSeen records a pssh box in the inventory and keeps it for the track checks.
 func (v *verifier) psshSeen(m *mediaRef, kind media.Kind, s psshSource) {
 	info, err := drm.DecodePSSH(s.box)
-	sig := Signal{Source: s.src, Entry: m.entry.name, File: s.where.File, At: s.where.At, Rendition: m.rendition, Kind: kind}
+	sig := Signal{Source: s.src, Entry: m.entry.name, File: s.where.File, At: s.where.At, Rendition: m.rendition,
+		Kind: kind}
 	if err != nil {
 		v.rep.failAt(s.where, CatDRM, m.subject, "a pssh box does not decode: "+err.Error(),
 			"re-package; players cannot request a license from it")

@@ -44,8 +44,8 @@ func webVTTSegments(segs []string) bool {
 // signalText reports a text track's protection: subtitles must be clear.
 func (v *verifier) signalText(t *trackInfo, w Where) {
 	if t.encryptedText() {
-		v.rep.failAt(w, CatSubtitles, t.subject, fmt.Sprintf("the subtitle track (%s) is encrypted: players render subtitles "+
-			"only from clear text tracks, so it will not show", t.codec),
+		v.rep.failAt(w, CatSubtitles, t.subject, fmt.Sprintf("the subtitle track (%s) is encrypted: players "+
+			"render subtitles only from clear text tracks, so it will not show", t.codec),
 			"package subtitles in the clear (Satchel never encrypts text tracks)")
 		return
 	}
@@ -295,7 +295,8 @@ func (v *verifier) webVTTSegment(ctx context.Context, w *webvttRun, i int, loc s
 	}
 	tm, has, err := parseTimestampMap(b)
 	if err != nil {
-		v.rep.failAt(Where{File: name, At: "X-TIMESTAMP-MAP"}, CatSubtitles, w.m.subject, "malformed X-TIMESTAMP-MAP: "+err.Error(),
+		v.rep.failAt(Where{File: name, At: "X-TIMESTAMP-MAP"}, CatSubtitles, w.m.subject,
+			"malformed X-TIMESTAMP-MAP: "+err.Error(),
 			"write X-TIMESTAMP-MAP=MPEGTS:<90 kHz media time>,LOCAL:<cue time>")
 		return false, nil
 	}
@@ -450,8 +451,9 @@ func (v *verifier) compareTextRenditions(h, d *entry, ht, dt map[string]*textRen
 	for _, key := range sortedKeys(dt) {
 		if dr := dt[key]; !dr.seen {
 			agree = false
-			v.rep.warnAt(Where{File: d.name, At: dr.m.element}, CatSubtitles, subject, fmt.Sprintf("subtitles %q (%s) are in %s "+
-				"but not in %s", dr.name, key, d.name, h.name), "offer the same subtitles in every manifest so every player shows them")
+			v.rep.warnAt(Where{File: d.name, At: dr.m.element}, CatSubtitles, subject,
+				fmt.Sprintf("subtitles %q (%s) are in %s but not in %s", dr.name, key, d.name, h.name),
+				"offer the same subtitles in every manifest so every player shows them")
 		}
 	}
 	if agree && len(ht) > 0 {
