@@ -271,7 +271,7 @@ pre{background:#f6f8fa;padding:.5rem;overflow:auto;max-height:20rem}
 <td class="{{.Verdict}}">{{.Verdict.Label}}{{if .Via}}<div class="fix">via {{.Via}}</div>{{end}}</td><td>{{range .Findings}}<div class="rule"><code>{{.Rule}}</code> {{.Says}}<div class="fix">Found: {{.Evidence}}</div>{{if .Fix}}<div class="fix">Fix: {{.Fix}}</div>{{end}}<div class="fix">Source: {{.Source}}</div></div>{{end}}{{range .Caveats}}<div class="rule">! <code>{{.Rule}}</code> {{.Evidence}}<div class="fix">{{.Fix}}</div></div>{{end}}</td></tr>
 {{end}}</table>{{end}}
 {{with .Simulation}}<h2>Simulated device: license timeline</h2>
-<p>Scenario {{.Scenario}}{{if .Policy}}, policy “{{.Policy}}”{{end}}.</p>
+<p>Scenario {{with .Scenario.Name}}{{.}}: {{end}}{{.Scenario}}{{if .Policy}}, policy “{{.Policy}}”{{end}}.</p>
 <div class="timeline">{{$.SimulationSVG}}</div>{{end}}
 {{range .Groups}}<h2>{{.Subject}}</h2>
 <table><tr><th>Status</th><th>Category</th><th>Finding</th><th>Where</th></tr>
