@@ -7,6 +7,8 @@
 #   3. two renditions at once: CPU utilisation ((user+sys)/wall; 2.0 = both cores busy);
 #   4. `satchel verify` of the ~1 GB package (decrypt every sample, decode sync samples) and
 #      `verify --source` (bit-exact against the input): throughput in MB/s and peak RSS.
+#   5. encoding a 4-rung ladder from one 1080p master (scripts/bench_encode.sh): one decode feeding
+#      every encoder vs the same rungs one by one, and the overhead over the bare ffmpeg command.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 B=testdata/bench
@@ -89,3 +91,6 @@ rm -rf "$B/out_1g" "$B/out_two"
 measure "satchel package 2 renditions" ./satchel package --in "$B/bench_2a.mp4" --in "$B/bench_2b.mp4" --out "$B/out_two" \
   --scheme cenc --drm widevine --formats dash >/dev/null
 rm -rf "$B/out_two"
+
+# 5. encoding a 4-rung ladder from one master: scripts/bench_encode.sh (also runnable alone).
+bash scripts/bench_encode.sh

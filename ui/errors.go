@@ -35,6 +35,8 @@ var fieldLabel = map[string]string{
 	"name":             "Name",
 	"track_types":      "Track types",
 	"theme":            "Theme",
+	"content_id":       "Content ID",
+	"piff":             "PIFF download",
 	"package":          "Package",
 	"scenario":         "Scenario",
 	"device":           "Device",

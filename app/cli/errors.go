@@ -34,6 +34,8 @@ var flagFor = map[string]string{
 	"content_dir":      "--content",
 	"name":             "--name",
 	"track_types":      "--types",
+	"content_id":       "--content-id",
+	"piff":             "--piff",
 	"package":          "PKG",
 	"scenario":         "--scenario",
 	"device":           "--device",

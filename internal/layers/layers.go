@@ -27,7 +27,8 @@ type Rule struct {
 
 // Rules is Satchel's layer table.
 var Rules = []Rule{
-	{"satchel", 0}, // main
+	{"satchel", 0},             // main
+	{"satchel/scripts/...", 0}, // developer tools run by scripts (bench drivers)
 	{"satchel/ui", 1},
 	{"satchel/app/cli", 1},
 	{"satchel/app/services", 2},
