@@ -9,9 +9,10 @@ import (
 
 	"satchel/engine/devices"
 	"satchel/engine/policy"
+	"satchel/engine/verify"
 )
 
-// TestOfflineReadinessOfDefaultPackage collects the device evidence from a fresh default
+// TestOfflineReadinessOfDefaultPackage reads the device evidence of a fresh default
 // package of a multi-key ladder (AUDIO, SD and HD keys) with an offline purchase policy: the
 // ExoPlayer profiles are ready, because every track's init data in the MPD and the HLS
 // playlists lists every key ID (one offline key set holds every key). With per-track init data
@@ -30,13 +31,17 @@ func TestOfflineReadinessOfDefaultPackage(t *testing.T) {
 			if len(res.Keys) != 3 {
 				t.Fatalf("want AUDIO, SD and HD keys, got %+v", res.Keys)
 			}
-			ev, err := devices.Collect(context.Background(), out, nil)
+			// The verifier is the one package reader: it reads the manifests and init segments
+			// and judges the device profiles on what it found.
+			rep, err := verify.Verify(context.Background(), verify.Input{Path: out, SignallingOnly: true,
+				Policy: policy.Preset(policy.PresetPurchase), Devices: exo})
 			if err != nil {
 				t.Fatal(err)
 			}
-			ev.Policy = policy.Preset(policy.PresetPurchase)
-			m := devices.Evaluate(*ev, exo)
-			for _, r := range m.Rows {
+			if rep.Readiness == nil || len(rep.Readiness.Rows) != len(exo) {
+				t.Fatalf("readiness %+v", rep.Readiness)
+			}
+			for _, r := range rep.Readiness.Rows {
 				failed := slices.ContainsFunc(r.Findings, func(f devices.Finding) bool {
 					return f.Rule == "exoplayer-one-key-set" && f.Result == devices.ResultFail
 				})

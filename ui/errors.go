@@ -37,6 +37,10 @@ var fieldLabel = map[string]string{
 	"theme":            "Theme",
 	"content_id":       "Content ID",
 	"piff":             "PIFF download",
+	"package":          "Package",
+	"scenario":         "Scenario",
+	"device":           "Device",
+	"devices":          "Offline readiness",
 }
 
 // remedy words each services.Remedy for the screens.

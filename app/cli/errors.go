@@ -36,6 +36,10 @@ var flagFor = map[string]string{
 	"track_types":      "--types",
 	"content_id":       "--content-id",
 	"piff":             "--piff",
+	"package":          "PKG",
+	"scenario":         "--scenario",
+	"device":           "--device",
+	"devices":          "--device",
 }
 
 // flagProblem phrases a *field.Error with the flag that sets the field.

@@ -36,9 +36,13 @@ const (
 	BucketSettings     = "settings"
 	BucketSecrets      = "secrets"
 	BucketMeta         = "meta"
+	// BucketDeviceLicenses holds the licenses simulated devices keep (records carry their own
+	// schema version; an older Satchel ignores the bucket).
+	BucketDeviceLicenses = "device_licenses"
 )
 
-var allBuckets = []string{BucketAssets, BucketKeySets, BucketPolicies, BucketJobs, BucketTargets, BucketPublications, BucketLedger, BucketReports, BucketSettings, BucketSecrets, BucketMeta}
+var allBuckets = []string{BucketAssets, BucketKeySets, BucketPolicies, BucketJobs, BucketTargets, BucketPublications,
+	BucketLedger, BucketReports, BucketSettings, BucketSecrets, BucketMeta, BucketDeviceLicenses}
 
 // SchemaVersion is the current layout version.
 const SchemaVersion = 2

@@ -130,6 +130,7 @@ var Operations = map[string][]string{
 	"satchel/app/publish":    {"Publish", "SASURLs"},
 	"satchel/engine/inspect": {"File", "Reader"},
 	"satchel/engine/probe":   {"Probe", "Open", "CheckLadder"},
+	"satchel/engine/devices": {"Evaluate"},
 }
 
 // CheckCalls parses one Go source file of an adapter and returns one message per call of an
