@@ -120,7 +120,10 @@ type countingReader struct {
 	reads int
 }
 
-func (c *countingReader) ReadAt(p []byte, off int64) (int, error) { c.reads++; return c.r.ReadAt(p, off) }
+func (c *countingReader) ReadAt(p []byte, off int64) (int, error) {
+	c.reads++
+	return c.r.ReadAt(p, off)
+}
 
 func TestDecodeFileRejectsDeepNestingFast(t *testing.T) {
 	in := nested("moov", 1_000_000)
