@@ -6,16 +6,22 @@ package packaging
 
 import (
 	"fmt"
+	"path/filepath"
 	"time"
 
 	"satchel/engine/drm"
 	"satchel/engine/manifest"
+	"satchel/engine/media"
 	"satchel/internal/field"
 )
 
-// Config describes one packaging job.
+// Config describes one packaging job. Every audio and subtitle track of the inputs is
+// packaged (identical copies once); a track that cannot be carried is an
+// *UnsupportedTrackError unless SkipUnsupported is set.
 type Config struct {
-	Inputs  []string     // source renditions (progressive or fragmented MP4), one video rung each
+	// Inputs are the source renditions (progressive or fragmented MP4), one video rung each;
+	// their audio and subtitle tracks (mov_text/tx3g, wvtt) are packaged too.
+	Inputs  []string
 	OutDir  string       // written atomically: OutDir.tmp-* renamed to OutDir at the end
 	Systems []drm.System // DRM systems to signal
 	Schemes []drm.Scheme // drm.SchemeCENC and/or drm.SchemeCBCS
@@ -26,7 +32,8 @@ type Config struct {
 	// ClearLead leaves the segments that start before it unencrypted (signalled with a 'seig'
 	// sample group), so playback can start before the license arrives.
 	ClearLead time.Duration
-	// Keys are explicit keys by track type; missing track types get keys from crypto/rand.
+	// Keys are explicit keys by track type (drm.TrackAll: one key for every track type no
+	// other key names); missing track types get keys from crypto/rand.
 	Keys             []drm.ContentKey
 	PlayReadyLAURL   string
 	ClearKeyLAURL    string
@@ -38,8 +45,57 @@ type Config struct {
 	Concurrency int
 	// Overwrite replaces an existing non-empty OutDir after the new package is complete.
 	Overwrite bool
-	// ContentID names the package in CPIX (default: the output folder name).
+	// ContentID names the package: the CPIX contentId and the Widevine PSSH content_id
+	// (default: the output folder name).
 	ContentID string
+	// PerTrackInitData makes each track's init data in the manifests (MPD cenc:pssh and
+	// mspr:pro, HLS key tags) name only that track's key, so a player requests one license per
+	// key. By default every track's init data lists every key ID of the presentation, as the
+	// init segments' pssh boxes do: one license request returns every key, which players that
+	// keep one offline key set (ExoPlayer) need; license services still choose which keys to
+	// grant (Widevine content_key_specs, PlayReady security levels). Per-track init data keeps
+	// a single-key PlayReady 4.0 header, which PlayReady 1 and 2 clients need.
+	PerTrackInitData bool
+	// NoTrickPlay leaves out trick play. By default every video rendition gets an HLS I-frame
+	// playlist (byte ranges into its segments: no extra media) and, for DASH, a trick-mode
+	// AdaptationSet over a trick-play track beside it (manifest.TrickDir), whose segments are
+	// each the I-frame of one segment as a complete fragment (a byte range cut out of a
+	// segment is not a valid DASH segment).
+	NoTrickPlay bool
+	// PIFF makes the single-file downloads PIFF 1.1 compatible — the offline file of Azure
+	// Media Services' PlayReady path, which older PlayReady clients and Smooth Streaming
+	// players open: the PIFF uuid track encryption, sample encryption and pssh boxes beside
+	// the CENC boxes (which CENC clients keep reading).
+	PIFF bool
+	// Audio are audio tracks in separate files (.m4a/.mp4): every audio track of each file
+	// becomes its own rendition after the audio of the Inputs.
+	Audio []AudioInput
+	// Subtitles are SRT or WebVTT files, one subtitle rendition each.
+	Subtitles []SubtitleInput
+	// SkipUnsupported leaves out tracks Satchel cannot carry (an unsupported codec, a TTML
+	// subtitle track, a second video track) with a warning in the Result, instead of failing.
+	SkipUnsupported bool
+}
+
+// AudioInput is an audio file to package beside the Inputs' audio.
+type AudioInput struct {
+	Path string
+	// Language overrides the file's (BCP 47 or ISO 639-2, e.g. "fr", "fra"); empty keeps it.
+	Language string
+	// Name is the label players show; empty derives one from the language and role.
+	Name string
+	// Role is main, alternate, dub, commentary or description; empty derives one (the
+	// default audio is main, others alternate).
+	Role media.Role
+}
+
+// SubtitleInput is a subtitle file (SRT or WebVTT) to package.
+type SubtitleInput struct {
+	Path     string
+	Language string // BCP 47 or ISO 639-2; empty means undetermined
+	Name     string // label players show; empty derives one from the language and flags
+	Forced   bool   // forced subtitles: shown when the viewer has subtitles off
+	SDH      bool   // subtitles for the deaf and hard of hearing (captions with sound cues)
 }
 
 // Progress is one progress event of a rendition.
@@ -61,6 +117,13 @@ type Result struct {
 	Files      []string             `json:"files"` // relative to OutDir, sorted
 	Renditions []manifest.Rendition `json:"renditions"`
 	Schemes    []drm.Scheme         `json:"schemes"`
+	// Warnings name what was left out or changed: tracks skipped as SkipUnsupported asked,
+	// edit lists that could only be carried in part, cues past the end of the video.
+	Warnings []string `json:"warnings,omitempty"`
+	// Notes name tracks deliberately not packaged that lose nothing: identical copies of a
+	// track already packaged (ladder rungs all carrying the same audio), chapter, timecode
+	// and metadata tracks.
+	Notes []string `json:"notes,omitempty"`
 }
 
 // Validate checks the configuration without changing it: every rule a caller can break is
@@ -100,15 +163,21 @@ func (c *Config) Validate() error {
 			return field.Errorf("systems", s, "not a DRM system Satchel signals")
 		}
 	}
+	if c.PIFF && len(c.Formats) > 0 && !c.has(FormatMP4) {
+		return field.Errorf("piff", nil, "PIFF applies to the single-file download: include the mp4 output")
+	}
+	if len(c.ContentID) > MaxContentID {
+		return field.Errorf("content_id", c.ContentID, "is %d bytes; at most %d", len(c.ContentID), MaxContentID)
+	}
 	for _, k := range c.Keys {
 		if k.TrackType == "" {
-			return field.Errorf("keys", k.KID, "the key has no track type (AUDIO, SD, HD or UHD)")
+			return field.Errorf("keys", k.KID, "the key has no track type (AUDIO, SD, HD, UHD or ALL)")
 		}
 	}
 	if err := drm.CheckKeys(c.Keys); err != nil {
 		return &field.Error{Field: "keys", Reason: err.Error()}
 	}
-	return nil
+	return c.validateTracks()
 }
 
 // Limits of the configurable durations.
@@ -116,6 +185,8 @@ const (
 	MinSegment   = 500 * time.Millisecond
 	MaxSegment   = 30 * time.Second
 	MaxClearLead = 5 * time.Minute
+	// MaxContentID is the longest ContentID in bytes (it travels in every Widevine PSSH).
+	MaxContentID = 256
 )
 
 // normalize validates c and fills in the defaults.
@@ -138,6 +209,11 @@ func (c *Config) normalize() error {
 	if c.FairPlayKeyURI == "" {
 		c.FairPlayKeyURI = drm.DefaultFairPlayBase
 	}
+	if c.ContentID == "" {
+		abs, _ := filepath.Abs(c.OutDir)
+		c.ContentID = filepath.Base(abs)
+	}
+	c.normalizeTracks()
 	return nil
 }
 
@@ -155,4 +231,56 @@ func (c *Config) has(format Format) bool {
 		}
 	}
 	return false
+}
+
+// normalizeTracks checks the audio and subtitle inputs and normalizes their languages to
+// BCP 47.
+// validateTracks checks the separate audio and subtitle inputs.
+func (c *Config) validateTracks() error {
+	for _, a := range c.Audio {
+		if a.Path == "" {
+			return field.Errorf("audio", nil, "an audio input has no file")
+		}
+		if _, err := media.ParseLanguage(a.Language); err != nil {
+			return field.Errorf("audio", a.Path, "%v", err)
+		}
+		if a.Role != "" {
+			if _, err := media.ParseAudioRole(string(a.Role)); err != nil {
+				return field.Errorf("audio", a.Path, "%v", err)
+			}
+		}
+	}
+	for _, s := range c.Subtitles {
+		if s.Path == "" {
+			return field.Errorf("subtitles", nil, "a subtitle input has no file")
+		}
+		if _, err := media.ParseLanguage(s.Language); err != nil {
+			return field.Errorf("subtitles", s.Path, "%v", err)
+		}
+	}
+	return nil
+}
+
+// normalizeTracks writes the languages of the separate audio and subtitle inputs as BCP 47
+// tags; Validate has checked that they parse.
+func (c *Config) normalizeTracks() {
+	for i := range c.Audio {
+		c.Audio[i].Language, _ = media.ParseLanguage(c.Audio[i].Language)
+	}
+	for i := range c.Subtitles {
+		c.Subtitles[i].Language, _ = media.ParseLanguage(c.Subtitles[i].Language)
+	}
+}
+
+// UnsupportedTrackError says that a track of an input cannot be packaged (Config.SkipUnsupported
+// leaves such tracks out instead).
+type UnsupportedTrackError struct {
+	Path    string
+	TrackID uint32
+	Kind    media.Kind
+	Reason  string // e.g. "uses the unsupported audio codec \"Opus\"…"
+}
+
+func (e *UnsupportedTrackError) Error() string {
+	return fmt.Sprintf("%s track %d (%s) %s", filepath.Base(e.Path), e.TrackID, e.Kind, e.Reason)
 }

@@ -20,6 +20,7 @@ import (
 	"satchel/engine/drm"
 	"satchel/engine/manifest"
 	"satchel/engine/media"
+	"satchel/engine/probe"
 	"satchel/internal/bug"
 	"satchel/internal/owner"
 )
@@ -34,20 +35,20 @@ func Package(ctx context.Context, cfg Config, progress func(Progress)) (*Result,
 	if progress == nil {
 		progress = func(Progress) {}
 	}
-	srcs, err := openSources(ctx, cfg.Inputs)
+	ladder, audio, err := openSources(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
 	defer func() {
-		for _, s := range srcs {
+		for _, s := range append(ladder, audio...) {
 			s.file.Close()
 		}
 	}()
-	tracks, err := planTracks(srcs, cfg.SegmentDuration)
+	pl, err := planTracks(ladder, audio, cfg)
 	if err != nil {
 		return nil, err
 	}
-	keys, err := assignKeys(tracks, cfg.Keys)
+	keys, err := assignKeys(pl.tracks, cfg.Keys)
 	if err != nil {
 		return nil, err
 	}
@@ -62,11 +63,10 @@ func Package(ctx context.Context, cfg Config, progress func(Progress)) (*Result,
 		}
 	}()
 
-	p := &packager{cfg: cfg, dir: tmp, keys: keys, sigs: map[drm.Scheme]drm.Signalling{}, psshs: map[drm.Scheme][]*mp4.PsshBox{},
+	p := &packager{cfg: cfg, plan: pl, dir: tmp, keys: keys, sigs: map[drm.Scheme]drm.Signalling{}, psshs: map[drm.Scheme][]*mp4.PsshBox{},
 		renditions: map[drm.Scheme][]manifest.Rendition{}, progress: progress}
 	for _, scheme := range cfg.Schemes {
-		sig := drm.Signalling{Scheme: scheme, Keys: keys, Systems: cfg.Systems, PlayReadyLAURL: cfg.PlayReadyLAURL,
-			ClearKeyLAURL: cfg.ClearKeyLAURL, WidevineProvider: cfg.WidevineProvider, FairPlayKeyURI: cfg.FairPlayKeyURI}
+		sig := cfg.signalling(scheme, keys)
 		boxes, err := drm.PSSHBoxes(sig)
 		if err != nil {
 			return nil, err
@@ -75,22 +75,11 @@ func Package(ctx context.Context, cfg Config, progress func(Progress)) (*Result,
 	}
 	if cfg.has(FormatMP4) {
 		// The single-file download is cenc: PlayReady's offline download case (and Widevine).
-		sig := p.sigs[drm.SchemeCENC]
-		if _, ok := p.psshs[drm.SchemeCENC]; !ok {
-			sig = drm.Signalling{Scheme: drm.SchemeCENC, Keys: keys, Systems: cfg.Systems, PlayReadyLAURL: cfg.PlayReadyLAURL,
-				ClearKeyLAURL: cfg.ClearKeyLAURL, WidevineProvider: cfg.WidevineProvider, FairPlayKeyURI: cfg.FairPlayKeyURI}
-		}
-		if p.downloadPSSH, err = drm.PSSHBoxes(sig); err != nil {
+		if p.downloadPSSH, err = drm.PSSHBoxes(cfg.signalling(drm.SchemeCENC, keys)); err != nil {
 			return nil, err
 		}
 	}
-	var audio *track
-	for _, t := range tracks {
-		if t.kind == media.Audio {
-			audio = t
-		}
-	}
-	if err := p.runTracks(ctx, tracks, audio); err != nil {
+	if err := p.runTracks(ctx, pl.tracks); err != nil {
 		return nil, err
 	}
 	if err := p.writeManifests(); err != nil {
@@ -105,13 +94,15 @@ func Package(ctx context.Context, cfg Config, progress func(Progress)) (*Result,
 	}
 	committed = true
 	abs, _ := filepath.Abs(cfg.OutDir)
-	res := &Result{OutDir: abs, Keys: keys, Files: files, Schemes: cfg.Schemes, Renditions: p.renditions[cfg.Schemes[0]]}
+	res := &Result{OutDir: abs, Keys: keys, Files: files, Schemes: cfg.Schemes, Renditions: p.renditions[cfg.Schemes[0]],
+		Warnings: pl.warnings, Notes: pl.notes}
 	return res, nil
 }
 
 // packager holds the state shared by the rendition workers of one job.
 type packager struct {
 	cfg          Config
+	plan         *plan
 	dir          string
 	keys         []drm.ContentKey
 	sigs         map[drm.Scheme]drm.Signalling
@@ -124,7 +115,7 @@ type packager struct {
 }
 
 // runTracks packages the tracks on cfg.Concurrency workers; the first error cancels the rest.
-func (p *packager) runTracks(ctx context.Context, tracks []*track, audio *track) error {
+func (p *packager) runTracks(ctx context.Context, tracks []*track) error {
 	n := p.cfg.Concurrency
 	if n <= 0 {
 		n = runtime.NumCPU()
@@ -137,7 +128,7 @@ func (p *packager) runTracks(ctx context.Context, tracks []*track, audio *track)
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			if err := p.writeTrack(ctx, t, audio); err != nil {
+			if err := p.writeTrack(ctx, t); err != nil {
 				p.progress(Progress{Rendition: t.id, Done: true, Err: err.Error()})
 				return err
 			}
@@ -155,7 +146,10 @@ type output struct {
 }
 
 // writeTrack writes t for every scheme, and for a video track also its single-file download.
-func (p *packager) writeTrack(ctx context.Context, t *track, audio *track) error {
+func (p *packager) writeTrack(ctx context.Context, t *track) error {
+	if t.kind == media.Text {
+		return p.writeText(ctx, t)
+	}
 	f := t.src.file.F
 	var outs []*output
 	for _, scheme := range p.cfg.Schemes {
@@ -175,12 +169,21 @@ func (p *packager) writeTrack(ctx context.Context, t *track, audio *track) error
 		if _, err := writeBoxes(filepath.Join(p.dir, initRel), init.Encode); err != nil {
 			return err
 		}
+		if t.kind == media.Video && p.trickPlay() {
+			trick := manifest.TrickDir(rel)
+			if err := os.MkdirAll(filepath.Join(p.dir, trick), 0o755); err != nil {
+				return fmt.Errorf("create %s: %w", trick, err)
+			}
+			if _, err := writeBoxes(filepath.Join(p.dir, trick, manifest.FileInit), init.Encode); err != nil {
+				return err
+			}
+		}
 		outs = append(outs, &output{scheme: scheme, prot: prot, rend: p.rendition(t, rel, initRel)})
 	}
 	var dl *download
 	if t.kind == media.Video && p.cfg.has(FormatMP4) {
 		var err error
-		if dl, err = p.newDownload(t, audio); err != nil {
+		if dl, err = p.newDownload(t); err != nil {
 			return err
 		}
 		defer dl.abort()
@@ -206,6 +209,10 @@ func (p *packager) writeTrack(ctx context.Context, t *track, audio *track) error
 		if dl != nil {
 			consumers++
 		}
+		var first []byte // the segment's first (sync) sample, in the clear, for trick play
+		if t.kind == media.Video && p.trickPlay() {
+			first = append([]byte(nil), buf[:ss[0].Size]...)
+		}
 		for i, o := range outs {
 			data := buf
 			if i < consumers-1 {
@@ -226,7 +233,16 @@ func (p *packager) writeTrack(ctx context.Context, t *track, audio *track) error
 			if err != nil {
 				return err
 			}
-			o.rend.Segments = append(o.rend.Segments, manifest.Segment{Number: k + 1, Start: ss[0].DecodeTime, Duration: dur, Path: rel, Size: size})
+			sg := manifest.Segment{Number: k + 1, Start: ss[0].DecodeTime, Duration: dur, Path: rel, Size: size}
+			if t.kind == media.Video && !p.cfg.NoTrickPlay {
+				sg.IFrame = iframeOf(seg, ss[0])
+			}
+			o.rend.Segments = append(o.rend.Segments, sg)
+			if first != nil {
+				if err := p.writeTrick(o, t, k, ss[0], dur, first); err != nil {
+					return err
+				}
+			}
 		}
 		if dl != nil {
 			err := dl.addSegment(k, ss, buf)
@@ -259,18 +275,56 @@ func (p *packager) writeTrack(ctx context.Context, t *track, audio *track) error
 	return nil
 }
 
+// trickPlay reports whether DASH trick-play tracks are written.
+func (p *packager) trickPlay() bool { return !p.cfg.NoTrickPlay && p.cfg.has(FormatDASH) }
+
+// iframeOf locates the first sample of a one-fragment segment: the fragment's moof, the mdat
+// header and the sample, which a player needs to decode it alone.
+func iframeOf(seg *mp4.MediaSegment, first probe.Sample) *manifest.IFrame {
+	frag := seg.Fragments[0]
+	var offset uint64
+	if seg.Styp != nil {
+		offset = seg.Styp.Size()
+	}
+	return &manifest.IFrame{Offset: int64(offset), Size: int64(frag.Moof.Size() + frag.Mdat.HeaderSize() + uint64(first.Size)),
+		Time: uint64(int64(first.DecodeTime) + int64(first.CTO))}
+}
+
+// writeTrick writes trick-play segment k of a video output: a fragment holding only the
+// segment's first (sync) sample, lasting the whole segment, encrypted like the segment.
+func (p *packager) writeTrick(o *output, t *track, k int, first probe.Sample, dur uint64, clear []byte) error {
+	first.Dur = uint32(dur)
+	frag, err := buildFragment(uint32(k+1), 1, []probe.Sample{first}, append([]byte(nil), clear...))
+	if err != nil {
+		return err
+	}
+	if err := p.protect(o.prot, frag, first.DecodeTime, t.info.Timescale); err != nil {
+		return err
+	}
+	seg := mp4.NewMediaSegment()
+	seg.AddFragment(frag)
+	rel := manifest.TrickDir(o.rend.Dir) + "/" + manifest.SegmentName(k+1)
+	size, err := writeBoxes(filepath.Join(p.dir, rel), seg.Encode)
+	if err != nil {
+		return err
+	}
+	o.rend.Trick = append(o.rend.Trick, manifest.Segment{Number: k + 1, Start: first.DecodeTime, Duration: dur, Path: rel,
+		Size: size})
+	return nil
+}
+
 // rendition returns the manifest description of t (segments are added as written).
 func (p *packager) rendition(t *track, dir, initRel string) manifest.Rendition {
-	r := manifest.Rendition{ID: t.id, Kind: t.kind, Codecs: t.info.Codec, Language: t.info.Language, Timescale: t.info.Timescale,
-		Dir: dir, InitPath: initRel, KID: t.key.KID}
-	if t.kind == media.Video {
+	r := manifest.Rendition{ID: t.id, Kind: t.kind, Codecs: t.info.Codec, Language: t.lang, Timescale: t.info.Timescale,
+		Dir: dir, InitPath: initRel, KID: t.key.KID, Name: t.name, Role: t.role, Default: t.def, Forced: t.forced, SDH: t.sdh}
+	switch t.kind {
+	case media.Video:
 		r.Width, r.Height = t.info.Width, t.info.Height
 		r.FrameRate = frameRate(t)
-	} else {
-		r.SampleRate, r.Channels = t.info.SampleRate, t.info.Channels
-	}
-	if r.Language == "und" {
-		r.Language = ""
+	case media.Audio:
+		r.SampleRate, r.Channels, r.ChannelMap = t.info.SampleRate, t.info.Channels, t.info.ChannelMap
+	case media.Text:
+		r.Codecs, r.Timescale = "wvtt", textTimescale
 	}
 	return r
 }
@@ -310,11 +364,15 @@ func bandwidth(r manifest.Rendition) (peak, avg int64) {
 func (p *packager) writeManifests() error {
 	for i, scheme := range p.cfg.Schemes {
 		rends := p.renditions[scheme]
+		order := map[string]int{}
+		for _, t := range p.plan.tracks {
+			order[t.id] = t.order
+		}
 		sort.SliceStable(rends, func(a, b int) bool {
-			if rends[a].Kind != rends[b].Kind {
-				return rends[a].Kind == media.Video
+			if rends[a].Kind == media.Video && rends[b].Kind == media.Video {
+				return rends[a].Bandwidth < rends[b].Bandwidth
 			}
-			return rends[a].Bandwidth < rends[b].Bandwidth
+			return order[rends[a].ID] < order[rends[b].ID]
 		})
 		pres := &manifest.Presentation{Scheme: scheme, Renditions: rends, Signalling: p.sigs[scheme], SegmentDuration: p.cfg.SegmentDuration}
 		for _, r := range rends {
@@ -336,6 +394,14 @@ func (p *packager) writeManifests() error {
 				if err := writeBuffered(filepath.Join(p.dir, r.Dir, manifest.FileHLSMedia), func(b *bytes.Buffer) error { return manifest.WriteHLSMedia(b, pres, r) }); err != nil {
 					return err
 				}
+				if !r.IFrames() {
+					continue
+				}
+				if err := writeBuffered(filepath.Join(p.dir, r.Dir, manifest.FileHLSIFrames), func(b *bytes.Buffer) error {
+					return manifest.WriteHLSIFrames(b, pres, r)
+				}); err != nil {
+					return err
+				}
 			}
 			// The master playlist points at cbcs (FairPlay needs SAMPLE-AES) when it was written.
 			if scheme == drm.SchemeCBCS || len(p.cfg.Schemes) == 1 {
@@ -346,11 +412,7 @@ func (p *packager) writeManifests() error {
 			}
 		}
 	}
-	contentID := p.cfg.ContentID
-	if contentID == "" {
-		contentID = filepath.Base(p.cfg.OutDir)
-	}
-	doc, err := drm.NewCPIX(p.sigs[p.cfg.Schemes[len(p.cfg.Schemes)-1]], contentID)
+	doc, err := drm.NewCPIX(p.sigs[p.cfg.Schemes[len(p.cfg.Schemes)-1]], p.cfg.ContentID)
 	if err != nil {
 		return err
 	}
@@ -408,4 +470,11 @@ func (p *packager) protect(prot *cenc.Protector, frag *mp4.Fragment, start uint6
 		return cenc.MarkClear(frag)
 	}
 	return prot.EncryptFragment(frag)
+}
+
+// signalling returns the protection signalling of the package for one scheme.
+func (c *Config) signalling(scheme drm.Scheme, keys []drm.ContentKey) drm.Signalling {
+	return drm.Signalling{Scheme: scheme, Keys: keys, Systems: c.Systems, PlayReadyLAURL: c.PlayReadyLAURL,
+		ClearKeyLAURL: c.ClearKeyLAURL, WidevineProvider: c.WidevineProvider, FairPlayKeyURI: c.FairPlayKeyURI,
+		WidevineContentID: []byte(c.ContentID), AllKeys: !c.PerTrackInitData}
 }

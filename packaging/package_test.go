@@ -166,8 +166,9 @@ func TestPackageRoundTrip(t *testing.T) {
 				for _, seg := range mf.Segments {
 					frags = append(frags, seg.Fragments...)
 				}
-				if scheme == "cenc" && !strings.Contains(fragmentBoxes(frags[len(frags)-1]), "senc") {
-					t.Fatalf("%s: no senc in an encrypted cenc fragment", s)
+				// Every encrypted fragment, cbcs audio included, carries senc, saiz and saio.
+				if boxes := fragmentBoxes(frags[len(frags)-1]); !strings.Contains(boxes, "saiz,saio,senc") {
+					t.Fatalf("%s: encrypted fragment without senc/saiz/saio: %s", s, boxes)
 				}
 			}
 			// Encrypted bytes differ from the source…

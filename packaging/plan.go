@@ -2,37 +2,48 @@ package packaging
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"satchel/engine/drm"
 	"satchel/engine/media"
 	"satchel/engine/probe"
+	"satchel/engine/subtitle"
 	"satchel/internal/owner"
 )
 
-// source is an opened input rendition.
+// source is an opened input: a ladder rendition or an audio file.
 type source struct {
 	path  string
 	file  *probe.File
 	asset *probe.Asset
+	audio *AudioInput // set for Config.Audio files
 }
 
-// track is one CMAF track to write: a video rung or the audio.
+// track is one CMAF track to write: a video rung, an audio track or a subtitle track.
 type track struct {
-	id      string // rendition ID: "360p", "audio"
+	id      string // rendition ID: "360p", "audio_en", "text_fr"
 	kind    media.Kind
+	order   int // position in the plan: manifests list audio and text in this order
 	src     *source
 	info    probe.Track
 	samples []probe.Sample
 	key     drm.ContentKey
 	cuts    []int // index of the first sample of each segment
 	bytes   int64 // media bytes of the track
+
+	lang, name  string
+	role        media.Role
+	def         bool // the default audio
+	forced, sdh bool
+	mediaTime   int64          // edit list media time carried into the init segment (audio priming)
+	cues        []subtitle.Cue // text tracks
+	origin      string         // "file track N", for messages
 }
 
 // segment returns the samples of segment k.
@@ -44,92 +55,222 @@ func (t *track) segment(k int) []probe.Sample {
 	return t.samples[t.cuts[k]:end]
 }
 
-// openSources probes every input (streaming; no media data read) and checks the ladder.
-func openSources(ctx context.Context, inputs []string) ([]*source, error) {
-	var srcs []*source
-	closeAll := func() {
-		for _, s := range srcs {
-			s.file.Close()
-		}
-	}
-	seen := map[string]bool{}
-	for _, in := range inputs {
-		abs, _ := filepath.Abs(in)
-		if seen[abs] {
-			closeAll()
-			return nil, &probe.InputError{Path: in, Reason: "is given twice; list each rendition once"}
-		}
-		seen[abs] = true
-		f, err := probe.Open(ctx, in)
-		if err != nil {
-			closeAll()
-			return nil, err
-		}
-		a, err := f.Asset(ctx)
-		if err != nil {
-			f.Close()
-			closeAll()
-			return nil, err
-		}
-		srcs = append(srcs, &source{path: in, file: f, asset: a})
-		if a.Video() != nil && a.Video().Encrypted || a.Audio() != nil && a.Audio().Encrypted {
-			closeAll()
-			return nil, &probe.InputError{Path: in, Reason: "is already encrypted; package the clear source instead"}
-		}
-	}
-	assets := make([]*probe.Asset, len(srcs))
-	for i, s := range srcs {
-		assets[i] = s.asset
-	}
-	if err := probe.CheckLadder(assets); err != nil {
-		closeAll()
-		return nil, err
-	}
-	return srcs, nil
+// plan is what Package writes: the tracks, the segment grid and what was left out.
+type plan struct {
+	tracks   []*track
+	cuts     []time.Duration // segment start times (from the reference video)
+	end      time.Duration   // end of the reference video
+	warnings []string
+	notes    []string
 }
 
-// planTracks builds the video tracks (one per input, sorted by bitrate) and the audio track
-// (from the input with the best audio bitrate).
-func planTracks(srcs []*source, target time.Duration) ([]*track, error) {
-	var tracks []*track
+// openSources probes every input (streaming; no media data read) and checks the ladder, then
+// the audio files.
+func openSources(ctx context.Context, cfg Config) (ladder, audio []*source, err error) {
+	o := &opener{seen: map[string]bool{}}
+	defer func() {
+		if err != nil {
+			for _, s := range o.all {
+				s.file.Close()
+			}
+		}
+	}()
+	var assets []*probe.Asset
+	for _, in := range cfg.Inputs {
+		s, err := o.open(ctx, in, nil)
+		if err != nil {
+			return nil, nil, err
+		}
+		ladder = append(ladder, s)
+		assets = append(assets, s.asset)
+	}
+	if err := probe.CheckLadder(assets); err != nil {
+		return nil, nil, err
+	}
+	for i := range cfg.Audio {
+		s, err := o.open(ctx, cfg.Audio[i].Path, &cfg.Audio[i])
+		if err != nil {
+			return nil, nil, err
+		}
+		if s.asset.Audio() == nil {
+			return nil, nil, &probe.InputError{Path: s.path, Reason: "has no audio track; give an audio file (.m4a, .mp4)"}
+		}
+		audio = append(audio, s)
+	}
+	return ladder, audio, nil
+}
+
+// opener opens the inputs of one job, each file once.
+type opener struct {
+	seen map[string]bool
+	all  []*source
+}
+
+func (o *opener) open(ctx context.Context, path string, ai *AudioInput) (*source, error) {
+	abs, _ := filepath.Abs(path)
+	if o.seen[abs] {
+		return nil, &probe.InputError{Path: path, Reason: "is given twice; list each file once"}
+	}
+	o.seen[abs] = true
+	f, err := probe.Open(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	a, err := f.Asset(ctx)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	s := &source{path: path, file: f, asset: a, audio: ai}
+	o.all = append(o.all, s)
+	for _, t := range a.Tracks {
+		if t.Encrypted && t.Packageable() {
+			return nil, &probe.InputError{Path: path, Reason: "is already encrypted; package the clear source instead"}
+		}
+	}
+	return s, nil
+}
+
+// planTracks builds the tracks: one video per input (sorted by bitrate), every audio track of
+// the inputs and audio files, every subtitle track and file; identical copies once. Tracks
+// that cannot be carried fail the job unless cfg.SkipUnsupported.
+func planTracks(ladder, audio []*source, cfg Config) (*plan, error) {
+	pl := &plan{}
+	var videos, audios, texts []*track
+	for _, s := range append(append([]*source(nil), ladder...), audio...) {
+		v, a, t, err := pl.sourceTracks(s, cfg)
+		if err != nil {
+			return nil, err
+		}
+		videos, audios, texts = append(videos, v...), append(audios, a...), append(texts, t...)
+	}
 	ids := map[string]int{}
-	for _, s := range srcs {
-		v := s.asset.Video()
-		samples, err := s.file.Samples(v.ID)
+	for _, v := range videos {
+		v.id = strconv.Itoa(v.info.Height) + "p"
+		ids[v.id]++
+		if ids[v.id] > 1 {
+			v.id = fmt.Sprintf("%s_%dk", v.id, v.info.Bitrate/1000)
+		}
+	}
+	sort.SliceStable(videos, func(i, j int) bool { return videos[i].info.Bitrate < videos[j].info.Bitrate })
+	for i := range cfg.Subtitles {
+		t, err := subtitleFileTrack(cfg.Subtitles[i])
 		if err != nil {
-			return nil, &probe.InputError{Path: s.path, Reason: err.Error()}
+			return nil, err
 		}
-		id := strconv.Itoa(v.Height) + "p"
-		ids[id]++
-		if ids[id] > 1 {
-			id = fmt.Sprintf("%s_%dk", id, v.Bitrate/1000)
-		}
-		normalizeTiming(samples)
-		tracks = append(tracks, &track{id: id, kind: media.Video, src: s, info: *v, samples: samples, bytes: v.Bytes})
+		texts = append(texts, t)
 	}
-	sort.SliceStable(tracks, func(i, j int) bool { return tracks[i].info.Bitrate < tracks[j].info.Bitrate })
-	var best *source
-	for _, s := range srcs {
-		if a := s.asset.Audio(); a != nil && (best == nil || a.Bitrate > best.asset.Audio().Bitrate) {
-			best = s
-		}
+	audios, err := pl.dedupAudio(audios)
+	if err != nil {
+		return nil, err
 	}
-	if best != nil {
-		a := best.asset.Audio()
-		samples, err := best.file.Samples(a.ID)
-		if err != nil {
-			return nil, &probe.InputError{Path: best.path, Reason: err.Error()}
+	texts = pl.dedupText(texts)
+	ref := videos[0]
+	pl.cuts = cutTimes(ref, cfg.SegmentDuration)
+	last := ref.samples[len(ref.samples)-1]
+	pl.end = ticksToDur(last.DecodeTime+uint64(last.Dur), ref.info.Timescale)
+	nameTracks(audios, texts)
+	pl.tracks = append(append(videos, audios...), texts...)
+	for i, t := range pl.tracks {
+		t.order = i
+		if t.kind == media.Text {
+			pl.clipCues(t)
+			continue
 		}
-		normalizeTiming(samples)
-		tracks = append(tracks, &track{id: "audio", kind: media.Audio, src: best, info: *a, samples: samples, bytes: a.Bytes})
-	}
-	cuts := cutTimes(tracks[0], target)
-	for _, t := range tracks {
-		if err := t.placeCuts(cuts); err != nil {
+		if err := t.placeCuts(pl.cuts); err != nil {
 			return nil, err
 		}
 	}
-	return tracks, nil
+	return pl, nil
+}
+
+// sourceTracks turns one input's tracks into tracks to write (audio files give audio only).
+func (pl *plan) sourceTracks(s *source, cfg Config) (videos, audios, texts []*track, err error) {
+	videoSeen := false
+	for _, info := range s.asset.Tracks {
+		origin := fmt.Sprintf("%s track %d", filepath.Base(s.path), info.ID)
+		switch {
+		case info.Kind == "":
+			pl.notes = append(pl.notes, fmt.Sprintf("%s %s", origin, info.Unsupported))
+			continue
+		case s.audio != nil && info.Kind != media.Audio:
+			pl.notes = append(pl.notes, fmt.Sprintf("%s (%s) is not packaged: the file was given for its audio",
+				origin, info.Kind))
+			continue
+		case info.Kind == media.Video && videoSeen:
+			info.Unsupported = "is a second video track; a ladder rendition carries one (give each rung as its own input)"
+		}
+		if info.Unsupported != "" {
+			if !cfg.SkipUnsupported || info.Kind == media.Video && !videoSeen {
+				return nil, nil, nil, &UnsupportedTrackError{Path: s.path, TrackID: info.ID, Kind: info.Kind,
+					Reason: info.Unsupported}
+			}
+			pl.warnings = append(pl.warnings, fmt.Sprintf("%s (%s) skipped: it %s", origin, info.Kind,
+				strings.TrimPrefix(info.Unsupported, "is ")))
+			continue
+		}
+		t, err := newTrack(s, info, origin)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		if info.Kind == media.Text && len(t.cues) == 0 {
+			pl.notes = append(pl.notes, fmt.Sprintf("%s (subtitles) holds no cues; not packaged", origin))
+			continue
+		}
+		if info.Edit != nil && info.Edit.Ignored != "" {
+			pl.warnings = append(pl.warnings, fmt.Sprintf("%s: its edit list has %s, which CMAF cannot carry",
+				origin, info.Edit.Ignored))
+		}
+		switch info.Kind {
+		case media.Video:
+			videoSeen = true
+			videos = append(videos, t)
+		case media.Audio:
+			audios = append(audios, t)
+		case media.Text:
+			texts = append(texts, t)
+		}
+	}
+	return videos, audios, texts, nil
+}
+
+// newTrack reads the sample table (or, for subtitles, the cues) of one input track and applies
+// its edit list as Shaka Packager does: the start edit's media time (audio priming, the
+// composition delay of B-frames) goes into the init segment's edit list, empty edits delay
+// the track's decode times, and subtitle cues are placed in presentation time. Audio and video
+// then start exactly where the source's do.
+func newTrack(s *source, info probe.Track, origin string) (*track, error) {
+	samples, err := s.file.Samples(info.ID)
+	if err != nil {
+		return nil, &probe.InputError{Path: s.path, Reason: err.Error()}
+	}
+	t := &track{kind: info.Kind, src: s, info: info, samples: samples, bytes: info.Bytes, origin: origin,
+		lang: info.Language, role: info.Role, def: info.Default, forced: info.Forced}
+	if ai := s.audio; ai != nil {
+		t.def = false
+		if ai.Language != "" {
+			t.lang = ai.Language
+		}
+		t.name, t.role = ai.Name, ai.Role
+	}
+	var edit probe.Edit
+	if info.Edit != nil {
+		edit = *info.Edit
+	}
+	delay := uint64(edit.Delay.Seconds()*float64(info.Timescale) + 0.5)
+	base := samples[0].DecodeTime
+	for i := range samples {
+		samples[i].DecodeTime = samples[i].DecodeTime - base + delay
+	}
+	switch info.Kind {
+	case media.Audio, media.Video:
+		t.mediaTime = edit.MediaTime
+	case media.Text:
+		if t.cues, err = trackCues(s, t, edit.MediaTime); err != nil {
+			return nil, err
+		}
+	}
+	return t, nil
 }
 
 // cutTimes chooses segment start times on the reference video track: at each step the sync
@@ -138,11 +279,14 @@ func cutTimes(ref *track, target time.Duration) []time.Duration {
 	var syncs []time.Duration
 	for _, s := range ref.samples {
 		if s.Sync {
-			syncs = append(syncs, ticksToDur(s.DecodeTime-ref.samples[0].DecodeTime, ref.info.Timescale))
+			syncs = append(syncs, ticksToDur(s.DecodeTime, ref.info.Timescale))
 		}
 	}
 	cuts := []time.Duration{0}
 	last := time.Duration(0)
+	if len(syncs) > 0 {
+		last = syncs[0] // a delayed video track starts at its first sample
+	}
 	for i := 1; i < len(syncs); i++ {
 		if syncs[i]-last < target {
 			continue
@@ -165,33 +309,29 @@ func ticksToDur(t uint64, ts uint32) time.Duration {
 }
 
 // placeCuts maps cut times to sample indexes: sync samples for video (the ladder is aligned),
-// the nearest sample start for audio.
+// the nearest sample start for audio. The first segment always starts at the first sample.
 func (t *track) placeCuts(cuts []time.Duration) error {
-	t.cuts = t.cuts[:0]
-	base := t.samples[0].DecodeTime
+	t.cuts = []int{0}
 	i := 0
-	for _, c := range cuts {
+	for _, c := range cuts[1:] {
 		want := uint64(c.Seconds()*float64(t.info.Timescale) + 0.5)
-		for i < len(t.samples) && t.samples[i].DecodeTime-base < want {
+		for i < len(t.samples) && t.samples[i].DecodeTime < want {
 			i++
 		}
 		if i >= len(t.samples) {
 			break
 		}
 		j := i
-		if t.kind == media.Audio && i > 0 && want-(t.samples[i-1].DecodeTime-base) < (t.samples[i].DecodeTime-base)-want {
+		if t.kind == media.Audio && i > 0 && want-t.samples[i-1].DecodeTime < t.samples[i].DecodeTime-want {
 			j = i - 1
 		}
 		if t.kind == media.Video && !t.samples[j].Sync {
 			return &probe.InputError{Path: t.src.path, Reason: fmt.Sprintf("has no sync sample at %.3fs where the ladder is cut; re-encode with aligned GOPs", c.Seconds())}
 		}
-		if len(t.cuts) > 0 && j <= t.cuts[len(t.cuts)-1] {
+		if j <= t.cuts[len(t.cuts)-1] {
 			continue
 		}
 		t.cuts = append(t.cuts, j)
-	}
-	if len(t.cuts) == 0 || t.cuts[0] != 0 {
-		return errors.New("internal: the first segment must start at the first sample")
 	}
 	if t.kind == media.Video && !t.samples[0].Sync {
 		return &probe.InputError{Path: t.src.path, Reason: "does not start with a sync sample (keyframe); re-encode it so the first frame is a keyframe"}
@@ -199,34 +339,38 @@ func (t *track) placeCuts(cuts []time.Duration) error {
 	return nil
 }
 
-// assignKeys picks the key for every track: explicit keys by track type, otherwise a new
-// random key per track type.
+// assignKeys picks the key for every track: the explicit key of its track type, else the
+// explicit TrackAll key, else a new random key per track type. It returns the keys used, in
+// TrackTypes order, the TrackAll key last.
 func assignKeys(tracks []*track, explicit []drm.ContentKey) ([]drm.ContentKey, error) {
 	byType := map[string]drm.ContentKey{}
 	for _, k := range explicit {
 		byType[k.TrackType] = k
 	}
-	var used []drm.ContentKey
+	usedBy := map[drm.KID]bool{}
 	for _, t := range tracks {
+		if t.kind == media.Text {
+			continue // subtitles stay in the clear
+		}
 		tt := drm.TrackTypeFor(t.kind, t.info.Width, t.info.Height)
 		k, ok := byType[tt]
 		if !ok {
-			var err error
-			if k, err = drm.RandomContentKey(tt); err != nil {
-				return nil, err
+			if k, ok = byType[drm.TrackAll]; !ok {
+				var err error
+				if k, err = drm.RandomContentKey(tt); err != nil {
+					return nil, err
+				}
+				byType[tt] = k
 			}
-			byType[tt] = k
 		}
 		t.key = k
+		usedBy[k.KID] = true
 	}
-	for _, tt := range drm.TrackTypes {
-		if k, ok := byType[tt]; ok {
-			for _, t := range tracks {
-				if t.key.KID == k.KID {
-					used = append(used, k)
-					break
-				}
-			}
+	var used []drm.ContentKey
+	for _, tt := range append(append([]string(nil), drm.TrackTypes...), drm.TrackAll) {
+		if k, ok := byType[tt]; ok && usedBy[k.KID] {
+			used = append(used, k)
+			delete(usedBy, k.KID)
 		}
 	}
 	return used, drm.CheckKeys(used)
@@ -308,28 +452,4 @@ func commitOutDir(tmp, out string, overwrite bool, inputs []string) error {
 		os.RemoveAll(trash)
 	}
 	return nil
-}
-
-// normalizeTiming rebases decode times to start at 0 and shifts composition offsets so the
-// earliest presentation time is 0 too (what an edit list did in the source; CMAF tracks use
-// signed trun offsets instead).
-func normalizeTiming(ss []probe.Sample) {
-	if len(ss) == 0 {
-		return
-	}
-	base := ss[0].DecodeTime
-	shift := int64(-1)
-	for i := range ss {
-		ss[i].DecodeTime -= base
-		if i < 64 {
-			if pts := int64(ss[i].DecodeTime) + int64(ss[i].CTO); shift < 0 || pts < shift {
-				shift = pts
-			}
-		}
-	}
-	if shift > 0 {
-		for i := range ss {
-			ss[i].CTO -= int32(shift)
-		}
-	}
 }

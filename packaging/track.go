@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"sync"
 
 	"github.com/Eyevinn/mp4ff/mp4"
@@ -27,14 +28,13 @@ func copyBox(b mp4.Box) (mp4.Box, error) {
 }
 
 // newInit returns a single-track init segment (ftyp cmfc + moov with mvex) for t with the
-// given track ID; the sample entry is a copy of the source's.
+// given track ID; the sample entry is a copy of the source's. The language goes into mdhd
+// (ISO 639-2/T) and, when BCP 47 says more than that, elng; an audio priming offset goes into
+// an edit list, as in the source.
 func newInit(t *track, trackID uint32) (*mp4.InitSegment, error) {
 	init := mp4.CreateEmptyInit()
-	lang := t.info.Language
-	if len(lang) != 3 {
-		lang = "und"
-	}
-	trak := init.AddEmptyTrack(t.info.Timescale, string(t.kind), lang)
+	trak := init.AddEmptyTrack(t.info.Timescale, string(t.kind), media.LanguageISO639(t.lang))
+	setLanguage(trak, t.lang)
 	trak.Tkhd.TrackID = trackID
 	init.Moov.Mvex.Trex.TrackID = trackID
 	init.Moov.Mvhd.NextTrackID = trackID + 1
@@ -48,7 +48,40 @@ func newInit(t *track, trackID uint32) (*mp4.InitSegment, error) {
 		trak.Tkhd.Width = mp4.Fixed32(t.info.Width << 16)
 		trak.Tkhd.Height = mp4.Fixed32(t.info.Height << 16)
 	}
+	if t.mediaTime > 0 {
+		addEdit(trak, t.mediaTime)
+	}
 	return init, nil
+}
+
+// setLanguage adds an elng box when the BCP 47 tag says more than mdhd's ISO 639-2 code can
+// ("pt-BR", "es-419", or a language without a three-letter code).
+func setLanguage(trak *mp4.TrakBox, tag string) {
+	if tag == "" || !strings.Contains(tag, "-") && media.LanguageISO639(tag) != "und" {
+		return
+	}
+	elng := mp4.CreateElng(tag)
+	trak.Mdia.Elng = elng
+	trak.Mdia.Children = insertAfter(trak.Mdia.Children, "hdlr", elng)
+}
+
+// addEdit gives a track the CMAF edit list that starts presentation at mediaTime (ISO/IEC
+// 23000-19 7.5.13: one edit, segment_duration 0 for fragmented tracks).
+func addEdit(trak *mp4.TrakBox, mediaTime int64) {
+	elst := &mp4.ElstBox{Entries: []mp4.ElstEntry{{SegmentDuration: 0, MediaTime: mediaTime, MediaRateInteger: 1}}}
+	edts := &mp4.EdtsBox{Elst: []*mp4.ElstBox{elst}, Children: []mp4.Box{elst}}
+	trak.Edts = edts
+	trak.Children = insertAfter(trak.Children, "tkhd", edts)
+}
+
+// insertAfter inserts b after the first child of type typ (or at the end).
+func insertAfter(children []mp4.Box, typ string, b mp4.Box) []mp4.Box {
+	for i, c := range children {
+		if c.Type() == typ {
+			return append(children[:i+1], append([]mp4.Box{b}, children[i+1:]...)...)
+		}
+	}
+	return append(children, b)
 }
 
 // bufPool recycles segment buffers: a segment is read, encrypted and written, then its

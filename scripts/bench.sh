@@ -4,7 +4,11 @@
 #      `satchel package` (cenc, DASH) vs `ffmpeg -c copy -encryption_scheme cenc-aes-ctr`;
 #      wall time, the ratio, and peak RSS of both;
 #   2. the same rendition looped 7 times (~1 GB): satchel's peak RSS (memory must not grow with size);
-#   3. two renditions at once: CPU utilisation ((user+sys)/wall; 2.0 = both cores busy).
+#   3. two renditions at once: CPU utilisation ((user+sys)/wall; 2.0 = both cores busy);
+#   4. `satchel verify` of the ~1 GB package (decrypt every sample, decode sync samples) and
+#      `verify --source` (bit-exact against the input): throughput in MB/s and peak RSS.
+#   5. encoding a 4-rung ladder from one 1080p master (scripts/bench_encode.sh): one decode feeding
+#      every encoder vs the same rungs one by one, and the overhead over the bare ffmpeg command.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 B=testdata/bench
@@ -67,7 +71,26 @@ rm -rf "$B/out_satchel" "$B/out_ffmpeg.mp4" "$B/out_1g"
 size1g=$(stat -c %s "$B/bench_1g.mp4")
 echo "input: $B/bench_1g.mp4, $((size1g / 1048576)) MiB" >&2
 measure "satchel package 1 GB (cenc, dash)" ./satchel package --in "$B/bench_1g.mp4" --out "$B/out_1g" --scheme cenc --drm widevine --formats dash >/dev/null
+pkgsize=$(du -sb "$B/out_1g" | cut -f1)
+verify_bench() { # label, extra args...
+  local label=$1; shift
+  local log; log=$(mktemp)
+  local code=0
+  /usr/bin/time -v ./satchel verify --keys "$B/out_1g/keys.cpix.xml" "$@" "$B/out_1g" >/dev/null 2>"$log" || code=$?
+  local wall rss
+  wall=$(awk -F': ' '/Elapsed \(wall clock\)/{print $2}' "$log" | awk -F: '{ if (NF==3) print $1*3600+$2*60+$3; else print $1*60+$2 }')
+  rss=$(awk -F': ' '/Maximum resident set size/{print $2}' "$log")
+  rm -f "$log"
+  printf '%-34s wall %7.2fs  %6.1f MB/s  peak RSS %6.1f MiB  exit %d\n' "$label" "$wall" \
+    "$(echo "$pkgsize/1000000/$wall" | bc -l)" "$(echo "$rss/1024" | bc -l)" "$code" >&2
+}
+echo "package: $B/out_1g, $((pkgsize / 1048576)) MiB" >&2
+verify_bench "satchel verify 1 GB package"
+verify_bench "satchel verify --source 1 GB" --source "$B/bench_1g.mp4"
 rm -rf "$B/out_1g" "$B/out_two"
 measure "satchel package 2 renditions" ./satchel package --in "$B/bench_2a.mp4" --in "$B/bench_2b.mp4" --out "$B/out_two" \
   --scheme cenc --drm widevine --formats dash >/dev/null
 rm -rf "$B/out_two"
+
+# 5. encoding a 4-rung ladder from one master: scripts/bench_encode.sh (also runnable alone).
+bash scripts/bench_encode.sh

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # deps.sh installs everything Satchel needs on a fresh Debian/Ubuntu machine:
 #   system packages (cgo GUI headers, ffmpeg for test media, Xvfb for screenshots),
-#   Go modules, and Azurite (npm) for the publish tests. Safe to re-run: it skips what is there.
+#   Go modules, Azurite (npm) for the publish tests and Shaka Packager (npm) for the peer
+#   tests (verify, decryption). Safe to re-run: it skips what is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 pkgs=(gcc pkg-config libgl1-mesa-dev xorg-dev ffmpeg xvfb time bc chromium)
@@ -18,5 +19,10 @@ fi
 go mod download
 if [[ ! -x .tools/node_modules/.bin/azurite-blob ]]; then
   bash scripts/azurite.sh install
+fi
+bash scripts/shaka.sh
+# mp4box.js (GPAC's MP4 parser for JavaScript): reads the PIFF uuid boxes of PIFF downloads in the tests.
+if ! grep -qs '"version": "2.4.1"' .tools/node_modules/mp4box/package.json; then
+  npm --prefix .tools install --no-audit --no-fund --loglevel=error mp4box@2.4.1 >/dev/null
 fi
 bash testdata/make.sh

@@ -44,3 +44,86 @@ if [[ ! -f "$out/fragmented_360p.mp4" || "$force" == "--force" ]]; then
     -movflags +frag_keyframe+empty_moov+default_base_moof -map_metadata -1 "$out/.fragmented.tmp.mp4"
   mv "$out/.fragmented.tmp.mp4" "$out/fragmented_360p.mp4"; echo "made $out/fragmented_360p.mp4"
 fi
+
+# A multi-language title (issue 12), 6 s like the ladder:
+#   multilang.mp4        H.264 426x240 (GOP 2 s) + AAC 5.1 English (default) + AAC stereo French
+#                        + mov_text English subtitles (made from multilang.en.srt)
+#   ../subtitles/multilang.en.srt   the English cues of the mov_text track
+#   ../subtitles/multilang.fr.srt   French subtitles (SRT)   ../subtitles/multilang.es.vtt  Spanish (WebVTT)
+#   (subtitle files live in testdata/subtitles: testdata/media holds MP4 files only)
+#   commentary_mono.m4a  AAC mono, English (a separate commentary track)
+#   surround_ac3.m4a     AC-3 5.1, German               surround_eac3.m4a  E-AC-3 5.1, Italian
+subs=subtitles
+mkdir -p "$subs"
+write() { # name, then the content on stdin; rewritten only with --force or when missing
+  if [[ -f "$subs/$1" && "$force" != "--force" ]]; then cat >/dev/null; return; fi
+  cat >"$subs/$1"; echo "made $subs/$1"
+}
+write multilang.en.srt <<'SRT'
+1
+00:00:00,500 --> 00:00:01,900
+Hello from the English track.
+
+2
+00:00:02,500 --> 00:00:04,500
+This cue crosses a segment boundary,
+on <i>two</i> lines.
+
+3
+00:00:05,000 --> 00:00:05,900
+The end.
+SRT
+write multilang.fr.srt <<'SRT'
+1
+00:00:00,500 --> 00:00:01,900
+Bonjour depuis la piste française.
+
+2
+00:00:02,500 --> 00:00:04,500
+Ce sous-titre traverse une frontière de segment.
+
+3
+00:00:05,000 --> 00:00:05,900
+Fin.
+SRT
+write multilang.es.vtt <<'VTT'
+WEBVTT
+
+NOTE Spanish subtitles for the multi-language test title.
+
+uno
+00:00:00.500 --> 00:00:01.900 line:85% align:center
+Hola desde la pista en español.
+
+00:00:02.500 --> 00:00:04.500
+Este subtítulo cruza un límite de segmento.
+
+00:05.000 --> 00:05.900
+Fin.
+VTT
+aud=(-fflags +bitexact -flags:a +bitexact -map_metadata -1 -ar 48000)
+tone() { echo "sine=frequency=$1:sample_rate=48000:duration=${dur}"; }
+if [[ ! -f "$out/multilang.mp4" || "$force" == "--force" ]]; then
+  six="aevalsrc=exprs=0.3*sin(440*2*PI*t)|0.3*sin(550*2*PI*t)|0.3*sin(660*2*PI*t)|0.2*sin(110*2*PI*t)|0.3*sin(770*2*PI*t)|0.3*sin(880*2*PI*t)"
+  ffmpeg -y -hide_banner -loglevel error \
+    -f lavfi -i "testsrc2=size=426x240:rate=24:duration=${dur}" \
+    -f lavfi -i "${six}:channel_layout=5.1:sample_rate=48000:duration=${dur}" \
+    -f lavfi -i "$(tone 330)" -i "$subs/multilang.en.srt" \
+    -map 0:v -map 1:a -map 2:a -map 3:s "${x264[@]}" -b:v 250k -maxrate 300k -bufsize 600k \
+    -c:a aac -b:a:0 192k -b:a:1 96k -ac:a:1 2 -c:s mov_text "${aud[@]}" -flags:v +bitexact \
+    -metadata:s:a:0 language=eng -metadata:s:a:1 language=fra -metadata:s:s:0 language=eng \
+    -disposition:a:0 default -disposition:a:1 0 -disposition:s:0 0 \
+    -movflags +faststart "$out/.multilang.tmp.mp4"
+  mv "$out/.multilang.tmp.mp4" "$out/multilang.mp4"; echo "made $out/multilang.mp4"
+fi
+audio() { # name, input filter, language, then encoder args
+  local name=$1 src=$2 lang=$3; shift 3
+  if [[ -f "$out/$name" && "$force" != "--force" ]]; then return; fi
+  ffmpeg -y -hide_banner -loglevel error -f lavfi -i "$src" -map 0:a "$@" "${aud[@]}" \
+    -metadata:s:a:0 language="$lang" -f mp4 "$out/.$name.tmp"
+  mv "$out/.$name.tmp" "$out/$name"; echo "made $out/$name"
+}
+audio commentary_mono.m4a "$(tone 220)" eng -c:a aac -b:a 48k -ac 1
+surround51="aevalsrc=exprs=0.3*sin(300*2*PI*t)|0.3*sin(400*2*PI*t)|0.3*sin(500*2*PI*t)|0.2*sin(90*2*PI*t)|0.3*sin(600*2*PI*t)|0.3*sin(700*2*PI*t):channel_layout=5.1:sample_rate=48000:duration=${dur}"
+audio surround_ac3.m4a "$surround51" deu -c:a ac3 -b:a 192k
+audio surround_eac3.m4a "$surround51" ita -c:a eac3 -b:a 192k

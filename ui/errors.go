@@ -36,6 +36,12 @@ var fieldLabel = map[string]string{
 	"track_types":      "Track types",
 	"theme":            "Theme",
 	"ledger_keep":      "Ledger entries kept",
+	"content_id":       "Content ID",
+	"piff":             "PIFF download",
+	"package":          "Package",
+	"scenario":         "Scenario",
+	"device":           "Device",
+	"devices":          "Offline readiness",
 }
 
 // remedy words each services.Remedy for the screens.

@@ -128,6 +128,12 @@ func (v *jobView) event(ev jobs.Event) {
 
 func (v *jobView) finish(rec jobs.Record, res any, err error) {
 	v.cancel.Disable()
+	// The job may have logged before this view subscribed to its events (it starts as soon
+	// as the services accept it): the record's log is complete, so it wins when longer.
+	if len(rec.Log) > len(v.lines) {
+		v.lines = append([]string(nil), rec.Log...)
+		v.logText.SetText(strings.Join(v.lines, "\n"))
+	}
 	switch {
 	case rec.State == jobs.Cancelled:
 		v.status.SetText("cancelled — nothing was left half-written")

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"fmt"
 	"image/png"
 	"os"
 	"path/filepath"
@@ -12,16 +13,21 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"satchel/app/jobs"
+	"satchel/app/services"
+	"satchel/app/store"
 	"satchel/engine/drm"
 	"satchel/engine/license"
+	"satchel/engine/simulate"
 	"satchel/engine/verify"
 )
 
 // TestScreenshots is the screen tour behind `make screenshots`: on a fresh workspace it adds
 // the sample ladder, packages and verifies it, licenses a key through the running license
-// server and inspects an init segment, so every screen shows real results; then it renders
-// each screen (1280×800, default theme) to a PNG in $SATCHEL_SCREENSHOTS. Without that
-// variable it is skipped.
+// server, plays the rental scenario on a simulated device and inspects an init segment, so
+// every screen shows real results; then it renders each screen (1280×800, default theme) to a
+// PNG in $SATCHEL_SCREENSHOTS, and with $SATCHEL_SCREENSHOT_VARIANTS set the Verify and
+// Simulate screens at 1280×800 and 1920×1080 in the light and dark themes to variants/.
+// Without $SATCHEL_SCREENSHOTS it is skipped.
 func TestScreenshots(t *testing.T) {
 	dir := os.Getenv("SATCHEL_SCREENSHOTS")
 	if dir == "" {
@@ -66,6 +72,13 @@ func TestScreenshots(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	a.Show(ScreenSimulate)
+	a.simulate.pkg.SetText("")
+	a.simulate.preset.SetSelected(simulate.PresetRental)
+	simulated := make(chan *services.SimulateResult, 1)
+	a.simulate.onFinish = func(r *services.SimulateResult) { simulated <- r }
+	test.Tap(a.simulate.runBtn)
+	wait(t, simulated, "simulation")
 	a.license.loadLedger()
 	a.Show(ScreenInspect)
 	a.inspect.path.SetText(filepath.Join(a.verify.path.Text, "cenc", "360p", "init.mp4"))
@@ -78,17 +91,44 @@ func TestScreenshots(t *testing.T) {
 	a.win.Resize(fyne.NewSize(1280, 800))
 	for _, s := range a.screens {
 		a.Show(s.name)
-		file := filepath.Join(dir, strings.ReplaceAll(strings.ToLower(s.name), " ", "-")+".png")
-		f, err := os.Create(file)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := png.Encode(f, a.win.Canvas().Capture()); err != nil {
-			t.Fatal(err)
-		}
-		if err := f.Close(); err != nil {
-			t.Fatal(err)
-		}
-		t.Logf("saved %s", file)
+		capture(t, a, filepath.Join(dir, screenFile(s.name)+".png"))
 	}
+	// The offline screens at the tour's size and full HD, in both themes (SATCHEL_SCREENSHOT_VARIANTS).
+	if os.Getenv("SATCHEL_SCREENSHOT_VARIANTS") == "" {
+		return
+	}
+	vdir := filepath.Join(dir, "variants")
+	if err := os.MkdirAll(vdir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, th := range []store.Theme{store.ThemeLight, store.ThemeDark} {
+		a.applyTheme(th)
+		for _, size := range []fyne.Size{{Width: 1280, Height: 800}, {Width: 1920, Height: 1080}} {
+			a.win.Resize(size)
+			for _, name := range []string{ScreenVerify, ScreenSimulate} {
+				a.Show(ScreenAssets) // a fresh layout at the new size
+				a.Show(name)
+				file := fmt.Sprintf("%s-%dx%d-%s.png", screenFile(name), int(size.Width), int(size.Height), th)
+				capture(t, a, filepath.Join(vdir, file))
+			}
+		}
+	}
+}
+
+func screenFile(name string) string { return strings.ReplaceAll(strings.ToLower(name), " ", "-") }
+
+// capture renders the window to a PNG file.
+func capture(t *testing.T, a *App, file string) {
+	t.Helper()
+	f, err := os.Create(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := png.Encode(f, a.win.Canvas().Capture()); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("saved %s", file)
 }

@@ -133,6 +133,36 @@ func TestPackageVerifyInspect(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("verify own output: code %d\n%s\n%s", code, stdout, errOut)
 	}
+	// The whole package is checked: both MPDs, the HLS master (FairPlay license exchange), each
+	// download; content keys are redacted unless --include-keys.
+	var rep struct {
+		Inventory struct {
+			Manifests []struct{ File, Kind string }
+		}
+		LicenseExchanges []struct{ System string } `json:"license_exchanges"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		t.Fatalf("verify --json: %v", err)
+	}
+	var files, systems []string
+	for _, m := range rep.Inventory.Manifests {
+		files = append(files, m.File)
+	}
+	for _, x := range rep.LicenseExchanges {
+		systems = append(systems, x.System)
+	}
+	for _, want := range []string{"manifest.mpd", "manifest_cbcs.mpd", "master.m3u8", "download/240p.mp4"} {
+		if !strings.Contains(strings.Join(files, " "), want) {
+			t.Errorf("verify checked %v, not %s", files, want)
+		}
+	}
+	if !strings.Contains(strings.Join(systems, " "), "fairplay") || !strings.Contains(stdout, `[redacted]`) {
+		t.Errorf("license exchanges %v; redacted keys: %v", systems, strings.Contains(stdout, "[redacted]"))
+	}
+	if code, stdout, _ = run(t, "verify", "--json", "--include-keys", "--full", "--keys", filepath.Join(out, "keys.cpix.xml"), filepath.Join(out, "cenc", "240p")); code != 0 ||
+		strings.Contains(stdout, "[redacted]") || !strings.Contains(stdout, "decoded every sample") {
+		t.Fatalf("verify --include-keys --full: code %d\n%s", code, stdout)
+	}
 
 	// A wrong key fails verification (exit 1) and names the KID.
 	kid := doc.Keys[0].KID

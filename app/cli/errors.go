@@ -35,6 +35,12 @@ var flagFor = map[string]string{
 	"name":             "--name",
 	"track_types":      "--types",
 	"ledger_keep":      "--ledger-keep",
+	"content_id":       "--content-id",
+	"piff":             "--piff",
+	"package":          "PKG",
+	"scenario":         "--scenario",
+	"device":           "--device",
+	"devices":          "--device",
 }
 
 // flagProblem phrases a *field.Error with the flag that sets the field.

@@ -83,7 +83,7 @@ func TestCLIAndServicesAgree(t *testing.T) {
 				mustJSON(t, cliOut, &doc)
 				res := guiRes.(*services.PackageResult)
 				var warnings []string
-				for _, w := range res.Warnings {
+				for _, w := range res.PolicyWarnings {
 					warnings = append(warnings, w.String())
 				}
 				if strings.Join(doc.Warnings, "\n") != strings.Join(warnings, "\n") || len(warnings) == 0 {

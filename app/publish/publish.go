@@ -180,10 +180,15 @@ func ContentType(rel string) string {
 	case ".m4s":
 		return "video/iso.segment"
 	case ".mp4":
-		if strings.Contains(rel, "/audio/") {
+		switch {
+		case strings.Contains(rel, "/audio/") || strings.Contains(rel, "/audio_"):
 			return "audio/mp4"
+		case strings.HasPrefix(rel, "text/") || strings.Contains(rel, "/text/"):
+			return "application/mp4" // subtitle init segments (wvtt)
 		}
 		return "video/mp4"
+	case ".vtt":
+		return "text/vtt; charset=utf-8"
 	case ".m4a":
 		return "audio/mp4"
 	case ".xml":

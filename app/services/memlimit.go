@@ -7,7 +7,8 @@ import (
 	"sync"
 )
 
-// packagingHeadroom is how much the Go runtime's memory may grow, while package jobs run,
+// packagingHeadroom is how much the Go runtime's memory may grow, while package (or verify)
+// jobs run,
 // above what the process held when the first of them started, before the garbage collector
 // works harder to stay under it (a soft limit: debug.SetMemoryLimit).
 //
@@ -24,14 +25,14 @@ import (
 // packaging itself. A GOMEMLIMIT set by the user wins: then nothing is changed.
 const packagingHeadroom = 48 << 20
 
-// memLimiter applies the limit while at least one package job runs.
+// memLimiter applies the limit while at least one package or verify job runs.
 var memLimiter struct {
 	sync.Mutex
 	jobs int
 	prev int64
 }
 
-// limitMemory sets the soft memory limit for a package job and returns the function that
+// limitMemory sets the soft memory limit for a package or verify job and returns the function that
 // lifts it again (once the last running package job ends).
 func limitMemory() (release func()) {
 	if os.Getenv("GOMEMLIMIT") != "" {

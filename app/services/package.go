@@ -44,9 +44,31 @@ type PackageRequest struct {
 	FairPlayKeyURI   string             `json:"fairplay_key_uri,omitempty"`
 	WidevineProvider string             `json:"widevine_provider,omitempty"`
 	Overwrite        bool               `json:"overwrite,omitempty"`
+	// Audio and Subtitles are separate files packaged beside the inputs' own tracks, with
+	// their language, name and role; SkipUnsupported leaves out tracks that cannot be
+	// carried (with a warning in the result) instead of failing the job.
+	Audio           []packaging.AudioInput    `json:"audio,omitempty"`
+	Subtitles       []packaging.SubtitleInput `json:"subtitles,omitempty"`
+	SkipUnsupported bool                      `json:"skip_unsupported,omitempty"`
 	// Concurrency is the number of renditions packaged in parallel; 0 takes the workspace
 	// setting (whose 0 means one per CPU).
 	Concurrency int `json:"concurrency,omitempty"`
+	// OneKey generates one key for every track (drm.TrackAll) instead of one per track type,
+	// for the track types no given key covers. A given ALL key (Keys) does the same with
+	// that key.
+	OneKey bool `json:"one_key,omitempty"`
+	// ContentID names the title: the CPIX contentId and the Widevine PSSH content_id
+	// (default: the output folder name).
+	ContentID string `json:"content_id,omitempty"`
+	// PerTrackInitData makes each track's init data name only its own key; by default every
+	// PSSH lists every key ID, so one license request returns every key
+	// (packaging.Config.PerTrackInitData explains the trade).
+	PerTrackInitData bool `json:"per_track_init_data,omitempty"`
+	// PIFF makes the single-file downloads PIFF 1.1 compatible (PlayReady's Smooth/AMS offline
+	// file).
+	PIFF bool `json:"piff,omitempty"`
+	// NoTrickPlay leaves out the HLS I-frame playlists and the DASH trick-mode tracks.
+	NoTrickPlay bool `json:"no_trick_play,omitempty"`
 }
 
 // DefaultPackageRequest returns Satchel's defaults: every DRM system, both schemes (cenc and
@@ -99,6 +121,13 @@ func (r PackageRequest) config() packaging.Config {
 		FairPlayKeyURI:   r.FairPlayKeyURI,
 		Concurrency:      r.Concurrency,
 		Overwrite:        r.Overwrite,
+		Audio:            r.Audio,
+		Subtitles:        r.Subtitles,
+		SkipUnsupported:  r.SkipUnsupported,
+		ContentID:        r.ContentID,
+		PerTrackInitData: r.PerTrackInitData,
+		PIFF:             r.PIFF,
+		NoTrickPlay:      r.NoTrickPlay,
 	}
 }
 
@@ -107,8 +136,9 @@ type PackageResult struct {
 	*packaging.Result
 	// KeySet names the key set the generated keys were saved as ("" when every key was given).
 	KeySet string `json:"key_set,omitempty"`
-	// Warnings are the policy's validation warnings (errors stop the job before it starts).
-	Warnings []policy.Issue `json:"warnings,omitempty"`
+	// PolicyWarnings are the policy's validation warnings (errors stop the job before it
+	// starts); the packaging warnings and notes are in Result.
+	PolicyWarnings []policy.Issue `json:"policy_warnings,omitempty"`
 	// PolicyFrom says where the policy came from (a file path or a workspace policy name).
 	PolicyFrom string `json:"policy_from,omitempty"`
 }
@@ -130,6 +160,7 @@ func (e *PolicyError) Error() string {
 // packagePlan is a request resolved against the workspace.
 type packagePlan struct {
 	cfg        packaging.Config
+	given      []drm.ContentKey // keys from the request, key set and CPIX (the rest are generated)
 	warnings   []policy.Issue
 	policyFrom string
 }
@@ -160,6 +191,14 @@ func (s *Service) planPackage(req PackageRequest) (*packagePlan, error) {
 			return nil, err
 		}
 		p.cfg.Keys = append(p.cfg.Keys, doc.Keys...)
+	}
+	p.given = append([]drm.ContentKey(nil), p.cfg.Keys...)
+	if _, ok := drm.KeyFor(p.cfg.Keys, drm.TrackAll); req.OneKey && !ok {
+		k, err := drm.RandomContentKey(drm.TrackAll)
+		if err != nil {
+			return nil, err
+		}
+		p.cfg.Keys = append(p.cfg.Keys, k)
 	}
 	pol, from, err := s.loadPolicy(req.Policy, req.PolicyFile)
 	if err != nil {
@@ -213,8 +252,8 @@ func (s *Service) StartPackage(ctx context.Context, req PackageRequest) (*jobs.J
 		if err != nil {
 			return nil, err
 		}
-		out := &PackageResult{Result: res, Warnings: plan.warnings, PolicyFrom: plan.policyFrom}
-		if gen := generatedKeys(res.Keys, plan.cfg.Keys); len(gen) > 0 {
+		out := &PackageResult{Result: res, PolicyWarnings: plan.warnings, PolicyFrom: plan.policyFrom}
+		if gen := generatedKeys(res.Keys, plan.given); len(gen) > 0 {
 			out.KeySet = filepath.Base(res.OutDir) + " keys " + time.Now().Format("2006-01-02 15:04:05")
 			if _, err := s.SaveKeySet(out.KeySet, gen); err != nil {
 				return nil, fmt.Errorf("save the generated keys: %w", err)

@@ -20,7 +20,8 @@ type ProbeResult struct {
 	Aligned bool           `json:"aligned"`
 	// Alignment says why the ladder is not aligned (empty when it is).
 	Alignment string `json:"alignment,omitempty"`
-	// Misaligned is the ladder check's error (a *probe.MisalignedError) when Aligned is false.
+	// Misaligned is the ladder check's error (a *probe.MisalignedError or
+	// *probe.DurationMismatchError) when Aligned is false.
 	Misaligned error `json:"-"`
 }
 

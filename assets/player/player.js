@@ -1,7 +1,8 @@
-// Satchel demo player: MSE + EME ClearKey for a single-file fragmented MP4.
+// Satchel demo player, single-file mode: MSE + EME ClearKey for a single-file fragmented MP4
+// (package.js plays the DASH package with Shaka Player).
 'use strict';
 const logEl = document.getElementById('log');
-function log(msg) { logEl.textContent += new Date().toISOString().slice(11, 23) + '  ' + msg + '\n'; logEl.scrollTop = logEl.scrollHeight; }
+function log(msg) { console.log(msg); logEl.textContent += new Date().toISOString().slice(11, 23) + '  ' + msg + '\n'; logEl.scrollTop = logEl.scrollHeight; }
 const b64url = (buf) => btoa(String.fromCharCode(...new Uint8Array(buf))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 
 async function loadList() {
@@ -11,6 +12,9 @@ async function loadList() {
   const sel = document.getElementById('rendition');
   for (const d of list) {
     const o = document.createElement('option');
+    // MSE plays the audio and video tracks; subtitle tracks (tx3g) in the file are skipped.
+    const av = [...(d.codecs.split(',').filter((c) => /^(avc|hvc|hev|av01|mp4a|ac-3|ec-3)/.test(c)))];
+    d.codecs = av.join(',');
     o.value = JSON.stringify(d); o.textContent = d.name + '  (' + d.codecs + ')';
     sel.appendChild(o);
   }
@@ -79,4 +83,4 @@ video.addEventListener('timeupdate', () => {
 video.addEventListener('error', () => log('video error: ' + (video.error && video.error.message)));
 const params = new URLSearchParams(location.search);
 if (params.get('persistent') === '1') document.getElementById('persistent').checked = true;
-loadList().then(() => { if (params.get('autoplay') === '1') play(); });
+loadList().then(() => { if (params.get('autoplay') === '1' && params.get('mode') !== 'package') play(); });

@@ -62,7 +62,54 @@ func (p *Protector) EncryptFragment(f *mp4.Fragment) error {
 	if err := enc.EncryptFragment(f); err != nil {
 		return fmt.Errorf("encrypt fragment (%s, KID %s): %w", p.Scheme, p.Key.KID, err)
 	}
-	return nil
+	return addEmptyAuxInfo(f)
+}
+
+// addEmptyAuxInfo gives an encrypted fragment whose samples carry no auxiliary information —
+// cbcs full-sample encryption with the constant IV, as for audio — its senc, saiz and saio
+// boxes anyway: a senc with the sample count and no per-sample data, a saiz of zero-size
+// entries and a saio pointing where the data would be. mp4ff omits them (CMAF allows it),
+// but Bento4's mp4decrypt and the players built on it (Kodi's inputstream.adaptive) then
+// pass the audio through still encrypted (Bento4 #944); Shaka Packager writes the senc.
+func addEmptyAuxInfo(f *mp4.Fragment) error {
+	traf := f.Moof.Traf
+	if ok, _ := traf.ContainsSencBox(); ok {
+		return nil
+	}
+	var n uint32
+	for _, tr := range traf.Truns {
+		n += tr.SampleCount()
+	}
+	saiz := &mp4.SaizBox{SampleCount: n, SampleInfo: make([]byte, n)} // default size 0: one (zero) size per sample
+	saio := mp4.NewSaioBox()
+	senc := mp4.NewSencBox(0, 0)
+	for i := uint32(0); i < n; i++ {
+		if err := senc.AddSample(mp4.SencSample{}); err != nil {
+			return fmt.Errorf("senc: %w", err)
+		}
+	}
+	for _, b := range []mp4.Box{saiz, saio, senc} {
+		if err := traf.AddChild(b); err != nil {
+			return fmt.Errorf("add %s: %w", b.Type(), err)
+		}
+	}
+	// saio counts from the start of the moof (default-base-is-moof): find the senc payload.
+	offset := uint64(8)
+	for _, c := range f.Moof.Children {
+		if c != traf {
+			offset += c.Size()
+			continue
+		}
+		offset += 8
+		for _, tc := range traf.Children {
+			if tc == senc {
+				saio.SetOffset(int64(offset + 16)) // header 8, version+flags 4, sample_count 4
+				return nil
+			}
+			offset += tc.Size()
+		}
+	}
+	return fmt.Errorf("senc box not found in its own fragment")
 }
 
 // KeyMap returns keys indexed the way mp4ff's decryption expects (KID as 32 lowercase hex).

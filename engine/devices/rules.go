@@ -203,8 +203,8 @@ func initDataInManifestRule(id RuleID, sys drm.System, says, why, source, fix st
 					return ResultPass, fmt.Sprintf("%s init data in %s", sys.Title(), s.Location)
 				}
 			}
-			if s := c.p.signals(sys, PlaceInit, PlacePIFF); len(s) > 0 {
-				return ResultFail, fmt.Sprintf("the %s PSSH is only in the init segments (%s), not in %s",
+			if s := c.p.signals(sys, PlaceInit, PlacePIFF, PlaceMoof); len(s) > 0 {
+				return ResultFail, fmt.Sprintf("the %s PSSH is only in the segments (%s), not in %s",
 					sys.Title(), s[0].Location, c.p.Location)
 			}
 			return ResultFail, fmt.Sprintf("%s carries no %s init data", c.p.Location, sys.Title())

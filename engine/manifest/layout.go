@@ -17,6 +17,9 @@ const (
 	FileHLSMaster = "master.m3u8"
 	// FileHLSMedia is the name of each rendition's media playlist, inside its folder.
 	FileHLSMedia = "playlist.m3u8"
+	// FileHLSIFrames is the name of each video rendition's HLS I-frame playlist, inside its
+	// folder (byte ranges into the rendition's segments).
+	FileHLSIFrames = "iframes.m3u8"
 	// FileInit is the name of each rendition's CMAF init segment, inside its folder.
 	FileInit = "init.mp4"
 	// FileKeys is the CPIX document with the content keys in the clear: private, never published.
@@ -25,6 +28,9 @@ const (
 	FilePolicy = "policy.json"
 	// DirDownload holds one single-file MP4 per rendition for progressive download.
 	DirDownload = "download"
+	// DirText holds the subtitle renditions, one folder each, shared by every scheme (subtitles
+	// are never encrypted): init.mp4 and wvtt segments for DASH, WebVTT segments for HLS.
+	DirText = "text"
 	// FileMarker marks a folder as a package Satchel made: only such a folder is ever replaced
 	// (package --overwrite). It is bookkeeping, never published.
 	FileMarker = ".satchel-package"
@@ -40,6 +46,14 @@ func FileHLSMasterFor(scheme drm.Scheme) string { return "master_" + string(sche
 
 // SegmentName is the file name of media segment n (1-based) inside a rendition folder.
 func SegmentName(n int) string { return fmt.Sprintf("seg_%05d.m4s", n) }
+
+// TrickDir is the folder of a video rendition's trick-play track (DASH trick mode) beside the
+// rendition's folder dir ("cenc/240p" → "cenc/240p_trick"): its own init.mp4 and one segment
+// (SegmentName) per segment of the rendition, each holding that segment's I-frame alone.
+func TrickDir(dir string) string { return dir + "_trick" }
+
+// TextSegmentName is the file name of WebVTT segment n (1-based) inside a text rendition folder.
+func TextSegmentName(n int) string { return fmt.Sprintf("seg_%05d.vtt", n) }
 
 // IsPrivate reports whether a file of a package (path relative to its root, any depth, '/' or
 // OS separators) holds secrets or policy that must never be published or served.

@@ -3,11 +3,13 @@ package manifest
 import (
 	"bytes"
 	"encoding/hex"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"satchel/engine/drm"
+	"satchel/engine/media"
 	"satchel/internal/golden"
 )
 
@@ -192,4 +194,100 @@ func FuzzReadHLS(f *testing.F) {
 	WriteHLSMedia(&b, p, p.Renditions[0])
 	f.Add(b.Bytes())
 	f.Fuzz(func(t *testing.T, data []byte) { _, _ = ReadHLS(bytes.NewReader(data)) })
+}
+
+// multiPresentation is a title with two audio languages (AAC 5.1 English default, AAC stereo
+// French), an E-AC-3 German dub in its own HLS group, commentary, and English subtitles
+// (regular, forced and SDH) in the clear.
+func multiPresentation(t testing.TB) *Presentation {
+	p := testPresentation(t, "cenc")
+	video := p.Renditions[0]
+	au := p.Renditions[3]
+	audio := func(id, codecs, lang, name string, ch int, role media.Role, def bool) Rendition {
+		r := au
+		r.ID, r.Codecs, r.Language, r.Name, r.Channels, r.Role, r.Default = id, codecs, lang, name, ch, role, def
+		r.Dir, r.InitPath = "cenc/"+id, "cenc/"+id+"/init.mp4"
+		if codecs == "ec-3" {
+			r.ChannelMap = 0xF801
+		}
+		return r
+	}
+	text := func(id, name string, forced, sdh bool) Rendition {
+		dir := "text/" + id
+		var vtt []Segment
+		for _, s := range au.Segments {
+			vtt = append(vtt, Segment{Number: s.Number, Start: s.Start / 48, Duration: s.Duration / 48, Path: dir + "/" + TextSegmentName(s.Number)})
+		}
+		return Rendition{ID: id, Kind: media.Text, Codecs: "wvtt", Language: "en", Name: name, Forced: forced, SDH: sdh, Timescale: 1000,
+			Bandwidth: 500, Dir: dir, InitPath: dir + "/init.mp4", Segments: vtt, WebVTT: vtt}
+	}
+	p.Renditions = []Rendition{video,
+		audio("audio_en", "mp4a.40.2", "en", "English", 6, media.RoleMain, true),
+		audio("audio_fr", "mp4a.40.2", "fr", "Français", 2, media.RoleDub, false),
+		audio("audio_en_2", "mp4a.40.2", "en", "English commentary", 1, media.RoleCommentary, false),
+		audio("audio_de", "ec-3", "de", "Deutsch", 6, media.RoleDub, false),
+		text("text_en", "English", false, false), text("text_en_forced", "English forced", true, false),
+		text("text_en_sdh", "English SDH", false, true)}
+	return p
+}
+
+func TestMultiTrackManifests(t *testing.T) {
+	p := multiPresentation(t)
+	var mpd bytes.Buffer
+	if err := WriteMPD(&mpd, p); err != nil {
+		t.Fatal(err)
+	}
+	golden.Check(t, "manifest_multi.mpd", mpd.Bytes())
+	info, err := ReadMPD(bytes.NewReader(mpd.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sets []string
+	for _, s := range info.AdaptationSets {
+		sets = append(sets, fmt.Sprintf("%s/%s/%s/%v/%d", s.ContentType, s.Lang, s.Label, s.Roles, len(s.Protection)))
+	}
+	want := []string{"video///[]/5", "audio/en/English/[main]/5", "audio/fr/Français/[dub]/5", "audio/en/English commentary/[commentary]/5",
+		"audio/de/Deutsch/[dub]/5", "text/en/English/[subtitle]/0", "text/en/English forced/[forced-subtitle]/0", "text/en/English SDH/[caption]/0"}
+	if strings.Join(sets, " ") != strings.Join(want, " ") {
+		t.Fatalf("adaptation sets\n got %v\nwant %v", sets, want)
+	}
+	if r := info.Representations[4]; r.AudioChannels != "F801" || !strings.Contains(r.AudioChannelScheme, "dolby") {
+		t.Errorf("E-AC-3 channels %+v", r)
+	}
+	var master bytes.Buffer
+	if err := WriteHLSMaster(&master, p, func(r Rendition) string { return r.Dir + "/playlist.m3u8" }); err != nil {
+		t.Fatal(err)
+	}
+	golden.Check(t, "master_multi.m3u8", master.Bytes())
+	pl, err := ReadHLS(bytes.NewReader(master.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pl.Variants) != 2 || pl.Variants[0].Audio != "audio-mp4a.40.2" || pl.Variants[1].Audio != "audio-ec-3" ||
+		pl.Variants[1].Codecs != "avc1.64001e,ec-3" || pl.Variants[0].Subtitles != "subs" {
+		t.Fatalf("variants %+v", pl.Variants)
+	}
+	defaults := map[string]int{}
+	for _, m := range pl.Media {
+		if m.Default {
+			defaults[m.GroupID]++
+		}
+		if m.Name == "English commentary" && m.Autoselect {
+			t.Error("commentary is auto-selectable")
+		}
+		if m.Name == "English forced" && !m.Forced || m.Name == "English SDH" && !strings.Contains(m.Characteristics, "transcribes-spoken-dialog") {
+			t.Errorf("subtitle flags %+v", m)
+		}
+	}
+	if defaults["audio-mp4a.40.2"] != 1 || defaults["audio-ec-3"] != 1 || defaults["subs"] != 0 {
+		t.Errorf("DEFAULT=YES per group: %v", defaults)
+	}
+	var media bytes.Buffer
+	if err := WriteHLSMedia(&media, p, p.Renditions[5]); err != nil {
+		t.Fatal(err)
+	}
+	golden.Check(t, "media_text.m3u8", media.Bytes())
+	if ml, err := ReadHLS(bytes.NewReader(media.Bytes())); err != nil || ml.MapURI != "" || len(ml.Keys) != 0 || ml.Segments[0] != "seg_00001.vtt" {
+		t.Fatalf("text playlist %+v %v", ml, err)
+	}
 }

@@ -16,9 +16,21 @@ type Segment struct {
 	Duration uint64 `json:"duration"` // track timescale
 	Path     string `json:"path"`     // relative to the presentation root
 	Size     int64  `json:"size"`
+	// IFrame locates the segment's first sync sample for trick play (video only).
+	IFrame *IFrame `json:"iframe,omitempty"`
 }
 
-// Rendition is one CMAF track (a video rung or the audio).
+// IFrame is the byte range of a segment that holds its first sync sample (an I-frame) with
+// what a player needs to read it: the segment's moof, the mdat header and the sample (HLS
+// Authoring Specification: an fMP4 I-frame segment includes the moof of its I-frame).
+type IFrame struct {
+	Offset int64  `json:"offset"` // byte offset of the moof in the segment file
+	Size   int64  `json:"size"`   // moof + mdat header + the sync sample
+	Time   uint64 `json:"time"`   // the sample's composition time, track timescale
+}
+
+// Rendition is one CMAF track: a video rung, an audio track or a subtitle track. Text
+// renditions are in the clear (KID zero): no player decrypts subtitles.
 type Rendition struct {
 	ID           string     `json:"id"`
 	Kind         media.Kind `json:"kind"`
@@ -36,7 +48,40 @@ type Rendition struct {
 	InitPath     string     `json:"init"` // e.g. "cenc/360p/init.mp4"
 	Segments     []Segment  `json:"segments"`
 	KID          drm.KID    `json:"kid"`
+	// Name is the label players show in their audio and subtitle menus ("English", "Français").
+	Name string `json:"name,omitempty"`
+	// Role is what an audio or text rendition is for (main, alternate, commentary, subtitle…).
+	Role media.Role `json:"role,omitempty"`
+	// Default marks the rendition players choose first in its group (one audio rendition).
+	Default bool `json:"default,omitempty"`
+	// Forced marks forced subtitles (shown when the viewer has subtitles off).
+	Forced bool `json:"forced,omitempty"`
+	// SDH marks subtitles for the deaf and hard of hearing (captions with sound cues).
+	SDH bool `json:"sdh,omitempty"`
+	// ChannelMap is the AC-3/E-AC-3 channel map signalled with Dolby's DASH scheme.
+	ChannelMap uint16 `json:"channel_map,omitempty"`
+	// WebVTT lists a text rendition's WebVTT segment files, which HLS plays; Segments hold the
+	// same cues as wvtt fMP4 for DASH.
+	WebVTT []Segment `json:"webvtt,omitempty"`
+	// Trick lists a video rendition's trick-play segments for DASH, in TrickDir(Dir): one per
+	// segment, each a complete fragment holding only the segment's first sync sample, lasting
+	// the segment.
+	Trick []Segment `json:"trick,omitempty"`
 }
+
+// IFrames reports whether every segment of the rendition locates its I-frame (HLS I-frame
+// playlists can be written).
+func (r *Rendition) IFrames() bool {
+	for _, s := range r.Segments {
+		if s.IFrame == nil {
+			return false
+		}
+	}
+	return r.Kind == media.Video && len(r.Segments) > 0
+}
+
+// Encrypted reports whether the rendition is protected (text renditions are not).
+func (r *Rendition) Encrypted() bool { return !r.KID.IsZero() }
 
 // Duration returns the rendition's total duration.
 func (r *Rendition) Duration() time.Duration {
@@ -64,6 +109,9 @@ func (p *Presentation) Video() []Rendition { return p.kind(media.Video) }
 
 // Audio returns the audio renditions.
 func (p *Presentation) Audio() []Rendition { return p.kind(media.Audio) }
+
+// Text returns the subtitle renditions.
+func (p *Presentation) Text() []Rendition { return p.kind(media.Text) }
 
 func (p *Presentation) kind(k media.Kind) []Rendition {
 	var out []Rendition

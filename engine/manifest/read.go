@@ -17,21 +17,34 @@ import (
 
 // MPDInfo is what the checker needs from a DASH MPD (Satchel's or another packager's).
 type MPDInfo struct {
-	Type            string
-	Duration        time.Duration
-	AdaptationSets  []AdaptationSetInfo
-	Representations []RepresentationInfo // all, in order
+	// Type is "static" (VOD) or "dynamic" (live); only a static MPD can be downloaded for
+	// offline playback, but both are read.
+	Type     string
+	Duration time.Duration
+	// MaxSegmentDuration is the MPD@maxSegmentDuration (0 when absent).
+	MaxSegmentDuration time.Duration
+	AdaptationSets     []AdaptationSetInfo
+	Representations    []RepresentationInfo // all, in order
 }
 
 // AdaptationSetInfo is one AdaptationSet.
 type AdaptationSetInfo struct {
-	ContentType string
-	MimeType    string
-	Protection  []ProtectionInfo
+	// Element locates the AdaptationSet: "Period[0]/AdaptationSet[video]" (the contentType,
+	// else the id, else the 0-based position).
+	Element       string
+	ContentType   string
+	MimeType      string
+	Lang          string
+	Label         string
+	Roles         []string // Role values of the urn:mpeg:dash:role:2011 scheme
+	Accessibility []string // Accessibility values, as scheme#value
+	Protection    []ProtectionInfo
 }
 
 // ProtectionInfo is one ContentProtection element.
 type ProtectionInfo struct {
+	// Element locates it: "Period[0]/AdaptationSet[video]/ContentProtection[2]".
+	Element     string
 	SchemeIDURI string
 	Value       string
 	DefaultKID  string // as written (UUID)
@@ -49,15 +62,42 @@ type RepresentationInfo struct {
 	Codecs      string
 	Width       int
 	Height      int
-	Protection  []ProtectionInfo // the Representation's own plus its AdaptationSet's
-	InitURL     string
-	SegmentURLs []string
+	Lang        string // the AdaptationSet's lang
+	// AdaptationSet is the index of its AdaptationSet in MPDInfo.AdaptationSets.
+	AdaptationSet int
+	// AudioChannels is the AudioChannelConfiguration value (a count, or a Dolby channel map
+	// in hex) and AudioChannelScheme its schemeIdUri.
+	AudioChannels      string
+	AudioChannelScheme string
+	Protection         []ProtectionInfo // the Representation's own plus its AdaptationSet's
+	InitURL            string
+	SegmentURLs        []string
 	// SingleFile is set for SegmentBase / BaseURL-only representations (one file).
 	SingleFile bool
+	// Element locates the Representation: "Period[0]/AdaptationSet[video]/Representation[240p]".
+	Element string
+	// Timescale and Timeline give each segment's start and duration (parallel to SegmentURLs)
+	// when the SegmentTemplate says them; Timeline is nil otherwise.
+	Timescale uint64
+	Timeline  []SegmentTime
+	// ExplicitStarts marks the segments whose start was written as S@t (not derived).
+	ExplicitStarts []bool
 }
+
+// SegmentTime is one segment's start and duration in the representation's timescale.
+type SegmentTime struct{ Start, Duration uint64 }
+
+// LimitError says that a manifest exceeds a limit the reader enforces against hostile input.
+type LimitError struct {
+	What  string // "segments"
+	Limit int
+}
+
+func (e *LimitError) Error() string { return fmt.Sprintf("more than %d %s", e.Limit, e.What) }
 
 type xMPD struct {
 	Type     string    `xml:"type,attr"`
+	MaxSeg   string    `xml:"maxSegmentDuration,attr"`
 	Duration string    `xml:"mediaPresentationDuration,attr"`
 	BaseURL  string    `xml:"BaseURL"`
 	Periods  []xPeriod `xml:"Period"`
@@ -85,58 +125,82 @@ type xTemplate struct {
 	StartNumber    *int   `xml:"startNumber,attr"`
 	Duration       uint64 `xml:"duration,attr"`
 	PresentationTO uint64 `xml:"presentationTimeOffset,attr"`
-	Timeline       []struct {
-		T *uint64 `xml:"t,attr"`
-		D uint64  `xml:"d,attr"`
-		R int     `xml:"r,attr"`
-	} `xml:"SegmentTimeline>S"`
+	Timeline       []xS   `xml:"SegmentTimeline>S"`
+}
+
+// xS is one S element of a SegmentTimeline.
+type xS struct {
+	T *uint64 `xml:"t,attr"`
+	D uint64  `xml:"d,attr"`
+	R int     `xml:"r,attr"`
 }
 
 // xList is a SegmentList: explicit segment URLs (Satchel's SAS-signed copies of an MPD use it,
-// each URL carrying its own token).
+// each URL carrying its own token), with the timing attributes and SegmentTimeline of the
+// SegmentTemplate it replaces.
 type xList struct {
-	Init *struct {
+	Timescale   uint64 `xml:"timescale,attr"`
+	StartNumber *int   `xml:"startNumber,attr"`
+	Duration    uint64 `xml:"duration,attr"`
+	InitElem    *struct {
 		SourceURL string `xml:"sourceURL,attr"`
 	} `xml:"Initialization"`
-	URLs []struct {
+	Timeline []xS `xml:"SegmentTimeline>S"`
+	URLs     []struct {
 		Media string `xml:"media,attr"`
 	} `xml:"SegmentURL"`
 }
 
 type xSet struct {
-	ContentType string     `xml:"contentType,attr"`
-	MimeType    string     `xml:"mimeType,attr"`
-	BaseURL     string     `xml:"BaseURL"`
-	Prot        []xProt    `xml:"ContentProtection"`
-	Template    *xTemplate `xml:"SegmentTemplate"`
-	List        *xList     `xml:"SegmentList"`
+	ID          string        `xml:"id,attr"`
+	ContentType string        `xml:"contentType,attr"`
+	MimeType    string        `xml:"mimeType,attr"`
+	Lang        string        `xml:"lang,attr"`
+	Label       string        `xml:"Label"`
+	Roles       []xDescriptor `xml:"Role"`
+	Access      []xDescriptor `xml:"Accessibility"`
+	BaseURL     string        `xml:"BaseURL"`
+	Prot        []xProt       `xml:"ContentProtection"`
+	Template    *xTemplate    `xml:"SegmentTemplate"`
+	List        *xList        `xml:"SegmentList"`
 	Reps        []struct {
-		ID        string     `xml:"id,attr"`
-		Bandwidth int64      `xml:"bandwidth,attr"`
-		Codecs    string     `xml:"codecs,attr"`
-		MimeType  string     `xml:"mimeType,attr"`
-		Width     int        `xml:"width,attr"`
-		Height    int        `xml:"height,attr"`
-		BaseURL   string     `xml:"BaseURL"`
-		Prot      []xProt    `xml:"ContentProtection"`
-		Template  *xTemplate `xml:"SegmentTemplate"`
-		List      *xList     `xml:"SegmentList"`
-		Base      *struct{}  `xml:"SegmentBase"`
+		ID        string        `xml:"id,attr"`
+		Bandwidth int64         `xml:"bandwidth,attr"`
+		Codecs    string        `xml:"codecs,attr"`
+		MimeType  string        `xml:"mimeType,attr"`
+		Width     int           `xml:"width,attr"`
+		Height    int           `xml:"height,attr"`
+		BaseURL   string        `xml:"BaseURL"`
+		Prot      []xProt       `xml:"ContentProtection"`
+		Template  *xTemplate    `xml:"SegmentTemplate"`
+		List      *xList        `xml:"SegmentList"`
+		Base      *struct{}     `xml:"SegmentBase"`
+		Channels  []xDescriptor `xml:"AudioChannelConfiguration"`
 	} `xml:"Representation"`
+}
+
+type xDescriptor struct {
+	Scheme string `xml:"schemeIdUri,attr"`
+	Value  string `xml:"value,attr"`
 }
 
 // maxSegments bounds template expansion so a hostile MPD cannot exhaust memory.
 const maxSegments = 100000
 
-// ReadMPD parses a static MPD. Dynamic (live) MPDs are refused: offline packages are VOD.
-func ReadMPD(r io.Reader) (*MPDInfo, error) {
+// ReadMPD parses an MPD with the default bound of 100,000 segments in all.
+func ReadMPD(r io.Reader) (*MPDInfo, error) { return ReadMPDLimit(r, maxSegments) }
+
+// ReadMPDLimit parses a static or dynamic MPD, expanding at most maxTotal segment URLs over
+// all representations; more is a *LimitError (wrapped). A dynamic MPD is read as far as it is
+// listed (SegmentTimeline r=-1 repeats up to the next S@t).
+func ReadMPDLimit(r io.Reader, maxTotal int) (*MPDInfo, error) {
 	var x xMPD
 	if err := xml.NewDecoder(io.LimitReader(r, 32<<20)).Decode(&x); err != nil {
 		return nil, fmt.Errorf("mpd: not a readable MPD: %w", err)
 	}
 	info := &MPDInfo{Type: x.Type}
-	if x.Type == "dynamic" {
-		return nil, fmt.Errorf("mpd: a dynamic (live) MPD cannot be downloaded for offline playback; give a static MPD")
+	if info.Type == "" {
+		info.Type = "static"
 	}
 	if x.Duration != "" {
 		d, err := isodur.Parse(x.Duration)
@@ -145,63 +209,116 @@ func ReadMPD(r io.Reader) (*MPDInfo, error) {
 		}
 		info.Duration = d
 	}
+	if x.MaxSeg != "" {
+		if d, err := isodur.Parse(x.MaxSeg); err == nil {
+			info.MaxSegmentDuration = d
+		}
+	}
 	if len(x.Periods) == 0 {
 		return nil, fmt.Errorf("mpd: no Period")
 	}
-	for _, per := range x.Periods {
-		for _, set := range per.Sets {
-			ai := AdaptationSetInfo{ContentType: set.ContentType, MimeType: set.MimeType}
-			for _, p := range set.Prot {
-				pi, err := protInfo(p)
-				if err != nil {
-					return nil, err
-				}
-				ai.Protection = append(ai.Protection, pi)
-			}
-			info.AdaptationSets = append(info.AdaptationSets, ai)
-			for _, rep := range set.Reps {
-				ri := RepresentationInfo{ID: rep.ID, ContentType: set.ContentType, Bandwidth: rep.Bandwidth, Codecs: rep.Codecs, Width: rep.Width, Height: rep.Height}
-				if ri.ContentType == "" {
-					mt := set.MimeType + rep.MimeType
-					if strings.HasPrefix(mt, "video") {
-						ri.ContentType = "video"
-					} else if strings.HasPrefix(mt, "audio") {
-						ri.ContentType = "audio"
-					}
-				}
-				ri.Protection = append(ri.Protection, ai.Protection...)
-				for _, p := range rep.Prot {
-					pi, err := protInfo(p)
-					if err != nil {
-						return nil, err
-					}
-					ri.Protection = append(ri.Protection, pi)
-				}
-				base := joinBase(x.BaseURL, per.BaseURL, set.BaseURL, rep.BaseURL)
-				tpl, list := rep.Template, rep.List
-				if tpl == nil && list == nil {
-					tpl, list = set.Template, set.List
-				}
-				switch {
-				case list != nil:
-					if err := expandList(&ri, list, base); err != nil {
-						return nil, fmt.Errorf("mpd: representation %s: %w", rep.ID, err)
-					}
-				case tpl != nil:
-					if err := expandTemplate(&ri, tpl, base, info.Duration); err != nil {
-						return nil, fmt.Errorf("mpd: representation %s: %w", rep.ID, err)
-					}
-				case base != "":
-					ri.SingleFile = true
-					ri.InitURL = base
-				default:
-					return nil, fmt.Errorf("mpd: representation %s has no SegmentTemplate, SegmentList or BaseURL", rep.ID)
-				}
-				info.Representations = append(info.Representations, ri)
+	budget := &segBudget{left: maxTotal, max: maxTotal}
+	for pi, per := range x.Periods {
+		for si, set := range per.Sets {
+			if err := readSet(info, &x, pi, si, per, set, budget); err != nil {
+				return nil, err
 			}
 		}
 	}
+	if len(info.Representations) == 0 {
+		return nil, fmt.Errorf("mpd: no Representation")
+	}
 	return info, nil
+}
+
+func setName(set xSet, si int) string {
+	switch {
+	case set.ContentType != "":
+		return set.ContentType
+	case set.ID != "":
+		return set.ID
+	case strings.HasPrefix(set.MimeType, "video"):
+		return "video"
+	case strings.HasPrefix(set.MimeType, "audio"):
+		return "audio"
+	}
+	return strconv.Itoa(si)
+}
+
+// segBudget counts the segment URLs still allowed over the whole MPD.
+type segBudget struct{ left, max int }
+
+func readSet(info *MPDInfo, x *xMPD, pi, si int, per xPeriod, set xSet, budget *segBudget) error {
+	el := fmt.Sprintf("Period[%d]/AdaptationSet[%s]", pi, setName(set, si))
+	ai := AdaptationSetInfo{Element: el, ContentType: set.ContentType, MimeType: set.MimeType, Lang: set.Lang,
+		Label: strings.TrimSpace(set.Label)}
+	for _, r := range set.Roles {
+		if r.Scheme == "urn:mpeg:dash:role:2011" {
+			ai.Roles = append(ai.Roles, r.Value)
+		}
+	}
+	for _, a := range set.Access {
+		ai.Accessibility = append(ai.Accessibility, a.Scheme+"#"+a.Value)
+	}
+	for i, p := range set.Prot {
+		pi, err := protInfo(p)
+		if err != nil {
+			return err
+		}
+		pi.Element = fmt.Sprintf("%s/ContentProtection[%d]", el, i)
+		ai.Protection = append(ai.Protection, pi)
+	}
+	info.AdaptationSets = append(info.AdaptationSets, ai)
+	for _, rep := range set.Reps {
+		ri := RepresentationInfo{ID: rep.ID, ContentType: set.ContentType, Bandwidth: rep.Bandwidth, Codecs: rep.Codecs,
+			Width: rep.Width, Height: rep.Height, Lang: set.Lang, Element: fmt.Sprintf("%s/Representation[%s]", el, rep.ID),
+			AdaptationSet: len(info.AdaptationSets) - 1}
+		if len(rep.Channels) > 0 {
+			ri.AudioChannels, ri.AudioChannelScheme = rep.Channels[0].Value, rep.Channels[0].Scheme
+		}
+		if ri.ContentType == "" {
+			mt := set.MimeType + rep.MimeType
+			switch {
+			case strings.HasPrefix(mt, "video"):
+				ri.ContentType = "video"
+			case strings.HasPrefix(mt, "audio"):
+				ri.ContentType = "audio"
+			case strings.HasPrefix(mt, "text"), strings.HasPrefix(mt, "application"):
+				ri.ContentType = "text"
+			}
+		}
+		ri.Protection = append(ri.Protection, ai.Protection...)
+		for i, p := range rep.Prot {
+			pi, err := protInfo(p)
+			if err != nil {
+				return err
+			}
+			pi.Element = fmt.Sprintf("%s/ContentProtection[%d]", ri.Element, i)
+			ri.Protection = append(ri.Protection, pi)
+		}
+		base := joinBase(x.BaseURL, per.BaseURL, set.BaseURL, rep.BaseURL)
+		tpl, list := rep.Template, rep.List
+		if tpl == nil && list == nil {
+			tpl, list = set.Template, set.List
+		}
+		switch {
+		case list != nil:
+			if err := expandList(&ri, list, base, budget); err != nil {
+				return fmt.Errorf("mpd: representation %s: %w", rep.ID, err)
+			}
+		case tpl != nil:
+			if err := expandTemplate(&ri, tpl, base, info.Duration, budget); err != nil {
+				return fmt.Errorf("mpd: representation %s: %w", rep.ID, err)
+			}
+		case base != "":
+			ri.SingleFile = true
+			ri.InitURL = base
+		default:
+			return fmt.Errorf("mpd: representation %s has no SegmentTemplate, SegmentList or BaseURL", rep.ID)
+		}
+		info.Representations = append(info.Representations, ri)
+	}
+	return nil
 }
 
 func protInfo(p xProt) (ProtectionInfo, error) {
@@ -248,7 +365,7 @@ func joinBase(parts ...string) string {
 	return out
 }
 
-func expandTemplate(ri *RepresentationInfo, tpl *xTemplate, base string, total time.Duration) error {
+func expandTemplate(ri *RepresentationInfo, tpl *xTemplate, base string, total time.Duration, budget *segBudget) error {
 	fill := func(s string, number int, t uint64) string {
 		s = strings.ReplaceAll(s, "$RepresentationID$", ri.ID)
 		s = strings.ReplaceAll(s, "$Bandwidth$", strconv.FormatInt(ri.Bandwidth, 10))
@@ -270,56 +387,107 @@ func expandTemplate(ri *RepresentationInfo, tpl *xTemplate, base string, total t
 	if tpl.Media == "" {
 		return fmt.Errorf("SegmentTemplate has no media attribute")
 	}
-	n := start
-	if len(tpl.Timeline) > 0 {
-		var t uint64
-		for _, s := range tpl.Timeline {
-			if s.T != nil {
-				t = *s.T
-			}
-			if s.R < 0 {
-				return fmt.Errorf("SegmentTimeline with r=-1 is for live streams; not supported")
-			}
-			for i := 0; i <= s.R; i++ {
-				if len(ri.SegmentURLs) >= maxSegments {
-					return fmt.Errorf("more than %d segments", maxSegments)
-				}
-				ri.SegmentURLs = append(ri.SegmentURLs, prefix+fill(tpl.Media, n, t))
-				t += s.D
-				n++
-			}
+	ri.Timescale = tpl.Timescale
+	if ri.Timescale == 0 {
+		ri.Timescale = 1
+	}
+	add := func(n int, t, d uint64, explicit bool) error {
+		if budget.left <= 0 {
+			return &LimitError{What: "segments", Limit: budget.max}
 		}
+		budget.left--
+		ri.SegmentURLs = append(ri.SegmentURLs, prefix+fill(tpl.Media, n, t))
+		ri.Timeline = append(ri.Timeline, SegmentTime{Start: t, Duration: d})
+		ri.ExplicitStarts = append(ri.ExplicitStarts, explicit)
 		return nil
+	}
+	if len(tpl.Timeline) > 0 {
+		return expandTimeline(tpl.Timeline, start, add)
 	}
 	if tpl.Duration == 0 || tpl.Timescale == 0 || total <= 0 {
 		return fmt.Errorf("SegmentTemplate needs a SegmentTimeline or duration+timescale with mediaPresentationDuration")
 	}
-	count := int((total.Seconds()*float64(tpl.Timescale) + float64(tpl.Duration) - 1) / float64(tpl.Duration))
-	if count > maxSegments {
-		return fmt.Errorf("more than %d segments", maxSegments)
+	count := (total.Seconds()*float64(tpl.Timescale) + float64(tpl.Duration) - 1) / float64(tpl.Duration)
+	if count > float64(budget.left) {
+		return &LimitError{What: "segments", Limit: budget.max}
 	}
-	for i := 0; i < count; i++ {
-		ri.SegmentURLs = append(ri.SegmentURLs, prefix+fill(tpl.Media, n+i, uint64(i)*tpl.Duration))
+	for i := 0; i < int(count); i++ {
+		if err := add(start+i, uint64(i)*tpl.Duration, tpl.Duration, false); err != nil {
+			return err
+		}
 	}
 	return nil
 }
 
-// expandList takes a SegmentList's URLs, relative to base.
-func expandList(ri *RepresentationInfo, l *xList, base string) error {
+func expandTimeline(timeline []xS, n int, add func(n int, t, d uint64, explicit bool) error) error {
+	var t uint64
+	for i, s := range timeline {
+		explicit := s.T != nil
+		if explicit {
+			t = *s.T
+		}
+		if s.D == 0 {
+			return fmt.Errorf("SegmentTimeline S element %d has no duration", i+1)
+		}
+		repeat := s.R
+		if repeat < 0 { // until the next S@t; a last r=-1 (live) lists what is known: one
+			repeat = 0
+			if i+1 < len(timeline) && timeline[i+1].T != nil && *timeline[i+1].T > t {
+				repeat = int((*timeline[i+1].T-t)/s.D) - 1
+			}
+		}
+		for k := 0; k <= repeat; k++ {
+			if err := add(n, t, s.D, explicit && k == 0); err != nil {
+				return err
+			}
+			t += s.D
+			n++
+		}
+	}
+	return nil
+}
+
+// expandList reads a SegmentList: its URLs in order (resolved against base) and, when its
+// SegmentTimeline or duration gives one start per URL, their times.
+func expandList(ri *RepresentationInfo, l *xList, base string, budget *segBudget) error {
 	if len(l.URLs) == 0 {
 		return fmt.Errorf("SegmentList has no SegmentURL")
 	}
-	if len(l.URLs) > maxSegments {
-		return fmt.Errorf("more than %d segments", maxSegments)
+	if len(l.URLs) > budget.left {
+		return &LimitError{What: "segments", Limit: budget.max}
 	}
-	if l.Init != nil && l.Init.SourceURL != "" {
-		ri.InitURL = joinBase(base, l.Init.SourceURL)
+	budget.left -= len(l.URLs)
+	if l.InitElem != nil && l.InitElem.SourceURL != "" {
+		ri.InitURL = joinBase(base, l.InitElem.SourceURL)
 	}
 	for _, u := range l.URLs {
 		if u.Media == "" {
 			return fmt.Errorf("SegmentURL without a media attribute")
 		}
 		ri.SegmentURLs = append(ri.SegmentURLs, joinBase(base, u.Media))
+	}
+	ri.Timescale = max(l.Timescale, 1)
+	var times []SegmentTime
+	var explicit []bool
+	add := func(_ int, t, d uint64, ex bool) error {
+		if len(times) >= len(l.URLs) {
+			return fmt.Errorf("SegmentTimeline lists more segments than SegmentURLs")
+		}
+		times, explicit = append(times, SegmentTime{Start: t, Duration: d}), append(explicit, ex)
+		return nil
+	}
+	switch {
+	case len(l.Timeline) > 0:
+		if err := expandTimeline(l.Timeline, 0, add); err != nil {
+			return err
+		}
+	case l.Duration > 0:
+		for i := range l.URLs {
+			add(i, uint64(i)*l.Duration, l.Duration, false)
+		}
+	}
+	if len(times) == len(l.URLs) {
+		ri.Timeline, ri.ExplicitStarts = times, explicit
 	}
 	return nil
 }
@@ -369,10 +537,18 @@ type Variant struct {
 	Codecs     string
 	Resolution string
 	Audio      string
+	Subtitles  string
 }
 
 // MediaTag is an EXT-X-MEDIA entry.
-type MediaTag struct{ Type, GroupID, Name, URI string }
+type MediaTag struct {
+	Type, GroupID, Name, URI string
+	Language                 string
+	Default, Autoselect      bool
+	Forced                   bool
+	Channels                 string
+	Characteristics          string
+}
 
 // KeyTag is an EXT-X-KEY or EXT-X-SESSION-KEY.
 type KeyTag struct{ Method, URI, KeyFormat, KeyFormatVersions, IV string }
@@ -403,11 +579,14 @@ func ReadHLS(r io.Reader) (*Playlist, error) {
 			a := parseAttrs(val)
 			bw, _ := strconv.ParseInt(a["BANDWIDTH"], 10, 64)
 			p.Master = true
-			pendingVariant = &Variant{Bandwidth: bw, Codecs: a["CODECS"], Resolution: a["RESOLUTION"], Audio: a["AUDIO"]}
+			pendingVariant = &Variant{Bandwidth: bw, Codecs: a["CODECS"], Resolution: a["RESOLUTION"], Audio: a["AUDIO"],
+				Subtitles: a["SUBTITLES"]}
 		case tag == "#EXT-X-MEDIA":
 			a := parseAttrs(val)
 			p.Master = true
-			p.Media = append(p.Media, MediaTag{Type: a["TYPE"], GroupID: a["GROUP-ID"], Name: a["NAME"], URI: a["URI"]})
+			p.Media = append(p.Media, MediaTag{Type: a["TYPE"], GroupID: a["GROUP-ID"], Name: a["NAME"], URI: a["URI"],
+				Language: a["LANGUAGE"], Default: a["DEFAULT"] == "YES", Autoselect: a["AUTOSELECT"] == "YES",
+				Forced: a["FORCED"] == "YES", Channels: a["CHANNELS"], Characteristics: a["CHARACTERISTICS"]})
 		case tag == "#EXT-X-SESSION-KEY" || tag == "#EXT-X-KEY":
 			a := parseAttrs(val)
 			k := KeyTag{Method: a["METHOD"], URI: a["URI"], KeyFormat: a["KEYFORMAT"], KeyFormatVersions: a["KEYFORMATVERSIONS"], IV: a["IV"]}

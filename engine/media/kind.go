@@ -1,5 +1,6 @@
 // Package media holds the vocabulary every media package shares: the kinds of track Satchel
-// reads and writes. It has no logic of its own and imports nothing from Satchel.
+// reads and writes, the roles a track plays, and language tags (BCP 47, normalized from the
+// ISO 639-2 codes MP4 files carry). It imports nothing from Satchel.
 package media
 
 import (

@@ -23,9 +23,24 @@ type MisalignedError struct {
 
 func (e *MisalignedError) Error() string { return e.Message }
 
-// CheckLadder checks that every rendition has video and the same sync-sample times as the
-// first one (within a few milliseconds), up to the shorter duration. It returns nil or a
-// *MisalignedError naming the rung and the first mismatching time, or an *InputError.
+// DurationMismatchError says that a rendition's duration differs from the reference
+// rendition's by more than a GOP (the shortest segment packaging can cut): the ladder was
+// not made from one master, and players switching renditions would jump or stall.
+type DurationMismatchError struct {
+	Rung, Reference           string        // paths
+	RungDuration, RefDuration time.Duration // video durations
+	Tolerance                 time.Duration // the longest GOP of either rendition
+}
+
+func (e *DurationMismatchError) Error() string {
+	return fmt.Sprintf("%s lasts %s but %s lasts %s: renditions differ by more than a segment (%s); encode every rendition from the same master",
+		filepath.Base(e.Rung), fmtSeconds(e.RungDuration), filepath.Base(e.Reference), fmtSeconds(e.RefDuration), fmtSeconds(e.Tolerance))
+}
+
+// CheckLadder checks that every rendition has video, lasts as long as the first one (within
+// its longest GOP) and has the same sync-sample times (within a few milliseconds). It returns
+// nil, a *DurationMismatchError, a *MisalignedError naming the rung and the first mismatching
+// time, or an *InputError.
 func CheckLadder(assets []*Asset) error {
 	if len(assets) == 0 {
 		return nil
@@ -39,6 +54,10 @@ func CheckLadder(assets []*Asset) error {
 	rv := ref.Video()
 	for _, a := range assets[1:] {
 		v := a.Video()
+		tol := max(longestGOP(rv), longestGOP(v), 500*time.Millisecond)
+		if absDur(v.Duration-rv.Duration) > tol {
+			return &DurationMismatchError{Rung: a.Path, Reference: ref.Path, RungDuration: v.Duration, RefDuration: rv.Duration, Tolerance: tol}
+		}
 		limit := rv.Duration
 		if v.Duration < limit {
 			limit = v.Duration
@@ -50,6 +69,19 @@ func CheckLadder(assets []*Asset) error {
 		}
 	}
 	return nil
+}
+
+// longestGOP is the longest interval between sync samples, the last GOP included.
+func longestGOP(t *Track) time.Duration {
+	var longest time.Duration
+	for i, s := range t.SyncTimes {
+		end := t.Duration
+		if i+1 < len(t.SyncTimes) {
+			end = t.SyncTimes[i+1]
+		}
+		longest = max(longest, end-s)
+	}
+	return longest
 }
 
 func firstMismatch(a, b []time.Duration, limit time.Duration) (time.Duration, bool) {
@@ -103,14 +135,36 @@ func (a *Asset) WriteText(w io.Writer) {
 		if t.Encrypted {
 			enc = fmt.Sprintf("  encrypted (%s)", t.Scheme)
 		}
-		switch t.Kind {
-		case "video":
+		lang := t.Language
+		if lang == "" {
+			lang = "und"
+		}
+		switch {
+		case t.Unsupported != "":
+			what := string(t.Kind)
+			if what == "" {
+				what = t.Handler
+			}
+			fmt.Fprintf(w, "  track %d %s %s: not packaged: %s\n", t.ID, what, t.Codec, t.Unsupported)
+		case t.Kind == "video":
 			fmt.Fprintf(w, "  track %d video %-22s %dx%d  %.3g fps  %d kb/s  %d samples  %.2fs%s\n", t.ID, t.Codec, t.Width, t.Height, t.FrameRate, t.Bitrate/1000, t.SampleCount, t.Duration.Seconds(), enc)
 			fmt.Fprintf(w, "    sync samples (%d): %s\n", len(t.SyncTimes), syncList(t.SyncTimes))
+		case t.Kind == "text":
+			fmt.Fprintf(w, "  track %d text  %-22s %d cues/samples  %.2fs  lang %s%s\n", t.ID, t.Codec, t.SampleCount, t.Duration.Seconds(), lang, flagText(t.Forced, "  forced"))
 		default:
-			fmt.Fprintf(w, "  track %d audio %-22s %d Hz  %d ch  %d kb/s  %d samples  %.2fs  lang %s%s\n", t.ID, t.Codec, t.SampleRate, t.Channels, t.Bitrate/1000, t.SampleCount, t.Duration.Seconds(), t.Language, enc)
+			fmt.Fprintf(w, "  track %d audio %-22s %d Hz  %d ch  %d kb/s  %d samples  %.2fs  lang %s%s%s\n", t.ID, t.Codec, t.SampleRate, t.Channels, t.Bitrate/1000, t.SampleCount, t.Duration.Seconds(), lang, flagText(t.Default, "  default"), enc)
+		}
+		if t.Edit != nil && (t.Edit.MediaTime != 0 || t.Edit.Delay != 0) {
+			fmt.Fprintf(w, "    edit list: starts at media time %d (%.3fs), delay %s\n", t.Edit.MediaTime, float64(t.Edit.MediaTime)/float64(max(t.Timescale, 1)), t.Edit.Delay)
 		}
 	}
+}
+
+func flagText(on bool, text string) string {
+	if on {
+		return text
+	}
+	return ""
 }
 
 func syncList(ts []time.Duration) string {

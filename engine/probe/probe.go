@@ -19,27 +19,41 @@ import (
 	"satchel/internal/mp4safe"
 )
 
-// Track describes one audio or video track.
+// Track describes one track: audio, video or subtitles, or a track Satchel does not package
+// (then Unsupported says why, and Kind is empty for tracks that carry no media).
 type Track struct {
 	ID          uint32          `json:"id"`
 	Kind        media.Kind      `json:"kind"`
 	Codec       string          `json:"codec"`
 	SampleEntry string          `json:"sample_entry"`
+	Handler     string          `json:"handler,omitempty"` // hdlr type when it is not vide/soun/text
 	Width       int             `json:"width,omitempty"`
 	Height      int             `json:"height,omitempty"`
 	FrameRate   float64         `json:"frame_rate,omitempty"`
 	SampleRate  int             `json:"sample_rate,omitempty"`
-	Channels    int             `json:"channels,omitempty"`
+	Channels    int             `json:"channels,omitempty"`    // from the codec configuration, not the sample entry
+	ChannelMap  uint16          `json:"channel_map,omitempty"` // AC-3/E-AC-3 channel locations (ETSI TS 102 366 E.1.3.1.8)
 	Timescale   uint32          `json:"timescale"`
 	Duration    time.Duration   `json:"duration_ns"`
 	Bitrate     int64           `json:"bitrate"`
 	Bytes       int64           `json:"bytes"`
 	SampleCount int             `json:"sample_count"`
 	SyncTimes   []time.Duration `json:"sync_times_ns,omitempty"`
-	Language    string          `json:"language,omitempty"`
+	Language    string          `json:"language,omitempty"` // BCP 47 ("en"); empty when undetermined
+	Default     bool            `json:"default,omitempty"`  // tkhd track_enabled: played unless the viewer chooses
+	Forced      bool            `json:"forced,omitempty"`   // subtitles: every cue is forced (tx3g display flags)
+	Role        media.Role      `json:"role,omitempty"`     // from a 'kind' box, when the file has one
+	Edit        *Edit           `json:"edit,omitempty"`     // the start of the edit list, when the track has one
 	Encrypted   bool            `json:"encrypted,omitempty"`
 	Scheme      string          `json:"scheme,omitempty"`
+	// Unsupported says why the track cannot be packaged ("uses the unsupported audio codec
+	// \"Opus\"…"); empty for tracks Satchel carries.
+	Unsupported string `json:"unsupported,omitempty"`
 }
+
+// Packageable reports whether Satchel can carry the track (audio, video or subtitles in a
+// supported format).
+func (t *Track) Packageable() bool { return t.Kind != "" && t.Unsupported == "" }
 
 // Asset is a probed file.
 type Asset struct {
@@ -66,10 +80,26 @@ func (a *Asset) first(kind media.Kind) *Track {
 	return nil
 }
 
-// RequireVideo returns an InputError when the asset has no video track.
+// Text returns the subtitle tracks.
+func (a *Asset) Text() []Track {
+	var out []Track
+	for _, t := range a.Tracks {
+		if t.Kind == media.Text {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// RequireVideo returns an InputError when the asset has no video track, or when its video
+// cannot be packaged.
 func (a *Asset) RequireVideo() error {
-	if a.Video() == nil {
+	v := a.Video()
+	if v == nil {
 		return &InputError{Path: a.Path, Reason: "has no video track; a ladder rendition needs one (audio-only files can't be packaged as a rung)"}
+	}
+	if v.Unsupported != "" {
+		return &InputError{Path: a.Path, Reason: fmt.Sprintf("track %d %s", v.ID, v.Unsupported)}
 	}
 	return nil
 }
@@ -208,63 +238,82 @@ func Probe(ctx context.Context, path string) (*Asset, error) {
 	return f.Asset(ctx)
 }
 
-// Asset describes the opened file.
+// Asset describes the opened file: every track, with sample statistics for the tracks
+// Satchel can package.
 func (f *File) Asset(ctx context.Context) (*Asset, error) {
 	a := &Asset{Path: f.Path, Size: f.Size, Fragmented: f.MP4.IsFragmented()}
 	moov := f.Moov()
+	var movieTimescale uint32
+	if moov.Mvhd != nil {
+		movieTimescale = moov.Mvhd.Timescale
+	}
+	chapters := chapterTracks(moov)
 	var total int64
+	presentable := 0
 	for _, trak := range moov.Traks {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		t, err := describeTrak(trak)
+		t, err := describeTrak(trak, movieTimescale, chapters)
 		if err != nil {
 			return nil, &InputError{Path: f.Path, Reason: err.Error()}
 		}
-		if t == nil {
-			continue // timed metadata, subtitles: not packaged
-		}
-		samples, err := f.Samples(t.ID)
-		if err != nil {
-			return nil, &InputError{Path: f.Path, Reason: err.Error()}
-		}
-		if len(samples) == 0 {
-			return nil, &InputError{Path: f.Path, Reason: fmt.Sprintf("track %d has no samples; the file is empty or incomplete", t.ID)}
-		}
-		var bytes int64
-		var end uint64
-		for _, s := range samples {
-			if int64(s.Offset)+int64(s.Size) > f.Size {
-				return nil, &InputError{Path: f.Path, Reason: fmt.Sprintf("is truncated: sample %d of track %d ends at byte %d but the file has %d; re-download or re-export it", s.Nr, t.ID, int64(s.Offset)+int64(s.Size), f.Size)}
+		if t.Packageable() {
+			if err := f.measure(t); err != nil {
+				return nil, err
 			}
-			bytes += int64(s.Size)
-			if t.Kind == media.Video && s.Sync {
-				t.SyncTimes = append(t.SyncTimes, ticks(s.DecodeTime, t.Timescale))
-			}
-			end = s.DecodeTime + uint64(s.Dur)
+			total += t.Bytes
+			a.Duration = max(a.Duration, t.Duration)
 		}
-		t.SampleCount = len(samples)
-		t.Bytes = bytes
-		t.Duration = ticks(end-samples[0].DecodeTime, t.Timescale)
-		if t.Duration > 0 {
-			t.Bitrate = int64(float64(bytes*8) / t.Duration.Seconds())
-			if t.Kind == media.Video {
-				t.FrameRate = float64(len(samples)) / t.Duration.Seconds()
-			}
+		if t.Kind != "" {
+			presentable++
 		}
-		if t.Duration > a.Duration {
-			a.Duration = t.Duration
-		}
-		total += bytes
 		a.Tracks = append(a.Tracks, *t)
 	}
-	if len(a.Tracks) == 0 {
-		return nil, &InputError{Path: f.Path, Reason: "has no audio or video track"}
+	if presentable == 0 {
+		return nil, &InputError{Path: f.Path, Reason: "has no audio, video or subtitle track"}
 	}
 	if a.Duration > 0 {
 		a.Bitrate = int64(float64(total*8) / a.Duration.Seconds())
 	}
 	return a, nil
+}
+
+// measure reads the track's sample table: count, bytes, duration, bitrate, sync times.
+func (f *File) measure(t *Track) error {
+	samples, err := f.Samples(t.ID)
+	if err != nil {
+		return &InputError{Path: f.Path, Reason: err.Error()}
+	}
+	if len(samples) == 0 {
+		if t.Kind == media.Text {
+			t.Unsupported = "has no samples (an empty subtitle track)"
+			return nil
+		}
+		return &InputError{Path: f.Path, Reason: fmt.Sprintf("track %d has no samples; the file is empty or incomplete", t.ID)}
+	}
+	var bytes int64
+	var end uint64
+	for _, s := range samples {
+		if int64(s.Offset)+int64(s.Size) > f.Size {
+			return &InputError{Path: f.Path, Reason: fmt.Sprintf("is truncated: sample %d of track %d ends at byte %d but the file has %d; re-download or re-export it", s.Nr, t.ID, int64(s.Offset)+int64(s.Size), f.Size)}
+		}
+		bytes += int64(s.Size)
+		if t.Kind == media.Video && s.Sync {
+			t.SyncTimes = append(t.SyncTimes, ticks(s.DecodeTime, t.Timescale))
+		}
+		end = s.DecodeTime + uint64(s.Dur)
+	}
+	t.SampleCount = len(samples)
+	t.Bytes = bytes
+	t.Duration = ticks(end-samples[0].DecodeTime, t.Timescale)
+	if t.Duration > 0 {
+		t.Bitrate = int64(float64(bytes*8) / t.Duration.Seconds())
+		if t.Kind == media.Video {
+			t.FrameRate = float64(len(samples)) / t.Duration.Seconds()
+		}
+	}
+	return nil
 }
 
 // Moov returns the file's movie box (from the init segment for fragmented files).
@@ -293,24 +342,31 @@ func ticks(t uint64, timescale uint32) time.Duration {
 	return time.Duration(float64(t) * float64(time.Second) / float64(timescale))
 }
 
-// describeTrak returns nil for tracks that are neither audio nor video.
-func describeTrak(trak *mp4.TrakBox) (*Track, error) {
+// describeTrak describes one track. Tracks Satchel cannot carry get Unsupported; an error
+// means the file is damaged.
+func describeTrak(trak *mp4.TrakBox, movieTimescale uint32, chapters map[uint32]bool) (*Track, error) {
+	if trak.Tkhd == nil {
+		return nil, fmt.Errorf("has a track box without its track header (tkhd); the file is damaged")
+	}
 	if trak.Mdia == nil || trak.Mdia.Hdlr == nil || trak.Mdia.Mdhd == nil || trak.Mdia.Minf == nil ||
 		trak.Mdia.Minf.Stbl == nil || trak.Mdia.Minf.Stbl.Stsd == nil {
 		return nil, fmt.Errorf("has an incomplete track box (missing mdia/minf/stbl/stsd); the file is damaged")
 	}
-	if trak.Tkhd == nil {
-		return nil, fmt.Errorf("has a track box without its track header (tkhd); the file is damaged")
+	t := &Track{ID: trak.Tkhd.TrackID, Timescale: trak.Mdia.Mdhd.Timescale, Language: trackLanguage(trak),
+		Default: trak.Tkhd.Flags&1 != 0, Role: trackRole(trak), Edit: readEdit(trak, movieTimescale)}
+	handler := trak.Mdia.Hdlr.HandlerType
+	kind, ok := media.KindForHandler(handler)
+	switch {
+	case chapters[t.ID]:
+		t.Handler = handler
+		t.Unsupported = "is a chapter track (chapter titles, not subtitles); chapters are not packaged"
+		return t, nil
+	case !ok:
+		t.Handler = handler
+		t.Unsupported = fmt.Sprintf("is a %q track (not audio, video or subtitles)", handler)
+		return t, nil
 	}
-	t := &Track{ID: trak.Tkhd.TrackID, Timescale: trak.Mdia.Mdhd.Timescale, Language: trak.Mdia.Mdhd.GetLanguage()}
-	switch trak.Mdia.Hdlr.HandlerType {
-	case "vide":
-		t.Kind = media.Video
-	case "soun":
-		t.Kind = media.Audio
-	default:
-		return nil, nil
-	}
+	t.Kind = kind
 	stsd := trak.Mdia.Minf.Stbl.Stsd
 	if len(stsd.Children) == 0 {
 		return nil, fmt.Errorf("track %d has no sample description", t.ID)
@@ -319,27 +375,50 @@ func describeTrak(trak *mp4.TrakBox) (*Track, error) {
 	t.SampleEntry = entry.Type()
 	switch se := entry.(type) {
 	case *mp4.VisualSampleEntryBox:
-		t.Width, t.Height = int(se.Width), int(se.Height)
-		t.protection(se.Sinf)
-		if !videoEntries[t.SampleEntry] {
-			return nil, fmt.Errorf("uses the unsupported video codec %q; supported: %s. Transcode it (e.g. ffmpeg -c:v libx264)", t.SampleEntry, supportedList)
-		}
-		codec, err := videoCodec(t.SampleEntry, se)
-		if err != nil {
-			return nil, err
-		}
-		t.Codec = codec
+		return t, t.describeVideo(se)
 	case *mp4.AudioSampleEntryBox:
-		t.SampleRate, t.Channels = int(se.SampleRate), int(se.ChannelCount)
-		t.protection(se.Sinf)
-		if !audioEntries[t.SampleEntry] {
-			return nil, fmt.Errorf("uses the unsupported audio codec %q; supported: %s. Transcode it (e.g. ffmpeg -c:a aac)", t.SampleEntry, supportedList)
-		}
-		t.Codec = audioCodec(t.SampleEntry, se)
-	default:
-		return nil, fmt.Errorf("track %d has an unsupported sample entry %q; supported: %s", t.ID, entry.Type(), supportedList)
+		return t, t.describeAudio(se)
 	}
+	if kind == media.Text {
+		describeText(t, entry)
+		return t, nil
+	}
+	t.Codec = entry.Type()
+	t.Unsupported = fmt.Sprintf("has the unsupported sample entry %q; supported: %s", entry.Type(), supportedList)
 	return t, nil
+}
+
+func (t *Track) describeVideo(se *mp4.VisualSampleEntryBox) error {
+	t.Width, t.Height = int(se.Width), int(se.Height)
+	t.protection(se.Sinf)
+	t.Codec = t.SampleEntry
+	if !videoEntries[t.SampleEntry] {
+		t.Unsupported = fmt.Sprintf("uses the unsupported video codec %q; supported: %s. Transcode it (e.g. ffmpeg -c:v libx264)", t.SampleEntry, supportedList)
+		return nil
+	}
+	codec, err := videoCodec(t.SampleEntry, se)
+	if err != nil {
+		return err
+	}
+	t.Codec = codec
+	return nil
+}
+
+func (t *Track) describeAudio(se *mp4.AudioSampleEntryBox) error {
+	t.SampleRate = int(se.SampleRate)
+	t.protection(se.Sinf)
+	t.Codec = t.SampleEntry
+	if !audioEntries[t.SampleEntry] {
+		t.Unsupported = fmt.Sprintf("uses the unsupported audio codec %q; supported: %s. Transcode it (e.g. ffmpeg -c:a aac)", t.SampleEntry, supportedList)
+		return nil
+	}
+	t.Codec = audioCodec(t.SampleEntry, se)
+	n, chanMap, err := audioChannels(t.SampleEntry, se)
+	if err != nil {
+		return fmt.Errorf("track %d has an unreadable %s configuration (%v); re-export it", t.ID, t.SampleEntry, err)
+	}
+	t.Channels, t.ChannelMap = n, chanMap
+	return nil
 }
 
 // protection records the scheme of a protected sample entry and the original format it wraps.

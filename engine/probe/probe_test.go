@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -59,7 +60,11 @@ func TestProbeMedia(t *testing.T) {
 					t.Errorf("first sync at %s", v.SyncTimes[0])
 				}
 			}
-			if au := a.Audio(); au == nil || au.Codec != c.audio || au.SampleRate != 48000 || au.Channels != 2 {
+			channels := 2
+			if c.file == "audio_only.m4a" {
+				channels = 1 // mono: the sample entry says 2, the AudioSpecificConfig says 1
+			}
+			if au := a.Audio(); au == nil || au.Codec != c.audio || au.SampleRate != 48000 || au.Channels != channels {
 				t.Fatalf("audio %+v", au)
 			}
 		})
@@ -104,6 +109,19 @@ func TestLadderAlignment(t *testing.T) {
 		t.Fatalf("misaligned: rung %s at %s: %s", mis.Rung, mis.FirstMismatch, mis.Error())
 	}
 	var in *InputError
+	long := filepath.Join(t.TempDir(), "long_360p.mp4")
+	if out, err := exec.Command("ffmpeg", "-v", "error", "-y", "-stream_loop", "2", "-i", testMedia+"ladder_360p.mp4", "-c", "copy", long).CombinedOutput(); err != nil {
+		t.Fatalf("ffmpeg: %v\n%s", err, out)
+	}
+	long360, err := Probe(context.Background(), long)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dm *DurationMismatchError
+	if err := CheckLadder(append(probeAll("ladder_240p.mp4"), long360)); !errors.As(err, &dm) || dm.RungDuration < 17*time.Second ||
+		!strings.Contains(err.Error(), "long_360p.mp4 lasts 18") {
+		t.Fatalf("a ladder with an 18 s rung among 6 s rungs: %v", err)
+	}
 	if err := CheckLadder(probeAll("ladder_240p.mp4", "audio_only.m4a")); !errors.As(err, &in) || !strings.Contains(err.Error(), "no video") {
 		t.Fatalf("audio-only rung: %v", err)
 	}

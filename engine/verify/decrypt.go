@@ -3,535 +3,587 @@ package verify
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
+	"hash/maphash"
+	"sort"
+	"strings"
 
 	"github.com/Eyevinn/mp4ff/mp4"
 
 	"satchel/engine/cenc"
+	"satchel/engine/decode"
 	"satchel/engine/drm"
-	"satchel/engine/probe"
+	"satchel/engine/media"
+	"satchel/engine/subtitle"
+	"satchel/internal/mp4safe"
 )
 
-// sourceTrack is a clear source track for the bit-exact comparison.
-type sourceTrack struct {
-	path    string
-	file    *probe.File
-	kind    string
-	samples []probe.Sample
+// trackRun is the state of one track while its fragments stream through: at most one
+// fragment's media is held at a time.
+type trackRun struct {
+	t         *trackInfo
+	dec       *decode.Decoder
+	decErr    string
+	keys      map[drm.KID][16]byte
+	kidsUsed  map[drm.KID]bool
+	fragments int
+	samples   int
+	clearFrag int
+	forms     map[string]bool // clear lead forms and aux info layouts seen
+	structErr *finding
+	cryptErr  *finding
+	nalErr    string
+	missing   *drm.KID
+	// timing
+	start   uint64 // first decode time
+	started bool
+	total   uint64 // sum of sample durations
+	segDurs []float64
+	// bit-exact comparison: a hash and the size of every decrypted sample
+	hashes []uint64
+	sizes  []uint32
+	// subtitles: the cues parsed (up to maxCuesKept, then counted), the first sample that
+	// did not parse, and whether any sample was parsed
+	cues       []subtitle.Cue
+	extraCues  int
+	textErr    *finding
+	textParsed bool
 }
 
-func (v *verifier) loadSources() error {
-	for _, p := range v.in.SourceFiles {
-		f, err := probe.Open(context.Background(), p)
-		if err != nil {
-			return fmt.Errorf("source: %w", err)
-		}
-		a, err := f.Asset(context.Background())
-		if err != nil {
-			f.Close()
-			return fmt.Errorf("source: %w", err)
-		}
-		for _, t := range a.Tracks {
-			ss, err := f.Samples(t.ID)
-			if err != nil {
-				return fmt.Errorf("source %s: %w", p, err)
-			}
-			v.sources = append(v.sources, &sourceTrack{path: p, file: f, kind: string(t.Kind), samples: ss})
+type finding struct {
+	where Where
+	msg   string
+}
+
+var hashSeed = maphash.MakeSeed()
+
+func (v *verifier) newRun(ctx context.Context, t *trackInfo) *trackRun {
+	r := &trackRun{t: t, keys: map[drm.KID][16]byte{}, kidsUsed: map[drm.KID]bool{}, forms: map[string]bool{}}
+	for _, k := range v.keys {
+		if _, ok := r.keys[k.KID]; !ok {
+			r.keys[k.KID] = k.Key
 		}
 	}
-	return nil
+	if t.stream == nil || v.noDecode {
+		r.decErr = t.streamErr
+		return r
+	}
+	d, err := decode.Start(ctx, *t.stream)
+	if err != nil {
+		r.decErr = err.Error()
+		return r
+	}
+	r.dec = d
+	return r
 }
 
-// matchSource finds the source track whose sample sizes equal the decrypted track's
-// (encryption never changes sample sizes).
-func (v *verifier) matchSource(kind string, sizes []int) *sourceTrack {
-	for _, s := range v.sources {
-		if s.kind != kind || len(s.samples) != len(sizes) {
+// decodeAll says whether every sample is decoded (Full), else sync samples and the first
+// fragment.
+func (v *verifier) wantDecode(r *trackRun, sync bool) bool {
+	return v.in.Full || sync || r.fragments <= 1
+}
+
+// fragment decrypts, hashes and feeds one track fragment. It never returns an error for bad
+// content (that becomes the run's finding); only cancellation stops it.
+func (v *verifier) fragment(ctx context.Context, r *trackRun, f *mp4.Fragment, traf *mp4.TrafBox, file string) {
+	t := r.t
+	r.fragments++
+	at := fmt.Sprintf("moof[%d]/traf", r.fragments)
+	if f.Moof != nil && f.Moof.Mfhd != nil {
+		at = fmt.Sprintf("moof[seq %d]/traf", f.Moof.Mfhd.SequenceNumber)
+	}
+	if t.kind != media.Text {
+		v.moofSignals(t, f, file)
+	}
+	var n int
+	for _, tr := range traf.Truns {
+		n += int(tr.SampleCount())
+	}
+	var samples []mp4.FullSample
+	if err := mp4safe.Do(func() error {
+		var err error
+		samples, err = f.GetFullSamples(t.trex)
+		return err
+	}); err != nil || len(samples) != n {
+		if r.structErr == nil {
+			msg := fmt.Sprintf("trun lists %d samples but %d could be read from the mdat", n, len(samples))
+			if err != nil {
+				msg = "samples cannot be read: " + err.Error()
+			}
+			r.structErr = &finding{Where{File: file, At: at + "/trun"}, msg}
+		}
+		return
+	}
+	if t.kind == media.Text {
+		v.timing(r, traf, samples)
+		for i := range samples {
+			s := &samples[i]
+			v.textSample(r, s.Data, s.DecodeTime, s.Dur, Where{File: file, At: at + "/trun"})
+		}
+		return
+	}
+	var fi *cenc.FragmentInfo
+	if t.encrypted() {
+		var err error
+		if fi, err = cenc.InspectFragment(t.tp, t.trex, traf, n); err != nil {
+			if r.structErr == nil {
+				r.structErr = &finding{Where{File: file, At: at + "/senc"}, err.Error()}
+			}
+			return
+		}
+		v.noteForms(r, fi, traf)
+		if msg := checkSaio(f, traf); msg != "" && r.structErr == nil {
+			r.structErr = &finding{Where{File: file, At: at + "/saio"}, msg}
+		}
+	}
+	v.timing(r, traf, samples)
+	for i := range samples {
+		s := &samples[i]
+		if fi != nil {
+			v.decryptOne(r, &fi.Samples[i], s.Data, file, at, r.samples+1)
+		}
+		v.consume(r, s.Data, isSync(s.Flags))
+	}
+}
+
+// checkSaio checks that a saio with one offset (relative to the moof, the CMAF layout) points
+// at the first IV in senc, where players look for it.
+func checkSaio(f *mp4.Fragment, traf *mp4.TrafBox) string {
+	if traf.Saio == nil || len(traf.Saio.Offset) != 1 || traf.Tfhd == nil || !traf.Tfhd.DefaultBaseIfMoof() ||
+		traf.Tfhd.HasBaseDataOffset() {
+		return ""
+	}
+	off := uint64(8) // moof header
+	for _, c := range f.Moof.Children {
+		if c != traf {
+			off += c.Size()
 			continue
 		}
-		same := true
-		for i, x := range s.samples {
-			if int(x.Size) != sizes[i] {
-				same = false
-				break
+		off += 8 // traf header
+		for _, tc := range traf.Children {
+			switch b := tc.(type) {
+			case *mp4.SencBox:
+				return saioMismatch(traf, off+16)
+			case *mp4.UUIDBox:
+				if b.Senc != nil {
+					return saioMismatch(traf, off+32)
+				}
 			}
-		}
-		if same {
-			return s
+			off += tc.Size()
 		}
 	}
-	return nil
+	return ""
 }
 
-// fragments yields each fragment of the track with its media data loaded.
-func (v *verifier) fragments(t *checkedTrack, yield func(*mp4.Fragment) error) error {
-	if t.ref.single {
-		for _, seg := range t.file.Segments {
-			for _, f := range seg.Fragments {
-				if trafFor(f, t.trackID) == nil {
-					continue
-				}
-				var lazy uint64
-				if t.local != nil && f.Mdat != nil && f.Mdat.IsLazy() {
-					lazy = f.Mdat.GetLazyDataSize()
-					buf := make([]byte, lazy)
-					if _, err := t.local.ReadAt(buf, int64(f.Mdat.PayloadAbsoluteOffset())); err != nil {
-						return fmt.Errorf("read mdat: %w", err)
-					}
-					f.Mdat.SetData(buf)
-				}
-				err := yield(f)
-				if lazy > 0 {
-					// Free the data; a later pass over another track reloads it.
-					f.Mdat.SetData(nil)
-					f.Mdat.SetLazyDataSize(lazy)
-				}
-				if err != nil {
-					return err
-				}
-			}
-		}
-		return nil
+func saioMismatch(traf *mp4.TrafBox, want uint64) string {
+	if got := traf.Saio.Offset[0]; got != int64(want) {
+		return fmt.Sprintf("saio points at byte %d of the moof but the senc data starts at byte %d", got, want)
 	}
-	for _, loc := range t.ref.segments {
-		b, err := v.fetch.get(loc)
-		if err != nil {
-			return err
-		}
-		mf, err := decodeSafe(bytes.NewReader(b), false)
-		if err != nil {
-			return fmt.Errorf("segment %s does not parse: %w", displayName(loc), err)
-		}
-		for _, seg := range mf.Segments {
-			for _, f := range seg.Fragments {
-				if err := yield(f); err != nil {
-					return err
-				}
-			}
-		}
-	}
-	return nil
+	return ""
 }
 
-// decryptTrack decrypts every sample and checks the result.
-func (v *verifier) decryptTrack(t *checkedTrack) {
-	defer func() {
-		if p := recover(); p != nil {
-			v.rep.fail(CatStructure, t.subject, fmt.Sprintf("malformed fragment data (%v)", p), "re-package or re-download the content")
-		}
-	}()
-	if t.file != nil && t.ref.single && !t.file.IsFragmented() {
-		v.decryptProgressive(t)
+// isSync reads sample_is_non_sync_sample (ISO/IEC 14496-12 §8.8.3.1): a sample is a sync
+// sample unless that bit is set, whatever sample_depends_on says.
+func isSync(flags uint32) bool { return flags&0x00010000 == 0 }
+
+func (v *verifier) noteForms(r *trackRun, fi *cenc.FragmentInfo, traf *mp4.TrafBox) {
+	if fi.ClearSamples == len(fi.Samples) && len(fi.Samples) > 0 {
+		r.clearFrag++
+	}
+	if fi.ClearDescription {
+		r.forms["sample-description"] = true
+	}
+	if fi.SeigGroups && fi.ClearSamples > 0 {
+		r.forms["seig"] = true
+	}
+	if fi.SaizZeroCount {
+		r.forms["saiz-zero-count"] = true
+	}
+	if fi.Senc == "uuid-senc" {
+		r.forms["piff-senc"] = true
+	}
+	if fi.NoSencClear {
+		r.forms["no-senc"] = true
+	}
+	_ = traf
+}
+
+func (v *verifier) decryptOne(r *trackRun, sc *cenc.SampleCrypto, data []byte, file, at string, nr int) {
+	if !sc.Protected || r.cryptErr != nil || r.missing != nil {
 		return
 	}
-	var di mp4.DecryptInfo
-	if t.encrypted {
-		if _, ok := drm.KeyByKID(v.keys, t.kid); !ok {
-			v.rep.fail(CatDecryption, t.subject, fmt.Sprintf("no key for KID %s: samples cannot be decrypted", t.kid), "pass the key with --keys CPIX or --key KID:KEY, or fix the license server")
-			return
-		}
-		var err error
-		if di, err = mp4.DecryptInit(cloneInit(t.init)); err != nil {
-			v.rep.fail(CatDecryption, t.subject, "init cannot be prepared for decryption: "+err.Error(), "re-package the content")
-			return
+	key, ok := r.keys[sc.KID]
+	if !ok {
+		kid := sc.KID
+		r.missing = &kid
+		return
+	}
+	r.kidsUsed[sc.KID] = true
+	if err := cenc.DecryptSample(sc, key, data); err != nil {
+		r.cryptErr = &finding{Where{File: file, At: at + "/senc"}, fmt.Sprintf("sample %d: %v", nr, err)}
+	}
+}
+
+// consume hashes a decrypted sample and feeds it to the decoder when it is to be decoded.
+func (v *verifier) consume(r *trackRun, data []byte, sync bool) {
+	r.samples++
+	v.rep.Samples++
+	v.rep.Bytes += int64(len(data))
+	if len(v.sources) > 0 {
+		r.hashes = append(r.hashes, maphash.Bytes(hashSeed, data))
+		r.sizes = append(r.sizes, uint32(len(data)))
+	}
+	if r.t.stream != nil && (r.t.stream.Format == decode.H264 || r.t.stream.Format == decode.HEVC) && r.nalErr == "" {
+		if msg := checkNALUs(data, r.t.stream.NALLength, r.t.stream.Format == decode.H264); msg != "" {
+			r.nalErr = fmt.Sprintf("sample %d: %s", r.samples, msg)
 		}
 	}
-	trex := trexFor(t.init, t.trackID)
-	var sizes []int
-	var samples [][]byte
-	integrityErr := ""
-	structureErr := ""
-	nfrag, clear := 0, 0
-	err := v.fragments(t, func(f *mp4.Fragment) error {
-		traf := trafFor(f, t.trackID)
-		if traf == nil {
-			return nil
+	if r.dec != nil && v.wantDecode(r, sync) {
+		_ = r.dec.Write(data, sync)
+	}
+}
+
+func (v *verifier) timing(r *trackRun, traf *mp4.TrafBox, samples []mp4.FullSample) {
+	if len(samples) == 0 {
+		return
+	}
+	if !r.started {
+		// The first sample's presentation time (an I-frame comes first in decode order).
+		pt := int64(samples[0].DecodeTime) + int64(samples[0].CompositionTimeOffset)
+		if pt < 0 {
+			pt = 0
 		}
-		nfrag++
-		if t.encrypted && cenc.IsClear(traf) {
-			clear++
-		}
-		if msg := checkAuxInfo(f, traf, t); msg != "" && structureErr == "" {
-			structureErr = msg
-		}
-		if t.encrypted {
-			if err := cenc.DecryptFragment(f, di, v.keys); err != nil {
-				return err
-			}
-		}
-		fs, err := f.GetFullSamples(trex)
+		r.start, r.started = uint64(pt), true
+	}
+	var d uint64
+	for _, s := range samples {
+		d += uint64(s.Dur)
+	}
+	r.total += d
+	if r.t.timescale > 0 {
+		r.segDurs = append(r.segDurs, float64(d)/float64(r.t.timescale))
+	}
+	_ = traf
+}
+
+// finish closes the decoder and reports the track's structure, decryption, decode and
+// bit-exact findings.
+func (v *verifier) finish(r *trackRun) {
+	t := r.t
+	t.samples, t.segDurs = r.samples, r.segDurs
+	fact := &v.rep.Inventory.Tracks[t.fact]
+	fact.Samples = r.samples
+	if t.timescale > 0 {
+		fact.Duration = float64(r.total) / float64(t.timescale)
+		fact.Start = float64(r.start)/float64(t.timescale) - t.elstShift
+	}
+	var res *decode.Result
+	if r.dec != nil {
+		rr, err := r.dec.Close()
 		if err != nil {
-			return fmt.Errorf("samples: %w", err)
-		}
-		for _, s := range fs {
-			sizes = append(sizes, len(s.Data))
-			if integrityErr == "" {
-				if msg := checkSample(t, s.Data); msg != "" {
-					integrityErr = fmt.Sprintf("sample %d: %s", len(sizes), msg)
-				}
-			}
-			if len(v.sources) > 0 {
-				samples = append(samples, append([]byte(nil), s.Data...))
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		var mk *cenc.MissingKeyError
-		if errors.As(err, &mk) {
-			v.rep.fail(CatDecryption, t.subject, err.Error(), "give the key for that KID")
+			r.decErr = err.Error()
 		} else {
-			v.rep.fail(CatDecryption, t.subject, "decryption failed: "+err.Error(), "check the keys and re-download the content")
+			res = &rr
+			fact.Decode = &rr
 		}
+	}
+	for form := range r.forms {
+		if form == "sample-description" || form == "seig" || form == "no-senc" {
+			fact.ClearLead = append(fact.ClearLead, form)
+		}
+	}
+	sort.Strings(fact.ClearLead)
+	w := Where{File: t.file}
+	if r.samples == 0 {
+		v.rep.failAt(w, CatStructure, t.subject, "no samples found", "check that the segments belong to this init segment")
 		return
 	}
-	if clear > 0 {
-		v.rep.pass(CatEncryption, t.subject, "%d of %d fragments are a clear lead (seig isProtected=0): playback starts before the license", clear, nfrag)
+	v.reportStructure(r)
+	if t.kind == media.Text {
+		v.finishText(r)
+		return
 	}
-	v.finishTrack(t, nfrag, sizes, samples, structureErr, integrityErr)
+	if v.reportDecryption(r) {
+		v.reportDecode(r, res)
+	}
+	v.compareSource(r)
 }
 
-func (v *verifier) finishTrack(t *checkedTrack, nfrag int, sizes []int, samples [][]byte, structureErr, integrityErr string) {
-	if structureErr != "" {
-		v.rep.fail(CatStructure, t.subject, structureErr, "re-package: players locate IVs through saio/saiz/senc")
-	} else if nfrag > 0 {
-		v.rep.pass(CatStructure, t.subject, "%d fragments: trun, senc, saiz and saio consistent", nfrag)
-	}
-	if len(sizes) == 0 {
-		v.rep.fail(CatStructure, t.subject, "no samples found", "check that the segments belong to this init segment")
-		return
-	}
-	v.rep.Samples += len(sizes)
-	if t.encrypted {
-		v.rep.pass(CatDecryption, t.subject, "%d samples decrypted with the key for KID %s", len(sizes), t.kid)
-	}
-	if integrityErr != "" {
-		msg := "decrypted media does not parse (" + integrityErr + ")"
-		fix := "re-download the content"
-		if t.encrypted {
-			msg += fmt.Sprintf(": the key for KID %s is wrong or the data is corrupt", t.kid)
-			fix = "use the content key the package was made with (KID " + t.kid.String() + ")"
-		}
-		v.rep.fail(CatIntegrity, t.subject, msg, fix)
+func (v *verifier) reportStructure(r *trackRun) {
+	t := r.t
+	if r.structErr != nil {
+		v.rep.failAt(r.structErr.where, CatStructure, t.subject, r.structErr.msg,
+			"re-package: players locate samples and IVs through trun, saiz/saio and senc")
+	} else if t.encrypted() {
+		v.rep.passAt(Where{File: t.file}, CatStructure, t.subject, "%d fragments, %d samples: trun, senc and sample groups consistent",
+			r.fragments, r.samples)
 	} else {
-		v.rep.pass(CatIntegrity, t.subject, "all %d samples parse as %s", len(sizes), t.codec)
+		v.rep.passAt(Where{File: t.file}, CatStructure, t.subject, "%d fragments, %d samples: trun consistent",
+			r.fragments, r.samples)
 	}
+	if r.forms["saiz-zero-count"] {
+		v.rep.passAt(Where{File: t.file, At: "moof/traf/saiz"}, CatStructure, t.subject,
+			"saiz lists 0 samples (as Bento4 writes for constant-IV cbcs); the IVs and subsamples come from senc")
+	}
+	if r.forms["no-senc"] {
+		v.rep.warnAt(Where{File: t.file, At: "moof/traf"}, CatEncryption, t.subject,
+			"fragments of an encrypted track carry no senc: taken as a clear lead (decoding confirms they are clear)",
+			"signal clear fragments with a clear sample description or a 'seig' group: some players try to decrypt them")
+	}
+	if r.forms["piff-senc"] {
+		v.rep.passAt(Where{File: t.file, At: "moof/traf/uuid[piff-senc]"}, CatStructure, t.subject,
+			"sample encryption in PIFF uuid senc boxes")
+	}
+	if r.clearFrag > 0 {
+		var forms []string
+		for f := range r.forms {
+			if f == "sample-description" || f == "seig" || f == "no-senc" {
+				forms = append(forms, f)
+			}
+		}
+		sort.Strings(forms)
+		how := strings.Join(forms, ", ")
+		if how == "" {
+			how = "no protected samples"
+		}
+		v.rep.passAt(Where{File: t.file}, CatEncryption, t.subject, "%d of %d fragments are a clear lead (%s): playback starts before the license",
+			r.clearFrag, r.fragments, how)
+	}
+}
+
+// reportDecryption reports missing keys and decryption errors; false when decoding cannot say
+// anything more.
+func (v *verifier) reportDecryption(r *trackRun) bool {
+	t := r.t
+	w := Where{File: t.file}
+	switch {
+	case r.missing != nil:
+		v.rep.failAt(w, CatDecryption, t.subject, fmt.Sprintf("no key for KID %s: samples cannot be decrypted", *r.missing),
+			"give the key for that KID (a CPIX document or KID:KEY), or fix the license server")
+		return false
+	case r.cryptErr != nil:
+		v.rep.failAt(r.cryptErr.where, CatDecryption, t.subject, "decryption failed: "+r.cryptErr.msg,
+			"re-package: the sample encryption data does not fit the samples")
+		return false
+	}
+	if t.encrypted() {
+		v.rep.passAt(w, CatDecryption, t.subject, "%d samples decrypted (%s) with the key for KID %s", r.samples, t.prot.Scheme, kidList(r))
+	}
+	return true
+}
+
+func kidList(r *trackRun) string {
+	var out []string
+	for k := range r.kidsUsed {
+		out = append(out, k.String())
+	}
+	if len(out) == 0 && r.t.prot != nil {
+		out = append(out, r.t.prot.KID.String())
+	}
+	sort.Strings(out)
+	return strings.Join(out, ", ")
+}
+
+func (v *verifier) reportDecode(r *trackRun, res *decode.Result) {
+	t := r.t
+	w := Where{File: t.file}
+	wrong := ""
+	if t.encrypted() {
+		wrong = fmt.Sprintf(": the key for KID %s is wrong or the media is corrupt", kidList(r))
+	}
+	switch {
+	case res == nil:
+		v.rep.warnAt(w, CatIntegrity, t.subject, "decryption not proven by decoding: "+r.decErr,
+			"install ffmpeg (ffprobe) to decode the media")
+		if r.nalErr != "" {
+			v.rep.failAt(w, CatIntegrity, t.subject, "decrypted media does not parse ("+r.nalErr+")"+wrong, fixKey(t))
+		}
+	case res.OK():
+		scope := "every sync sample and the first fragment"
+		if v.in.Full {
+			scope = "every sample"
+		}
+		v.rep.passAt(w, CatIntegrity, t.subject, "decoded %s: %d of %d frames, no decoder errors (%s)", scope, res.Decoded, res.Fed, t.codec)
+	default:
+		v.rep.failAt(w, CatIntegrity, t.subject, "the decoder rejects the decrypted media: "+res.String()+wrong, fixKey(t))
+	}
+	if res != nil && res.OK() && r.nalErr != "" {
+		v.rep.failAt(w, CatIntegrity, t.subject, "decrypted media does not parse ("+r.nalErr+")"+wrong, fixKey(t))
+	}
+}
+
+func fixKey(t *trackInfo) string {
+	if t.encrypted() {
+		return "use the content key the package was made with (KID " + t.prot.KID.String() + "), or re-download the content"
+	}
+	return "re-download or re-package the content"
+}
+
+// compareSource compares the decrypted samples with the clear source bit for bit (through
+// per-sample hashes: the samples themselves are not kept).
+func (v *verifier) compareSource(r *trackRun) {
 	if len(v.sources) == 0 {
 		return
 	}
-	src := v.matchSource(t.kind, sizes)
+	t := r.t
+	w := Where{File: t.file}
+	src := v.matchSource(string(t.kind), r.sizes)
 	if src == nil {
-		v.rep.warn(CatIntegrity, t.subject, "no source file has this track's samples; bit-exact comparison skipped", "pass the rendition's source with --source FILE")
+		v.rep.warnAt(w, CatIntegrity, t.subject, "no source file has this track's samples; bit-exact comparison skipped",
+			"give the rendition's source file")
 		return
 	}
+	buf := make([]byte, 0, 1<<20)
 	for i, s := range src.samples {
-		want := make([]byte, s.Size)
-		if _, err := src.file.F.ReadAt(want, int64(s.Offset)); err != nil {
-			v.rep.fail(CatIntegrity, t.subject, "reading the source failed: "+err.Error(), "")
+		if cap(buf) < int(s.Size) {
+			buf = make([]byte, s.Size)
+		}
+		b := buf[:s.Size]
+		if _, err := src.file.F.ReadAt(b, int64(s.Offset)); err != nil {
+			v.rep.failAt(w, CatIntegrity, t.subject, "reading the source failed: "+err.Error(), "")
 			return
 		}
-		if !bytes.Equal(want, samples[i]) {
-			v.rep.fail(CatIntegrity, t.subject, fmt.Sprintf("sample %d differs from the source %s after decryption", i+1, displayName(src.path)), "the package is corrupt: re-package or re-download it")
+		if maphash.Bytes(hashSeed, b) != r.hashes[i] {
+			v.rep.failAt(w, CatIntegrity, t.subject, fmt.Sprintf("sample %d differs from the source %s after decryption", i+1,
+				displayName(src.path)), "the package is corrupt: re-package or re-download it")
 			return
 		}
 	}
-	v.rep.pass(CatIntegrity, t.subject, "bit-exact with the source %s (%d samples)", displayName(src.path), len(samples))
+	v.rep.passAt(w, CatIntegrity, t.subject, "bit-exact with the source %s (%d samples)", displayName(src.path), len(src.samples))
 }
 
-func cloneInit(in *mp4.InitSegment) *mp4.InitSegment {
-	var b bytes.Buffer
-	if err := in.Encode(&b); err != nil {
-		return in
-	}
-	mf, err := mp4.DecodeFile(&b)
-	if err != nil || mf.Init == nil {
-		return in
-	}
-	return mf.Init
-}
-
-func trexFor(init *mp4.InitSegment, id uint32) *mp4.TrexBox {
-	if init.Moov.Mvex != nil {
-		for _, t := range init.Moov.Mvex.Trexs {
-			if t.TrackID == id {
-				return t
-			}
-		}
-	}
-	return &mp4.TrexBox{TrackID: id}
-}
-
-func trafFor(f *mp4.Fragment, id uint32) *mp4.TrafBox {
-	if f.Moof == nil {
+// decryptMedia streams the fragments of m (its segments, or the single file's fragments) once,
+// feeding each track's run.
+func (v *verifier) decryptMedia(ctx context.Context, m *mediaRef) error {
+	if len(m.tracks) == 0 {
 		return nil
 	}
-	for _, t := range f.Moof.Trafs {
-		if t.Tfhd != nil && t.Tfhd.TrackID == id {
-			return t
+	if m.single && m.file != nil && !m.file.mf.IsFragmented() {
+		for _, t := range m.tracks {
+			if err := v.decryptProgressive(ctx, t); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	runs := map[uint32]*trackRun{}
+	for _, t := range m.tracks {
+		runs[t.trackID] = v.newRun(ctx, t)
+	}
+	err := v.fragments(ctx, m, func(f *mp4.Fragment, file string) {
+		if f.Moof == nil {
+			return
+		}
+		for _, traf := range f.Moof.Trafs {
+			if traf.Tfhd == nil {
+				continue
+			}
+			if r := runs[traf.Tfhd.TrackID]; r != nil {
+				// mp4ff walks the fragment's tables; a panic on crafted data is a finding.
+				err := mp4safe.Do(func() error { v.fragment(ctx, r, f, traf, file); return nil })
+				if err != nil && r.structErr == nil {
+					r.structErr = &finding{Where{File: file, At: "moof/traf"}, err.Error()}
+				}
+			}
+		}
+	})
+	for _, t := range m.tracks {
+		v.finish(runs[t.trackID])
+	}
+	return err
+}
+
+// fragments calls fn for each fragment of m with its media data loaded, one at a time.
+func (v *verifier) fragments(ctx context.Context, m *mediaRef, fn func(*mp4.Fragment, string)) error {
+	if m.single {
+		return v.fileFragments(ctx, m, fn)
+	}
+	var buf []byte
+	for i, loc := range m.segments {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		name := v.fetch.rel(loc)
+		b, err := v.fetch.getInto(ctx, loc, v.limits.MaxResponseBytes, buf)
+		if err != nil {
+			if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+				return err
+			}
+			v.segmentError(m, name, i, len(m.segments), err)
+			return nil
+		}
+		buf = b
+		// Lazy decoding leaves the mdat payloads in b: no second copy of the segment.
+		mf, err := mp4safe.DecodeFile(ctx, bytes.NewReader(b), mp4safe.Lazy)
+		if err != nil {
+			v.rep.failAt(Where{File: name}, CatStructure, m.subject, "segment does not parse: "+err.Error(),
+				"re-package or re-download the segment")
+			continue
+		}
+		for _, seg := range mf.Segments {
+			for _, f := range seg.Fragments {
+				if f.Mdat != nil && f.Mdat.IsLazy() {
+					start, n := f.Mdat.PayloadAbsoluteOffset(), f.Mdat.GetLazyDataSize()
+					if start+n > uint64(len(b)) {
+						v.rep.failAt(Where{File: name, At: "mdat"}, CatStructure, m.subject, "the mdat runs past the end of the segment",
+							"re-download the segment")
+						continue
+					}
+					f.Mdat.SetData(b[start : start+n])
+				}
+				fn(f, name)
+			}
 		}
 	}
 	return nil
 }
 
-// checkAuxInfo checks senc/saiz/saio against trun: sample counts, and that saio points at
-// the senc data.
-func checkAuxInfo(f *mp4.Fragment, traf *mp4.TrafBox, t *checkedTrack) string {
-	if !t.encrypted {
-		return ""
-	}
-	var n uint32
-	for _, tr := range traf.Truns {
-		n += tr.SampleCount()
-	}
-	if cenc.IsClear(traf) {
-		return "" // clear lead, signalled by a 'seig' group with isProtected = 0
-	}
-	has, _ := traf.ContainsSencBox()
-	if !has {
-		if t.scheme == "cbcs" && t.kind == "audio" || t.scheme == "cbcs" {
-			return "" // constant IV, full-sample: CMAF allows omitting senc/saiz/saio
+func (v *verifier) segmentError(m *mediaRef, name string, i, n int, err error) {
+	if v.limitOrRefused(Where{File: name}, m.subject, err) {
+		if n-i-1 > 0 {
+			v.rep.Inventory.notChecked(m.subject, fmt.Sprintf("%d later segments", n-i-1))
 		}
-		return fmt.Sprintf("fragment %d has no senc box", f.Moof.Mfhd.SequenceNumber)
-	}
-	if traf.Saiz != nil && traf.Saiz.SampleCount != n {
-		return fmt.Sprintf("fragment %d: saiz covers %d samples, trun has %d", f.Moof.Mfhd.SequenceNumber, traf.Saiz.SampleCount, n)
-	}
-	if traf.Senc != nil && traf.Senc.SampleCount != n {
-		return fmt.Sprintf("fragment %d: senc covers %d samples, trun has %d", f.Moof.Mfhd.SequenceNumber, traf.Senc.SampleCount, n)
-	}
-	if traf.Saio != nil && len(traf.Saio.Offset) == 1 && traf.Tfhd.DefaultBaseIfMoof() {
-		off := uint64(8)
-		found := false
-		for _, c := range f.Moof.Children {
-			if c != traf {
-				off += c.Size()
-				continue
-			}
-			off += 8
-			for _, tc := range traf.Children {
-				if tc.Type() == "senc" {
-					found = true
-					off += 16
-					if traf.Senc != nil && traf.Senc.Flags&0x01 != 0 {
-						off += 20 // override TrackEncryptionBox parameters
-					}
-					break
-				}
-				off += tc.Size()
-			}
-			break
-		}
-		if found && uint64(traf.Saio.Offset[0]) != off {
-			return fmt.Sprintf("fragment %d: saio points at byte %d of the moof but the senc data starts at %d", f.Moof.Mfhd.SequenceNumber, traf.Saio.Offset[0], off)
-		}
-	}
-	return ""
-}
-
-// checkSample checks that a decrypted sample is well-formed media: length-prefixed NAL units
-// covering the sample exactly (AVC/HEVC), or a plausible raw audio frame.
-func checkSample(t *checkedTrack, b []byte) string {
-	switch t.codec {
-	case "avc1", "avc3", "hvc1", "hev1":
-		if msg := checkNALUs(b, t.nalLen, t.codec == "avc1" || t.codec == "avc3"); msg != "" {
-			return msg
-		}
-		return checkSliceHeaders(b, t.nalLen, t.codec == "avc1" || t.codec == "avc3", t.ppsIDs)
-	case "mp4a":
-		if len(b) == 0 {
-			return "empty AAC frame"
-		}
-		if len(b) > 1 && b[0] == 0xFF && b[1]&0xF0 == 0xF0 {
-			return "AAC frame with an ADTS header (MP4 needs raw frames)"
-		}
-	}
-	return ""
-}
-
-func checkNALUs(b []byte, lenSize int, avc bool) string {
-	if lenSize < 1 || lenSize > 4 {
-		lenSize = 4
-	}
-	pos := 0
-	count := 0
-	for pos < len(b) {
-		if pos+lenSize > len(b) {
-			return fmt.Sprintf("a NAL length field is cut at byte %d of %d", pos, len(b))
-		}
-		var n uint32
-		for i := 0; i < lenSize; i++ {
-			n = n<<8 | uint32(b[pos+i])
-		}
-		pos += lenSize
-		if n == 0 || int(n) > len(b)-pos {
-			return fmt.Sprintf("NAL unit %d claims %d bytes but %d remain", count+1, n, len(b)-pos)
-		}
-		h := b[pos]
-		if h&0x80 != 0 {
-			return fmt.Sprintf("NAL unit %d has the forbidden bit set", count+1)
-		}
-		if avc {
-			if typ := h & 0x1f; typ == 0 || (typ >= 24) {
-				return fmt.Sprintf("NAL unit %d has the invalid H.264 type %d", count+1, typ)
-			}
-		} else {
-			if typ := (h >> 1) & 0x3f; typ > 40 && typ < 48 || typ >= 48 {
-				return fmt.Sprintf("NAL unit %d has the reserved HEVC type %d", count+1, typ)
-			}
-			if pos+1 < len(b) && b[pos+1]&0x07 == 0 {
-				return fmt.Sprintf("NAL unit %d has temporal id 0 (nuh_temporal_id_plus1 must be ≥ 1)", count+1)
-			}
-		}
-		pos += int(n)
-		count++
-	}
-	return ""
-}
-
-// decryptProgressive handles non-fragmented encrypted MP4s (as ffmpeg writes with
-// -encryption_scheme cenc-aes-ctr): sample aux info through stbl saiz/saio.
-func (v *verifier) decryptProgressive(t *checkedTrack) {
-	trak := t.file.Moov.Traks[0]
-	for _, tr := range t.file.Moov.Traks {
-		if tr.Tkhd.TrackID == t.trackID {
-			trak = tr
-		}
-	}
-	var r io.ReaderAt = t.local
-	if r == nil {
-		r = bytes.NewReader(t.raw)
-	}
-	pf := &probe.File{MP4: t.file}
-	samples, err := pf.Samples(t.trackID)
-	if err != nil {
-		v.rep.fail(CatStructure, t.subject, "sample table: "+err.Error(), "re-package the file")
 		return
 	}
-	var key drm.ContentKey
-	var tenc *mp4.TencBox
-	var ivSize int
-	var aux []auxInfo
-	if t.encrypted {
-		var ok bool
-		if key, ok = drm.KeyByKID(v.keys, t.kid); !ok {
-			v.rep.fail(CatDecryption, t.subject, fmt.Sprintf("no key for KID %s: samples cannot be decrypted", t.kid), "pass the key with --keys CPIX or --key KID:KEY")
-			return
-		}
-		se := trak.Mdia.Minf.Stbl.Stsd.Children[0]
-		switch e := se.(type) {
-		case *mp4.VisualSampleEntryBox:
-			tenc = e.Sinf.Schi.Tenc
-		case *mp4.AudioSampleEntryBox:
-			tenc = e.Sinf.Schi.Tenc
-		}
-		ivSize = int(tenc.DefaultPerSampleIVSize)
-		if aux, err = readAux(r, trak.Mdia.Minf.Stbl, len(samples), ivSize); err != nil {
-			v.rep.fail(CatStructure, t.subject, "sample auxiliary information (saiz/saio): "+err.Error(), "re-package the file")
-			return
-		}
-		v.rep.pass(CatStructure, t.subject, "saiz/saio describe %d samples", len(aux))
-	}
-	var sizes []int
-	var kept [][]byte
-	integrityErr := ""
-	for i, s := range samples {
-		b := make([]byte, s.Size)
-		if _, err := r.ReadAt(b, int64(s.Offset)); err != nil {
-			v.rep.fail(CatStructure, t.subject, fmt.Sprintf("sample %d cannot be read: %v", i+1, err), "the file is truncated; re-download it")
-			return
-		}
-		if t.encrypted {
-			var err error
-			switch t.scheme {
-			case "cenc":
-				iv := make([]byte, 16)
-				copy(iv, aux[i].iv)
-				err = mp4.CryptSampleCenc(b, key.Key[:], iv, aux[i].subs)
-			case "cbcs":
-				iv := aux[i].iv
-				if len(iv) == 0 {
-					iv = tenc.DefaultConstantIV
+	v.rep.failAt(Where{File: name}, CatStructure, m.subject, "segment cannot be read: "+err.Error(),
+		"re-download or re-publish the segment")
+}
+
+func (v *verifier) fileFragments(ctx context.Context, m *mediaRef, fn func(*mp4.Fragment, string)) error {
+	of := m.file
+	name := v.fetch.rel(m.init)
+	var buf []byte // one mdat at a time, reused
+	for _, seg := range of.mf.Segments {
+		for _, f := range seg.Fragments {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			var lazy uint64
+			if f.Mdat != nil && f.Mdat.IsLazy() {
+				lazy = f.Mdat.GetLazyDataSize()
+				if lazy > uint64(v.limits.MaxResponseBytes) {
+					v.hitLimit(Where{File: name, At: "mdat"}, m.subject, fmt.Sprintf("an mdat of %d bytes is over the %d-byte limit",
+						lazy, v.limits.MaxResponseBytes))
+					return nil
 				}
-				err = mp4.DecryptSampleCbcs(b, key.Key[:], iv, aux[i].subs, tenc)
+				if uint64(cap(buf)) < lazy {
+					buf = make([]byte, lazy)
+				}
+				buf = buf[:lazy]
+				if _, err := of.f.ReadAt(buf, int64(f.Mdat.PayloadAbsoluteOffset())); err != nil {
+					v.rep.failAt(Where{File: name, At: "mdat"}, CatStructure, m.subject, "the file is truncated: "+err.Error(),
+						"re-download the file")
+					return nil
+				}
+				f.Mdat.SetData(buf)
 			}
-			if err != nil {
-				v.rep.fail(CatDecryption, t.subject, fmt.Sprintf("sample %d: %v", i+1, err), "check the key and the file")
-				return
-			}
-		}
-		sizes = append(sizes, len(b))
-		if integrityErr == "" {
-			if msg := checkSample(t, b); msg != "" {
-				integrityErr = fmt.Sprintf("sample %d: %s", i+1, msg)
-			}
-		}
-		if len(v.sources) > 0 {
-			kept = append(kept, b)
-		}
-	}
-	v.finishTrack(t, 0, sizes, kept, "", integrityErr)
-}
-
-type auxInfo struct {
-	iv   []byte
-	subs []mp4.SubSamplePattern
-}
-
-// readAux reads per-sample IVs and subsample maps located by stbl saiz/saio.
-func readAux(r io.ReaderAt, stbl *mp4.StblBox, n, ivSize int) ([]auxInfo, error) {
-	if stbl.Saiz == nil || stbl.Saio == nil || len(stbl.Saio.Offset) == 0 {
-		if ivSize == 0 {
-			return make([]auxInfo, n), nil
-		}
-		return nil, errors.New("no saiz/saio in the sample table")
-	}
-	if int(stbl.Saiz.SampleCount) != n {
-		return nil, fmt.Errorf("saiz covers %d samples, the track has %d", stbl.Saiz.SampleCount, n)
-	}
-	sizeOf := func(i int) int {
-		if stbl.Saiz.DefaultSampleInfoSize != 0 {
-			return int(stbl.Saiz.DefaultSampleInfoSize)
-		}
-		return int(stbl.Saiz.SampleInfo[i])
-	}
-	total := 0
-	for i := 0; i < n; i++ {
-		total += sizeOf(i)
-	}
-	if len(stbl.Saio.Offset) != 1 {
-		return nil, fmt.Errorf("saio has %d offsets; only one contiguous block is supported", len(stbl.Saio.Offset))
-	}
-	if total > 64<<20 {
-		return nil, fmt.Errorf("auxiliary information of %d bytes is implausible", total)
-	}
-	buf := make([]byte, total)
-	if _, err := r.ReadAt(buf, stbl.Saio.Offset[0]); err != nil {
-		return nil, fmt.Errorf("read at saio offset %d: %w", stbl.Saio.Offset[0], err)
-	}
-	out := make([]auxInfo, n)
-	pos := 0
-	for i := 0; i < n; i++ {
-		sz := sizeOf(i)
-		rec := buf[pos : pos+sz]
-		pos += sz
-		if sz < ivSize {
-			return nil, fmt.Errorf("sample %d: aux info of %d bytes is shorter than the %d-byte IV", i+1, sz, ivSize)
-		}
-		out[i].iv = rec[:ivSize]
-		rest := rec[ivSize:]
-		if len(rest) >= 2 {
-			cnt := int(binary.BigEndian.Uint16(rest))
-			rest = rest[2:]
-			if len(rest) < 6*cnt {
-				return nil, fmt.Errorf("sample %d: %d subsamples do not fit", i+1, cnt)
-			}
-			for j := 0; j < cnt; j++ {
-				out[i].subs = append(out[i].subs, mp4.SubSamplePattern{BytesOfClearData: binary.BigEndian.Uint16(rest[6*j:]), BytesOfProtectedData: binary.BigEndian.Uint32(rest[6*j+2:])})
+			fn(f, name)
+			if lazy > 0 {
+				f.Mdat.SetData(nil)
+				f.Mdat.SetLazyDataSize(lazy)
 			}
 		}
 	}
-	return out, nil
+	return nil
 }

@@ -18,7 +18,7 @@ import (
 	"satchel/packaging"
 )
 
-const media = "../../testdata/media/"
+const testMedia = "../../testdata/media/"
 
 var (
 	pkgOnce sync.Once
@@ -28,7 +28,7 @@ var (
 )
 
 // packaged returns a shared package of two rungs (both schemes, all formats).
-func packaged(t *testing.T) (string, *packaging.Result) {
+func packaged(t testing.TB) (string, *packaging.Result) {
 	t.Helper()
 	pkgOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "satchel-verify-*")
@@ -38,7 +38,7 @@ func packaged(t *testing.T) (string, *packaging.Result) {
 		}
 		pkgDir = filepath.Join(dir, "pkg")
 		pkgRes, pkgErr = packaging.Package(context.Background(), packaging.Config{
-			Inputs: []string{media + "ladder_240p.mp4", media + "ladder_360p.mp4"}, OutDir: pkgDir, SegmentDuration: 2 * time.Second,
+			Inputs: []string{testMedia + "ladder_240p.mp4", testMedia + "ladder_360p.mp4"}, OutDir: pkgDir, SegmentDuration: 2 * time.Second,
 			ClearKeyLAURL: "http://127.0.0.1:8787/clearkey"}, nil)
 	})
 	if pkgErr != nil {
@@ -49,8 +49,10 @@ func packaged(t *testing.T) (string, *packaging.Result) {
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if pkgDir != "" {
-		os.RemoveAll(filepath.Dir(pkgDir))
+	for _, d := range []string{pkgDir, subDir} {
+		if d != "" {
+			os.RemoveAll(filepath.Dir(d))
+		}
 	}
 	os.Exit(code)
 }
@@ -69,7 +71,7 @@ func TestOwnOutputPasses(t *testing.T) {
 	dir, res := packaged(t)
 	for _, target := range []string{dir, filepath.Join(dir, "manifest_cbcs.mpd"), filepath.Join(dir, "master.m3u8"), filepath.Join(dir, "download", "360p.mp4"), filepath.Join(dir, "cenc", "240p")} {
 		rep, err := Verify(context.Background(), Input{Path: target, Keys: res.Keys, Policy: policy.Preset(policy.PresetRental48h),
-			SourceFiles: []string{media + "ladder_240p.mp4", media + "ladder_360p.mp4"}})
+			SourceFiles: []string{testMedia + "ladder_240p.mp4", testMedia + "ladder_360p.mp4"}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -104,7 +106,7 @@ func TestFlippedByteFailsIntegrity(t *testing.T) {
 	b[i+200] ^= 0x01
 	bad := filepath.Join(t.TempDir(), "240p.mp4")
 	os.WriteFile(bad, b, 0o644)
-	rep, err := Verify(context.Background(), Input{Path: bad, Keys: res.Keys, SourceFiles: []string{media + "ladder_240p.mp4"}})
+	rep, err := Verify(context.Background(), Input{Path: bad, Keys: res.Keys, SourceFiles: []string{testMedia + "ladder_240p.mp4"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,13 +141,13 @@ func TestFFmpegEncryptedFile(t *testing.T) {
 		t.Fatal("ffmpeg is required (make test installs it)")
 	}
 	out := filepath.Join(t.TempDir(), "ff.mp4")
-	cmd := exec.Command("ffmpeg", "-v", "error", "-y", "-i", media+"ladder_240p.mp4", "-c", "copy", "-encryption_scheme", "cenc-aes-ctr",
+	cmd := exec.Command("ffmpeg", "-v", "error", "-y", "-i", testMedia+"ladder_240p.mp4", "-c", "copy", "-encryption_scheme", "cenc-aes-ctr",
 		"-encryption_key", "00112233445566778899aabbccddeeff", "-encryption_kid", "10203040506070809000a0b0c0d0e0f0", out)
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("ffmpeg: %v\n%s", err, b)
 	}
 	k, _ := drm.ParseKeySpec("10203040506070809000a0b0c0d0e0f0:00112233445566778899aabbccddeeff")
-	rep, err := Verify(context.Background(), Input{Path: out, Keys: []drm.ContentKey{k}, SourceFiles: []string{media + "ladder_240p.mp4"}})
+	rep, err := Verify(context.Background(), Input{Path: out, Keys: []drm.ContentKey{k}, SourceFiles: []string{testMedia + "ladder_240p.mp4"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -228,27 +230,28 @@ func FuzzCheckNALUs(f *testing.F) {
 }
 
 func TestResolveKeepsSASToken(t *testing.T) {
+	f := &fetcher{root: "/tmp/p"}
 	base := "https://acct.blob.core.windows.net/c/show/manifest.mpd?sv=2024&sig=abc"
-	if got := resolve(base, "cenc/240p/init.mp4"); got != "https://acct.blob.core.windows.net/c/show/cenc/240p/init.mp4?sv=2024&sig=abc" {
+	if got, _ := f.resolve(base, "cenc/240p/init.mp4"); got != "https://acct.blob.core.windows.net/c/show/cenc/240p/init.mp4?sv=2024&sig=abc" {
 		t.Fatalf("resolve = %s", got)
 	}
-	if got := resolve(base, "https://cdn.example.com/x.mp4"); got != "https://cdn.example.com/x.mp4" {
+	if got, _ := f.resolve(base, "https://cdn.example.com/x.mp4"); got != "https://cdn.example.com/x.mp4" {
 		t.Fatalf("absolute ref changed: %s", got)
 	}
-	if got := resolve("/tmp/p/manifest.mpd", "cenc/a/init.mp4"); got != "/tmp/p/cenc/a/init.mp4" {
+	if got, _ := f.resolve("/tmp/p/manifest.mpd", "cenc/a/init.mp4"); got != "/tmp/p/cenc/a/init.mp4" {
 		t.Fatalf("local resolve = %s", got)
 	}
 }
 
 func TestClearLeadVerifies(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "pkg")
-	res, err := packaging.Package(context.Background(), packaging.Config{Inputs: []string{media + "ladder_240p.mp4"}, OutDir: out,
+	res, err := packaging.Package(context.Background(), packaging.Config{Inputs: []string{testMedia + "ladder_240p.mp4"}, OutDir: out,
 		SegmentDuration: 2 * time.Second, ClearLead: 2 * time.Second}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, target := range []string{out, filepath.Join(out, "download", "240p.mp4")} {
-		rep, err := Verify(context.Background(), Input{Path: target, Keys: res.Keys, SourceFiles: []string{media + "ladder_240p.mp4"}})
+		rep, err := Verify(context.Background(), Input{Path: target, Keys: res.Keys, SourceFiles: []string{testMedia + "ladder_240p.mp4"}})
 		if err != nil {
 			t.Fatal(err)
 		}
