@@ -225,59 +225,120 @@ func (c *countedConn) Close() error {
 	return c.Conn.Close()
 }
 
-// TestConnectionsAreBounded reproduces issue 16: 1,050 idle connections made /health time out
-// with "too many open files". The server now holds at most MaxConns connections, drops those
-// that send nothing within ReadHeaderTimeout, and answers /health while being flooded.
-func TestConnectionsAreBounded(t *testing.T) {
+// serveCounted serves h on a loopback listener that counts its connections, with lim.
+func serveCounted(t *testing.T, h http.Handler, lim Limits) (*countingListener, string) {
+	t.Helper()
 	raw, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	ln := &countingListener{Listener: raw}
-	lim := Limits{MaxConns: 8, ReadHeaderTimeout: 200 * time.Millisecond, IdleTimeout: 200 * time.Millisecond}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- ServeLimited(ctx, ln, (&Server{}).Handler(), "", "", lim) }()
-	defer func() { cancel(); <-done }()
-	var idle []net.Conn
-	defer func() {
-		for _, c := range idle {
+	go func() { done <- ServeLimited(ctx, ln, h, "", "", lim) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return ln, raw.Addr().String()
+}
+
+// dialIdle opens n connections that send nothing; they are closed when the test ends.
+func dialIdle(t *testing.T, addr string, n int) []net.Conn {
+	t.Helper()
+	conns := make([]net.Conn, 0, n)
+	t.Cleanup(func() {
+		for _, c := range conns {
 			c.Close()
 		}
-	}()
-	for i := 0; i < 60; i++ {
-		c, err := net.Dial("tcp", raw.Addr().String())
+	})
+	for i := 0; i < n; i++ {
+		c, err := net.Dial("tcp", addr)
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("connection %d: %v", i+1, err)
 		}
-		idle = append(idle, c)
+		conns = append(conns, c)
 	}
+	return conns
+}
+
+// TestConnectionsAreBounded reproduces issue 16: 1,050 idle connections made /health time out
+// with "too many open files". With the default limits the server holds at most MaxConns
+// connections and answers /health at once behind 1,050 idle ones (a connection at the cap
+// closes the oldest silent one; before, /health waited for ReadHeaderTimeout to free slots).
+func TestConnectionsAreBounded(t *testing.T) {
+	ln, addr := serveCounted(t, (&Server{}).Handler(), Limits{})
+	idle := dialIdle(t, addr, 1050)
 	start := time.Now()
 	client := &http.Client{Timeout: 10 * time.Second}
-	resp, err := client.Get("http://" + raw.Addr().String() + "/health")
+	resp, err := client.Get("http://" + addr + "/health")
 	if err != nil {
 		t.Fatalf("/health while flooded: %v", err)
 	}
 	resp.Body.Close()
+	took := time.Since(start)
 	if resp.StatusCode != 200 {
 		t.Fatalf("/health: %d", resp.StatusCode)
 	}
-	t.Logf("/health answered after %s behind 60 idle connections", time.Since(start))
-	if peak := ln.peak.Load(); peak > int64(lim.MaxConns) {
-		t.Fatalf("%d connections held at once, want at most %d", peak, lim.MaxConns)
+	t.Logf("/health answered after %s behind %d idle connections", took, len(idle))
+	if took > 2*time.Second {
+		t.Fatalf("/health answered after %s, want at once", took)
+	}
+	// One more than the cap: the connection being admitted while the oldest idle one closes.
+	if peak := ln.peak.Load(); peak > int64(DefaultLimits.MaxConns)+1 {
+		t.Fatalf("%d connections held at once, want at most %d", peak, DefaultLimits.MaxConns)
+	}
+	// The oldest idle connections were closed to make room.
+	idle[0].SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := idle[0].Read(make([]byte, 1)); err == nil || isTimeout(err) {
+		t.Fatalf("the oldest idle connection is still open (%v)", err)
+	}
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// TestFloodSparesRequests: a flood of idle connections never closes a connection in the
+// middle of a request, and a client too slow to send its headers is cut off.
+func TestFloodSparesRequests(t *testing.T) {
+	release := make(chan struct{})
+	mux := http.NewServeMux()
+	mux.HandleFunc("/slow", func(w http.ResponseWriter, r *http.Request) { <-release; io.WriteString(w, "done") })
+	mux.Handle("/health", (&Server{}).Handler())
+	lim := Limits{MaxConns: 4, ReadHeaderTimeout: 300 * time.Millisecond, IdleTimeout: 300 * time.Millisecond}
+	_, addr := serveCounted(t, mux, lim)
+	slow := make(chan error, 1)
+	go func() {
+		resp, err := http.Get("http://" + addr + "/slow")
+		if err == nil {
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if string(b) != "done" {
+				err = fmt.Errorf("body %q", b)
+			}
+		}
+		slow <- err
+	}()
+	time.Sleep(100 * time.Millisecond) // the slow request is in its handler
+	dialIdle(t, addr, 40)
+	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	resp, err := client.Get("http://" + addr + "/health")
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("/health while flooded: %v", err)
+	}
+	resp.Body.Close()
+	close(release)
+	if err := <-slow; err != nil {
+		t.Fatalf("the request in progress was cut: %v", err)
 	}
 	// A client that sends its headers too slowly is cut off.
-	slow, err := net.Dial("tcp", raw.Addr().String())
+	c, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer slow.Close()
-	slow.Write([]byte("GET /health HTTP/1.1\r\nHost: x\r\n"))
-	slow.SetReadDeadline(time.Now().Add(10 * time.Second))
-	if _, err := slow.Read(make([]byte, 1)); err == nil {
-		// The server may answer 408 before closing; then the next read sees the close.
-		io.Copy(io.Discard, slow)
-	} else if ne, ok := err.(net.Error); ok && ne.Timeout() {
+	defer c.Close()
+	c.Write([]byte("GET /health HTTP/1.1\r\nHost: x\r\n"))
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.Copy(io.Discard, c); isTimeout(err) {
 		t.Fatal("a connection that never finished its headers was kept open")
 	}
 }

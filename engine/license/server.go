@@ -24,8 +24,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"golang.org/x/net/netutil"
-
 	"satchel/engine/drm"
 	"satchel/engine/policy"
 	"satchel/internal/bug"
@@ -402,9 +400,10 @@ func Listen(addr string, log *slog.Logger) (net.Listener, error) {
 }
 
 // Limits bound what clients can hold of the server: connections, time to send a request, idle
-// keep-alive time and header size. A client that opens a thousand connections and sends
-// nothing gets at most MaxConns of them served; the rest wait in the kernel's queue while
-// ReadHeaderTimeout frees the slots, and the server never runs out of file descriptors.
+// keep-alive time and header size. The server holds at most MaxConns connections (it never
+// runs out of file descriptors); a connection arriving at the cap closes the oldest one that
+// is not in a request (silent or idle), so a thousand idle connections never keep a real
+// request waiting. When all are in a request, a new one waits up to ReadHeaderTimeout.
 type Limits struct {
 	MaxConns          int           // connections served at once
 	ReadHeaderTimeout time.Duration // to send the request line and headers
@@ -432,9 +431,10 @@ func Serve(ctx context.Context, ln net.Listener, h http.Handler, certFile, keyFi
 // ServeLimited is Serve with lim (zero fields take DefaultLimits).
 func ServeLimited(ctx context.Context, ln net.Listener, h http.Handler, certFile, keyFile string, lim Limits) error {
 	lim = lim.withDefaults()
+	capped := newCapListener(ln, lim.MaxConns, lim.ReadHeaderTimeout)
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: lim.ReadHeaderTimeout, ReadTimeout: lim.ReadTimeout,
-		IdleTimeout: lim.IdleTimeout, MaxHeaderBytes: lim.MaxHeaderBytes}
-	ln = netutil.LimitListener(ln, lim.MaxConns)
+		IdleTimeout: lim.IdleTimeout, MaxHeaderBytes: lim.MaxHeaderBytes, ConnState: capped.connState}
+	ln = capped
 	errc := make(chan error, 1)
 	go func() {
 		if certFile != "" && keyFile != "" {
