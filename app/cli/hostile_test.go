@@ -60,6 +60,42 @@ func TestHostileMedia(t *testing.T) {
 	}
 }
 
+// TestVerifyHostileMedia: verify reports the crafted files as failed checks (exit 1) naming
+// what is wrong, in under a second, never a panic.
+func TestVerifyHostileMedia(t *testing.T) {
+	dir := t.TempDir()
+	src, err := os.ReadFile(mediaFile(t, "ladder_240p.mp4"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	noTkhd, err := hostiletest.RenameBox(src, "tkhd", "free")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, c := range map[string]struct {
+		data []byte
+		want string
+	}{
+		"nested.mp4": {hostiletest.NestedMoov(1_000_000), "nested more than 32 deep"},
+		"notkhd.mp4": {noTkhd, "tkhd"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			p := filepath.Join(dir, name)
+			if err := os.WriteFile(p, c.data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			start := time.Now()
+			code, out, errOut := run(t, "verify", p)
+			if took := time.Since(start); took > time.Second {
+				t.Errorf("answered in %s, want under 1 s", took)
+			}
+			if code != ExitFailed || !strings.Contains(out, c.want) || strings.Contains(out+errOut, "goroutine") {
+				t.Fatalf("code %d, stdout %q, stderr %q; want exit 1 naming %q", code, out, errOut, c.want)
+			}
+		})
+	}
+}
+
 // TestOverwriteRefusals reproduces issue 16: `package --overwrite` deleted the folder holding
 // the source video, and the workspace while in use. Both are refused with exit 2 and the
 // folders are untouched.

@@ -112,8 +112,10 @@ func TestServeContentBoundary(t *testing.T) {
 	if resp.StatusCode != 200 || len(dl) != 1 || dl[0].Name != "240p.mp4" {
 		t.Fatalf("downloads: %d %+v", resp.StatusCode, dl)
 	}
-	if took := time.Since(start); took > 2*time.Second {
-		t.Fatalf("downloads answered in %s", took)
+	took := time.Since(start)
+	t.Logf("/api/downloads answered in %s (a million nested moov, a tkhd-less file, a pipe, /dev/zero)", took)
+	if took > time.Second {
+		t.Fatalf("downloads answered in %s, want under 1 s", took)
 	}
 	if resp, err := client.Get(url + "/health"); err != nil || resp.StatusCode != 200 {
 		t.Fatalf("server after the hostile files: %v", err)
