@@ -61,7 +61,7 @@ func TestHostileMedia(t *testing.T) {
 }
 
 // TestVerifyHostileMedia: verify reports the crafted files as failed checks (exit 1) naming
-// what is wrong, in under a second, never a panic.
+// what is wrong, never a panic; the million nested boxes in under a second.
 func TestVerifyHostileMedia(t *testing.T) {
 	dir := t.TempDir()
 	src, err := os.ReadFile(mediaFile(t, "ladder_240p.mp4"))
@@ -73,11 +73,12 @@ func TestVerifyHostileMedia(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, c := range map[string]struct {
-		data []byte
-		want string
+		data   []byte
+		want   string
+		within time.Duration // the nesting check runs before any work; the other file is read
 	}{
-		"nested.mp4": {hostiletest.NestedMoov(1_000_000), "nested more than 32 deep"},
-		"notkhd.mp4": {noTkhd, "tkhd"},
+		"nested.mp4": {hostiletest.NestedMoov(1_000_000), "nested more than 32 deep", time.Second},
+		"notkhd.mp4": {noTkhd, "tkhd", 10 * time.Second},
 	} {
 		t.Run(name, func(t *testing.T) {
 			p := filepath.Join(dir, name)
@@ -86,8 +87,8 @@ func TestVerifyHostileMedia(t *testing.T) {
 			}
 			start := time.Now()
 			code, out, errOut := run(t, "verify", p)
-			if took := time.Since(start); took > time.Second {
-				t.Errorf("answered in %s, want under 1 s", took)
+			if took := time.Since(start); took > c.within {
+				t.Errorf("answered in %s, want under %s", took, c.within)
 			}
 			if code != ExitFailed || !strings.Contains(out, c.want) || strings.Contains(out+errOut, "goroutine") {
 				t.Fatalf("code %d, stdout %q, stderr %q; want exit 1 naming %q", code, out, errOut, c.want)
