@@ -84,7 +84,7 @@ func TestScrambledMediaFails(t *testing.T) {
 }
 
 func TestSyncOnlyDecodes(t *testing.T) {
-	f, err := probe.Open(context.Background(), media + "ladder_360p.mp4")
+	f, err := probe.Open(context.Background(), media+"ladder_360p.mp4")
 	if err != nil {
 		t.Fatal(err)
 	}
