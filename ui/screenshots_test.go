@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"fmt"
 	"image/png"
 	"os"
 	"path/filepath"
@@ -12,16 +13,22 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"satchel/app/jobs"
+	"satchel/app/store"
 	"satchel/engine/drm"
+	"satchel/engine/encode"
 	"satchel/engine/license"
 	"satchel/engine/verify"
+	"satchel/internal/testmedia"
 )
 
 // TestScreenshots is the screen tour behind `make screenshots`: on a fresh workspace it adds
 // the sample ladder, packages and verifies it, licenses a key through the running license
 // server and inspects an init segment, so every screen shows real results; then it renders
-// each screen (1280×800, default theme) to a PNG in $SATCHEL_SCREENSHOTS. Without that
-// variable it is skipped.
+// each screen (1280×800, default theme) to a PNG in $SATCHEL_SCREENSHOTS. Then it encodes a
+// ladder from a 1080p master on the Assets screen and renders that tab (the ladder editor,
+// the commands, the ladder chart) before the encode (assets-encode-ladder.png) and after it
+// at the default window size and at 1920×1080, light and dark: assets-encode-THEME-WxH.png.
+// Without the variable it is skipped.
 func TestScreenshots(t *testing.T) {
 	dir := os.Getenv("SATCHEL_SCREENSHOTS")
 	if dir == "" {
@@ -78,17 +85,71 @@ func TestScreenshots(t *testing.T) {
 	a.win.Resize(fyne.NewSize(1280, 800))
 	for _, s := range a.screens {
 		a.Show(s.name)
-		file := filepath.Join(dir, strings.ReplaceAll(strings.ToLower(s.name), " ", "-")+".png")
-		f, err := os.Create(file)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := png.Encode(f, a.win.Canvas().Capture()); err != nil {
-			t.Fatal(err)
-		}
-		if err := f.Close(); err != nil {
-			t.Fatal(err)
-		}
-		t.Logf("saved %s", file)
+		capture(t, a, filepath.Join(dir, strings.ReplaceAll(strings.ToLower(s.name), " ", "-")+".png"))
 	}
+	encodeTour(t, a, dir)
+}
+
+// encodeTour encodes the auto ladder of the test master on the Assets screen and renders the
+// encoder tab: before the encode with the ladder chart (bit rate vs resolution of the rows),
+// assets-encode-ladder.png; after it with the bit rate vs PSNR chart in both themes at two
+// window sizes, assets-encode-THEME-WxH.png.
+func encodeTour(t *testing.T, a *App, dir string) {
+	a.Show(ScreenAssets)
+	a.win.Resize(fyne.NewSize(1200, 780))
+	a.assets.tabs.Select(a.assets.encTab)
+	v := a.assets.enc
+	probed := make(chan error, 1)
+	v.onMaster = func(err error) { probed <- err }
+	v.setMaster(testmedia.Master(t))
+	if err := wait(t, probed, "the master probe"); err != nil {
+		t.Fatal(err)
+	}
+	v.speed.SetSelected(string(encode.SpeedVeryfast))
+	v.outDir.SetText(filepath.Join(t.TempDir(), "renditions-master"))
+	planned := make(chan error, 1)
+	v.onPlanned = func(err error) {
+		select {
+		case planned <- err:
+		default:
+		}
+	}
+	v.replan()
+	if err := wait(t, planned, "the command preview"); err != nil {
+		t.Fatal(err)
+	}
+	v.onPlanned = nil
+	capture(t, a, filepath.Join(dir, "assets-encode-ladder.png"))
+	done := make(chan jobs.Record, 1)
+	v.onFinish = func(r jobs.Record) { done <- r }
+	test.Tap(v.encodeBtn)
+	if rec := wait(t, done, "the encode"); rec.State != jobs.Done {
+		t.Fatalf("encode job %s: %s", rec.State, rec.Error)
+	}
+	for _, th := range []store.Theme{store.ThemeLight, store.ThemeDark} {
+		a.applyTheme(th)
+		for _, size := range []fyne.Size{{Width: 1200, Height: 780}, {Width: 1920, Height: 1080}} {
+			a.win.Resize(size)
+			capture(t, a, filepath.Join(dir, fmt.Sprintf("assets-encode-%s-%.0fx%.0f.png", th, size.Width, size.Height)))
+		}
+	}
+}
+
+// capture saves the window as a PNG. It lays the whole window out first, as the desktop
+// driver does before every frame (the test canvas only lays out on resize, so text set by a
+// job would overlap its neighbours).
+func capture(t *testing.T, a *App, file string) {
+	t.Helper()
+	a.win.Content().Refresh()
+	f, err := os.Create(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := png.Encode(f, a.win.Canvas().Capture()); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("saved %s", file)
 }
