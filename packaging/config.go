@@ -32,7 +32,8 @@ type Config struct {
 	// ClearLead leaves the segments that start before it unencrypted (signalled with a 'seig'
 	// sample group), so playback can start before the license arrives.
 	ClearLead time.Duration
-	// Keys are explicit keys by track type; missing track types get keys from crypto/rand.
+	// Keys are explicit keys by track type (drm.TrackAll: one key for every track type no
+	// other key names); missing track types get keys from crypto/rand.
 	Keys             []drm.ContentKey
 	PlayReadyLAURL   string
 	ClearKeyLAURL    string
@@ -44,8 +45,28 @@ type Config struct {
 	Concurrency int
 	// Overwrite replaces an existing non-empty OutDir after the new package is complete.
 	Overwrite bool
-	// ContentID names the package in CPIX (default: the output folder name).
+	// ContentID names the package: the CPIX contentId and the Widevine PSSH content_id
+	// (default: the output folder name).
 	ContentID string
+	// PerTrackInitData makes each track's init data in the manifests (MPD cenc:pssh and
+	// mspr:pro, HLS key tags) name only that track's key, so a player requests one license per
+	// key. By default every track's init data lists every key ID of the presentation, as the
+	// init segments' pssh boxes do: one license request returns every key, which players that
+	// keep one offline key set (ExoPlayer) need; license services still choose which keys to
+	// grant (Widevine content_key_specs, PlayReady security levels). Per-track init data keeps
+	// a single-key PlayReady 4.0 header, which PlayReady 1 and 2 clients need.
+	PerTrackInitData bool
+	// NoTrickPlay leaves out trick play. By default every video rendition gets an HLS I-frame
+	// playlist (byte ranges into its segments: no extra media) and, for DASH, a trick-mode
+	// AdaptationSet over a trick-play track beside it (manifest.TrickDir), whose segments are
+	// each the I-frame of one segment as a complete fragment (a byte range cut out of a
+	// segment is not a valid DASH segment).
+	NoTrickPlay bool
+	// PIFF makes the single-file downloads PIFF 1.1 compatible — the offline file of Azure
+	// Media Services' PlayReady path, which older PlayReady clients and Smooth Streaming
+	// players open: the PIFF uuid track encryption, sample encryption and pssh boxes beside
+	// the CENC boxes (which CENC clients keep reading).
+	PIFF bool
 	// Audio are audio tracks in separate files (.m4a/.mp4): every audio track of each file
 	// becomes its own rendition after the audio of the Inputs.
 	Audio []AudioInput
@@ -142,9 +163,15 @@ func (c *Config) Validate() error {
 			return field.Errorf("systems", s, "not a DRM system Satchel signals")
 		}
 	}
+	if c.PIFF && len(c.Formats) > 0 && !c.has(FormatMP4) {
+		return field.Errorf("piff", nil, "PIFF applies to the single-file download: include the mp4 output")
+	}
+	if len(c.ContentID) > MaxContentID {
+		return field.Errorf("content_id", c.ContentID, "is %d bytes; at most %d", len(c.ContentID), MaxContentID)
+	}
 	for _, k := range c.Keys {
 		if k.TrackType == "" {
-			return field.Errorf("keys", k.KID, "the key has no track type (AUDIO, SD, HD or UHD)")
+			return field.Errorf("keys", k.KID, "the key has no track type (AUDIO, SD, HD, UHD or ALL)")
 		}
 	}
 	if err := drm.CheckKeys(c.Keys); err != nil {
@@ -158,6 +185,8 @@ const (
 	MinSegment   = 500 * time.Millisecond
 	MaxSegment   = 30 * time.Second
 	MaxClearLead = 5 * time.Minute
+	// MaxContentID is the longest ContentID in bytes (it travels in every Widevine PSSH).
+	MaxContentID = 256
 )
 
 // normalize validates c and fills in the defaults.
@@ -179,6 +208,10 @@ func (c *Config) normalize() error {
 	}
 	if c.FairPlayKeyURI == "" {
 		c.FairPlayKeyURI = drm.DefaultFairPlayBase
+	}
+	if c.ContentID == "" {
+		abs, _ := filepath.Abs(c.OutDir)
+		c.ContentID = filepath.Base(abs)
 	}
 	c.normalizeTracks()
 	return nil

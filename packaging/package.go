@@ -20,6 +20,7 @@ import (
 	"satchel/engine/drm"
 	"satchel/engine/manifest"
 	"satchel/engine/media"
+	"satchel/engine/probe"
 )
 
 // Package runs a packaging job. Progress events arrive from several goroutines (one per
@@ -63,8 +64,7 @@ func Package(ctx context.Context, cfg Config, progress func(Progress)) (*Result,
 	p := &packager{cfg: cfg, plan: pl, dir: tmp, keys: keys, sigs: map[drm.Scheme]drm.Signalling{}, psshs: map[drm.Scheme][]*mp4.PsshBox{},
 		renditions: map[drm.Scheme][]manifest.Rendition{}, progress: progress}
 	for _, scheme := range cfg.Schemes {
-		sig := drm.Signalling{Scheme: scheme, Keys: keys, Systems: cfg.Systems, PlayReadyLAURL: cfg.PlayReadyLAURL,
-			ClearKeyLAURL: cfg.ClearKeyLAURL, WidevineProvider: cfg.WidevineProvider, FairPlayKeyURI: cfg.FairPlayKeyURI}
+		sig := cfg.signalling(scheme, keys)
 		boxes, err := drm.PSSHBoxes(sig)
 		if err != nil {
 			return nil, err
@@ -73,12 +73,7 @@ func Package(ctx context.Context, cfg Config, progress func(Progress)) (*Result,
 	}
 	if cfg.has(FormatMP4) {
 		// The single-file download is cenc: PlayReady's offline download case (and Widevine).
-		sig := p.sigs[drm.SchemeCENC]
-		if _, ok := p.psshs[drm.SchemeCENC]; !ok {
-			sig = drm.Signalling{Scheme: drm.SchemeCENC, Keys: keys, Systems: cfg.Systems, PlayReadyLAURL: cfg.PlayReadyLAURL,
-				ClearKeyLAURL: cfg.ClearKeyLAURL, WidevineProvider: cfg.WidevineProvider, FairPlayKeyURI: cfg.FairPlayKeyURI}
-		}
-		if p.downloadPSSH, err = drm.PSSHBoxes(sig); err != nil {
+		if p.downloadPSSH, err = drm.PSSHBoxes(cfg.signalling(drm.SchemeCENC, keys)); err != nil {
 			return nil, err
 		}
 	}
@@ -171,6 +166,15 @@ func (p *packager) writeTrack(ctx context.Context, t *track) error {
 		if _, err := writeBoxes(filepath.Join(p.dir, initRel), init.Encode); err != nil {
 			return err
 		}
+		if t.kind == media.Video && p.trickPlay() {
+			trick := manifest.TrickDir(rel)
+			if err := os.MkdirAll(filepath.Join(p.dir, trick), 0o755); err != nil {
+				return fmt.Errorf("create %s: %w", trick, err)
+			}
+			if _, err := writeBoxes(filepath.Join(p.dir, trick, manifest.FileInit), init.Encode); err != nil {
+				return err
+			}
+		}
 		outs = append(outs, &output{scheme: scheme, prot: prot, rend: p.rendition(t, rel, initRel)})
 	}
 	var dl *download
@@ -202,6 +206,10 @@ func (p *packager) writeTrack(ctx context.Context, t *track) error {
 		if dl != nil {
 			consumers++
 		}
+		var first []byte // the segment's first (sync) sample, in the clear, for trick play
+		if t.kind == media.Video && p.trickPlay() {
+			first = append([]byte(nil), buf[:ss[0].Size]...)
+		}
 		for i, o := range outs {
 			data := buf
 			if i < consumers-1 {
@@ -222,7 +230,16 @@ func (p *packager) writeTrack(ctx context.Context, t *track) error {
 			if err != nil {
 				return err
 			}
-			o.rend.Segments = append(o.rend.Segments, manifest.Segment{Number: k + 1, Start: ss[0].DecodeTime, Duration: dur, Path: rel, Size: size})
+			sg := manifest.Segment{Number: k + 1, Start: ss[0].DecodeTime, Duration: dur, Path: rel, Size: size}
+			if t.kind == media.Video && !p.cfg.NoTrickPlay {
+				sg.IFrame = iframeOf(seg, ss[0])
+			}
+			o.rend.Segments = append(o.rend.Segments, sg)
+			if first != nil {
+				if err := p.writeTrick(o, t, k, ss[0], dur, first); err != nil {
+					return err
+				}
+			}
 		}
 		if dl != nil {
 			err := dl.addSegment(k, ss, buf)
@@ -252,6 +269,44 @@ func (p *packager) writeTrack(ctx context.Context, t *track) error {
 		o.rend.Bandwidth, o.rend.AvgBandwidth = bandwidth(o.rend)
 		p.renditions[o.scheme] = append(p.renditions[o.scheme], o.rend)
 	}
+	return nil
+}
+
+// trickPlay reports whether DASH trick-play tracks are written.
+func (p *packager) trickPlay() bool { return !p.cfg.NoTrickPlay && p.cfg.has(FormatDASH) }
+
+// iframeOf locates the first sample of a one-fragment segment: the fragment's moof, the mdat
+// header and the sample, which a player needs to decode it alone.
+func iframeOf(seg *mp4.MediaSegment, first probe.Sample) *manifest.IFrame {
+	frag := seg.Fragments[0]
+	var offset uint64
+	if seg.Styp != nil {
+		offset = seg.Styp.Size()
+	}
+	return &manifest.IFrame{Offset: int64(offset), Size: int64(frag.Moof.Size() + frag.Mdat.HeaderSize() + uint64(first.Size)),
+		Time: uint64(int64(first.DecodeTime) + int64(first.CTO))}
+}
+
+// writeTrick writes trick-play segment k of a video output: a fragment holding only the
+// segment's first (sync) sample, lasting the whole segment, encrypted like the segment.
+func (p *packager) writeTrick(o *output, t *track, k int, first probe.Sample, dur uint64, clear []byte) error {
+	first.Dur = uint32(dur)
+	frag, err := buildFragment(uint32(k+1), 1, []probe.Sample{first}, append([]byte(nil), clear...))
+	if err != nil {
+		return err
+	}
+	if err := p.protect(o.prot, frag, first.DecodeTime, t.info.Timescale); err != nil {
+		return err
+	}
+	seg := mp4.NewMediaSegment()
+	seg.AddFragment(frag)
+	rel := manifest.TrickDir(o.rend.Dir) + "/" + manifest.SegmentName(k+1)
+	size, err := writeBoxes(filepath.Join(p.dir, rel), seg.Encode)
+	if err != nil {
+		return err
+	}
+	o.rend.Trick = append(o.rend.Trick, manifest.Segment{Number: k + 1, Start: first.DecodeTime, Duration: dur, Path: rel,
+		Size: size})
 	return nil
 }
 
@@ -336,6 +391,14 @@ func (p *packager) writeManifests() error {
 				if err := writeBuffered(filepath.Join(p.dir, r.Dir, manifest.FileHLSMedia), func(b *bytes.Buffer) error { return manifest.WriteHLSMedia(b, pres, r) }); err != nil {
 					return err
 				}
+				if !r.IFrames() {
+					continue
+				}
+				if err := writeBuffered(filepath.Join(p.dir, r.Dir, manifest.FileHLSIFrames), func(b *bytes.Buffer) error {
+					return manifest.WriteHLSIFrames(b, pres, r)
+				}); err != nil {
+					return err
+				}
 			}
 			// The master playlist points at cbcs (FairPlay needs SAMPLE-AES) when it was written.
 			if scheme == drm.SchemeCBCS || len(p.cfg.Schemes) == 1 {
@@ -346,11 +409,7 @@ func (p *packager) writeManifests() error {
 			}
 		}
 	}
-	contentID := p.cfg.ContentID
-	if contentID == "" {
-		contentID = filepath.Base(p.cfg.OutDir)
-	}
-	doc, err := drm.NewCPIX(p.sigs[p.cfg.Schemes[len(p.cfg.Schemes)-1]], contentID)
+	doc, err := drm.NewCPIX(p.sigs[p.cfg.Schemes[len(p.cfg.Schemes)-1]], p.cfg.ContentID)
 	if err != nil {
 		return err
 	}
@@ -402,4 +461,11 @@ func (p *packager) protect(prot *cenc.Protector, frag *mp4.Fragment, start uint6
 		return cenc.MarkClear(frag)
 	}
 	return prot.EncryptFragment(frag)
+}
+
+// signalling returns the protection signalling of the package for one scheme.
+func (c *Config) signalling(scheme drm.Scheme, keys []drm.ContentKey) drm.Signalling {
+	return drm.Signalling{Scheme: scheme, Keys: keys, Systems: c.Systems, PlayReadyLAURL: c.PlayReadyLAURL,
+		ClearKeyLAURL: c.ClearKeyLAURL, WidevineProvider: c.WidevineProvider, FairPlayKeyURI: c.FairPlayKeyURI,
+		WidevineContentID: []byte(c.ContentID), AllKeys: !c.PerTrackInitData}
 }

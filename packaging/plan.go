@@ -338,14 +338,15 @@ func (t *track) placeCuts(cuts []time.Duration) error {
 	return nil
 }
 
-// assignKeys picks the key for every track: explicit keys by track type, otherwise a new
-// random key per track type.
+// assignKeys picks the key for every track: the explicit key of its track type, else the
+// explicit TrackAll key, else a new random key per track type. It returns the keys used, in
+// TrackTypes order, the TrackAll key last.
 func assignKeys(tracks []*track, explicit []drm.ContentKey) ([]drm.ContentKey, error) {
 	byType := map[string]drm.ContentKey{}
 	for _, k := range explicit {
 		byType[k.TrackType] = k
 	}
-	var used []drm.ContentKey
+	usedBy := map[drm.KID]bool{}
 	for _, t := range tracks {
 		if t.kind == media.Text {
 			continue // subtitles stay in the clear
@@ -353,22 +354,22 @@ func assignKeys(tracks []*track, explicit []drm.ContentKey) ([]drm.ContentKey, e
 		tt := drm.TrackTypeFor(t.kind, t.info.Width, t.info.Height)
 		k, ok := byType[tt]
 		if !ok {
-			var err error
-			if k, err = drm.RandomContentKey(tt); err != nil {
-				return nil, err
+			if k, ok = byType[drm.TrackAll]; !ok {
+				var err error
+				if k, err = drm.RandomContentKey(tt); err != nil {
+					return nil, err
+				}
+				byType[tt] = k
 			}
-			byType[tt] = k
 		}
 		t.key = k
+		usedBy[k.KID] = true
 	}
-	for _, tt := range drm.TrackTypes {
-		if k, ok := byType[tt]; ok {
-			for _, t := range tracks {
-				if t.key.KID == k.KID {
-					used = append(used, k)
-					break
-				}
-			}
+	var used []drm.ContentKey
+	for _, tt := range append(append([]string(nil), drm.TrackTypes...), drm.TrackAll) {
+		if k, ok := byType[tt]; ok && usedBy[k.KID] {
+			used = append(used, k)
+			delete(usedBy, k.KID)
 		}
 	}
 	return used, drm.CheckKeys(used)

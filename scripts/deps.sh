@@ -21,4 +21,8 @@ if [[ ! -x .tools/node_modules/.bin/azurite-blob ]]; then
   bash scripts/azurite.sh install
 fi
 bash scripts/shaka.sh
+# mp4box.js (GPAC's MP4 parser for JavaScript): reads the PIFF uuid boxes of PIFF downloads in the tests.
+if ! grep -qs '"version": "2.4.1"' .tools/node_modules/mp4box/package.json; then
+  npm --prefix .tools install --no-audit --no-fund --loglevel=error mp4box@2.4.1 >/dev/null
+fi
 bash testdata/make.sh

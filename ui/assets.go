@@ -149,12 +149,8 @@ func assetLine(e services.AssetEntry) string {
 	return strings.Join(parts, "  ·  ")
 }
 
-func shortPath(p string) string {
-	if i := strings.LastIndex(p, "/"); i >= 0 {
-		return p[i+1:]
-	}
-	return p
-}
+// shortPath is the file name of p, with the platform's separators (\ and / on Windows).
+func shortPath(p string) string { return filepath.Base(p) }
 
 // add probes files off the UI goroutine, then refreshes and reports failures.
 func (s *assetsScreen) add(paths []string) {

@@ -338,13 +338,10 @@ func (v *encodeView) applyPreset() {
 		v.editor.setLadder(encode.Ladder{})
 		return
 	}
-	l, err := encode.PresetLadder(p, v.master)
+	l, err := services.PresetLadder(p, encode.Codec(v.codec.Selected), v.master)
 	if err != nil {
 		v.problem.set(err)
 		return
-	}
-	if c := encode.Codec(v.codec.Selected); c != "" && c != encode.H264 {
-		l = l.WithCodec(c)
 	}
 	v.editor.setLadder(l)
 }

@@ -35,6 +35,12 @@ var fieldLabel = map[string]string{
 	"name":             "Name",
 	"track_types":      "Track types",
 	"theme":            "Theme",
+	"content_id":       "Content ID",
+	"piff":             "PIFF download",
+	"package":          "Package",
+	"scenario":         "Scenario",
+	"device":           "Device",
+	"devices":          "Offline readiness",
 	// the Assets screen's encoder; the encode part of a package request is "encode.<field>"
 	"master":                  "Master",
 	"ladder":                  "Ladder",

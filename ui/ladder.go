@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"satchel/app/services"
 	"satchel/engine/encode"
 )
 
@@ -317,13 +318,10 @@ func (row *ladderRow) checked(n int) ([]string, error) {
 	if errors.As(err, &le) {
 		le.Rung = n
 	}
-	switch {
-	case err != nil:
+	if err != nil {
 		return nil, err
-	case row.ed.master != nil:
-		return row.ed.master.CheckRung(n, r)
 	}
-	return nil, r.Validate()
+	return services.CheckRung(row.ed.master, n, r)
 }
 
 // err is the first problem of the ladder: a row's (as check shows it) or the ladder's as a

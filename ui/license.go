@@ -58,14 +58,25 @@ func newLicenseScreen(a *App) *licenseScreen {
 			a.showErr(a.fa.OpenURL(pu))
 		}
 	})
-	s.ledger = widget.NewList(func() int { return len(s.entries) }, func() fyne.CanvasObject { return widget.NewLabel("ledger entry") },
+	s.ledger = widget.NewList(func() int { return len(s.entries) },
+		func() fyne.CanvasObject {
+			l := widget.NewLabel("ledger entry")
+			l.Truncation = fyne.TextTruncateEllipsis
+			return l
+		},
 		func(i widget.ListItemID, o fyne.CanvasObject) {
 			e := s.entries[len(s.entries)-1-i]
-			exp := ""
-			if e.ExpiresAt != "" {
-				exp = " · expires " + e.ExpiresAt
+			l := o.(*widget.Label)
+			l.SetText(ledgerLine(e))
+			switch e.Decision {
+			case license.DecisionRefused:
+				l.Importance = widget.DangerImportance
+			case license.DecisionPlays:
+				l.Importance = widget.SuccessImportance
+			default:
+				l.Importance = widget.MediumImportance
 			}
-			o.(*widget.Label).SetText(fmt.Sprintf("%s  %-9s %-18s persistent=%v  policy %q  KIDs %s%s", e.Time.Local().Format("2006-01-02 15:04:05"), e.System, e.Type, e.Persistent, e.Policy, strings.Join(e.KIDs, ", "), exp))
+			l.Refresh()
 		})
 	note := widget.NewLabel("ClearKey is the real W3C protocol that browsers speak. The Widevine, PlayReady and FairPlay endpoints use Satchel's documented TEST protocol " +
 		"(keys wrapped for the client, policy attached, signed); real devices need the vendors' license services — export keys as CPIX and policies as AMS JSON for them. " +
@@ -73,7 +84,8 @@ func newLicenseScreen(a *App) *licenseScreen {
 	note.Wrapping = fyne.TextWrapWord
 	form := widget.NewForm(widget.NewFormItem("Address", s.addr), widget.NewFormItem("Content", container.NewBorder(nil, nil, nil, browse, s.content)), widget.NewFormItem("Policy", s.policy))
 	top := container.NewVBox(heading("License server"), note, form,
-		container.NewHBox(s.startBtn, s.stopBtn, s.playBtn), s.urls, heading("License ledger (newest first)"))
+		container.NewHBox(s.startBtn, s.stopBtn, s.playBtn), s.urls,
+		heading("License ledger (newest first): issued licenses, and the simulated devices' acquisitions and plays"))
 	s.obj = container.NewBorder(top, nil, nil, nil, s.ledger)
 	ch, unsub := a.svc.SubscribeLedger()
 	s.unsub = unsub
@@ -136,4 +148,42 @@ func (s *licenseScreen) update() {
 	s.startBtn.Disable()
 	s.stopBtn.Enable()
 	s.playBtn.Enable()
+}
+
+// ledgerLine is one ledger entry as the License server screen lists it: when, the system and
+// the event, the decision (and the clock that refused a play), the (simulated) device and the
+// scenario time, so a trainer can replay a session; then the license's facts.
+func ledgerLine(e license.Entry) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s  %-9s %-13s", e.Time.Local().Format("2006-01-02 15:04:05"), e.System, e.Type)
+	decision := string(e.Decision)
+	if decision == "" {
+		decision = string(license.DecisionIssued)
+	}
+	b.WriteString(" " + decision)
+	if e.Clock != "" {
+		b.WriteString(" (" + e.Clock + ")")
+	}
+	if e.Device != "" {
+		b.WriteString(" · device " + e.Device)
+	}
+	if e.ScenarioTime != "" {
+		b.WriteString(" · " + e.ScenarioTime)
+	}
+	if e.Reason != "" {
+		b.WriteString(": " + e.Reason)
+	}
+	if e.Type != "play" || e.Policy != "" {
+		fmt.Fprintf(&b, " · persistent=%v", e.Persistent)
+	}
+	if e.Policy != "" {
+		fmt.Fprintf(&b, " · policy %q", e.Policy)
+	}
+	if len(e.KIDs) > 0 {
+		b.WriteString(" · KIDs " + strings.Join(e.KIDs, ", "))
+	}
+	if e.ExpiresAt != "" {
+		b.WriteString(" · expires " + e.ExpiresAt)
+	}
+	return b.String()
 }

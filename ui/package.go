@@ -24,28 +24,32 @@ const noPolicy = "(no policy)"
 
 // packageScreen configures and runs packaging jobs with per-rendition progress.
 type packageScreen struct {
-	a        *App
-	obj      fyne.CanvasObject
-	ladder   *widget.Label
-	keySet   *widget.Select
-	policy   *widget.Select
-	schemes  *widget.CheckGroup
-	formats  *widget.CheckGroup
-	systems  *widget.CheckGroup
-	segment  *widget.Entry
-	lead     *widget.Entry
-	outDir   *widget.Entry
-	laURL    *widget.Entry
-	overwrt  *widget.Check
-	problem  problemLabel // what is wrong with the request, inline
-	runBtn   *widget.Button
-	openBtn  *widget.Button
-	view     *jobView
-	outcome  *widget.Label
-	history  *widget.List
-	histRef  func()
-	lastOut  string
-	onFinish func(jobs.Record) // tests
+	a         *App
+	obj       fyne.CanvasObject
+	ladder    *widget.Label
+	keySet    *widget.Select
+	policy    *widget.Select
+	schemes   *widget.CheckGroup
+	formats   *widget.CheckGroup
+	systems   *widget.CheckGroup
+	segment   *widget.Entry
+	lead      *widget.Entry
+	outDir    *widget.Entry
+	laURL     *widget.Entry
+	contentID *widget.Entry
+	oneKey    *widget.Check // one generated key for every track
+	allKIDs   *widget.Check // every PSSH lists every key ID (one license for all keys)
+	piff      *widget.Check // PIFF 1.1 boxes in the single-file download
+	overwrt   *widget.Check
+	problem   problemLabel // what is wrong with the request, inline
+	runBtn    *widget.Button
+	openBtn   *widget.Button
+	view      *jobView
+	outcome   *widget.Label
+	history   *widget.List
+	histRef   func()
+	lastOut   string
+	onFinish  func(jobs.Record) // tests
 }
 
 // names returns the string values of a typed closed set, for check groups.
@@ -97,6 +101,12 @@ func newPackageScreen(a *App) *packageScreen {
 	})
 	s.laURL = widget.NewEntry()
 	s.laURL.SetPlaceHolder("e.g. http://127.0.0.1:8787/clearkey (optional: written as dashif:laurl)")
+	s.contentID = widget.NewEntry()
+	s.contentID.SetPlaceHolder("title ID for the Widevine PSSH and CPIX (default: the output folder name)")
+	s.oneKey = widget.NewCheck("one key for all tracks (when generating keys)", nil)
+	s.allKIDs = widget.NewCheck("list every key ID in each PSSH: one license request returns every key (offline)", nil)
+	s.allKIDs.SetChecked(!def.PerTrackInitData)
+	s.piff = widget.NewCheck("PIFF 1.1 download (PlayReady/Smooth offline players)", nil)
 	s.overwrt = widget.NewCheck("replace an existing package", nil)
 	s.problem = newProblemLabel()
 	s.view = newJobView(a)
@@ -116,6 +126,8 @@ func newPackageScreen(a *App) *packageScreen {
 		widget.NewFormItem("Key set", s.keySet), widget.NewFormItem("Policy", s.policy),
 		widget.NewFormItem("Schemes", s.schemes), widget.NewFormItem("Outputs", s.formats), widget.NewFormItem("DRM systems", s.systems),
 		widget.NewFormItem("Segment duration", s.segment), widget.NewFormItem("Clear lead", s.lead), widget.NewFormItem("ClearKey license URL", s.laURL),
+		widget.NewFormItem("Content ID", s.contentID), widget.NewFormItem("Keys", container.NewVBox(s.oneKey, s.allKIDs)),
+		widget.NewFormItem("PIFF download", s.piff),
 		widget.NewFormItem("Output folder", container.NewBorder(nil, nil, nil, browse, s.outDir)), widget.NewFormItem("", s.overwrt))
 	top := container.NewVBox(heading("Package"), s.ladder, form,
 		s.problem.Label, container.NewHBox(s.runBtn, s.openBtn), s.view.box, s.outcome)
@@ -186,6 +198,8 @@ func (s *packageScreen) request() (services.PackageRequest, error) {
 	}
 	req.Inputs, req.OutDir, req.Overwrite = paths, strings.TrimSpace(s.outDir.Text), s.overwrt.Checked
 	req.ClearKeyLAURL = strings.TrimSpace(s.laURL.Text)
+	req.ContentID = strings.TrimSpace(s.contentID.Text)
+	req.OneKey, req.PerTrackInitData, req.PIFF = s.oneKey.Checked, !s.allKIDs.Checked, s.piff.Checked
 	req.Systems = typed[drm.System](s.systems.Selected)
 	req.Formats = typed[packaging.Format](s.formats.Selected)
 	req.Schemes = typed[drm.Scheme](s.schemes.Selected)

@@ -13,22 +13,26 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"satchel/app/jobs"
+	"satchel/app/services"
 	"satchel/app/store"
 	"satchel/engine/drm"
 	"satchel/engine/encode"
 	"satchel/engine/license"
+	"satchel/engine/simulate"
 	"satchel/engine/verify"
 	"satchel/internal/testmedia"
 )
 
 // TestScreenshots is the screen tour behind `make screenshots`: on a fresh workspace it adds
 // the sample ladder, packages and verifies it, licenses a key through the running license
-// server and inspects an init segment, so every screen shows real results; then it renders
-// each screen (1280×800, default theme) to a PNG in $SATCHEL_SCREENSHOTS. Then it encodes a
-// ladder from a 1080p master on the Assets screen and renders that tab (the ladder editor,
-// the commands, the ladder chart) before the encode (assets-encode-ladder.png) and after it
-// at the default window size and at 1920×1080, light and dark: assets-encode-THEME-WxH.png.
-// Without the variable it is skipped.
+// server, plays the rental scenario on a simulated device and inspects an init segment, so
+// every screen shows real results; then it renders each screen (1280×800, default theme) to a
+// PNG in $SATCHEL_SCREENSHOTS. Then it encodes a ladder from a 1080p master on the Assets
+// screen's encoder tab and renders it before the encode (assets-encode-ladder.png: the ladder
+// editor, the commands, the bit rate vs resolution chart) and after it (assets-encode.png:
+// per-rung progress, the bit rate vs PSNR chart). With $SATCHEL_SCREENSHOT_VARIANTS set it
+// renders the Verify and Simulate screens and the encoder tab at 1280×800 and 1920×1080 in
+// the light and dark themes to variants/. Without $SATCHEL_SCREENSHOTS it is skipped.
 func TestScreenshots(t *testing.T) {
 	dir := os.Getenv("SATCHEL_SCREENSHOTS")
 	if dir == "" {
@@ -73,6 +77,13 @@ func TestScreenshots(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	a.Show(ScreenSimulate)
+	a.simulate.pkg.SetText("")
+	a.simulate.preset.SetSelected(simulate.PresetRental)
+	simulated := make(chan *services.SimulateResult, 1)
+	a.simulate.onFinish = func(r *services.SimulateResult) { simulated <- r }
+	test.Tap(a.simulate.runBtn)
+	wait(t, simulated, "simulation")
 	a.license.loadLedger()
 	a.Show(ScreenInspect)
 	a.inspect.path.SetText(filepath.Join(a.verify.path.Text, "cenc", "360p", "init.mp4"))
@@ -85,18 +96,41 @@ func TestScreenshots(t *testing.T) {
 	a.win.Resize(fyne.NewSize(1280, 800))
 	for _, s := range a.screens {
 		a.Show(s.name)
-		capture(t, a, filepath.Join(dir, strings.ReplaceAll(strings.ToLower(s.name), " ", "-")+".png"))
+		capture(t, a, filepath.Join(dir, screenFile(s.name)+".png"))
 	}
 	encodeTour(t, a, dir)
+	// The offline screens and the encoder at the tour's size and full HD, in both themes
+	// (SATCHEL_SCREENSHOT_VARIANTS).
+	if os.Getenv("SATCHEL_SCREENSHOT_VARIANTS") == "" {
+		return
+	}
+	vdir := filepath.Join(dir, "variants")
+	if err := os.MkdirAll(vdir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, th := range []store.Theme{store.ThemeLight, store.ThemeDark} {
+		a.applyTheme(th)
+		for _, size := range []fyne.Size{{Width: 1280, Height: 800}, {Width: 1920, Height: 1080}} {
+			a.win.Resize(size)
+			for _, name := range []string{ScreenVerify, ScreenSimulate} {
+				a.Show(ScreenAssets) // a fresh layout at the new size
+				a.Show(name)
+				file := fmt.Sprintf("%s-%dx%d-%s.png", screenFile(name), int(size.Width), int(size.Height), th)
+				capture(t, a, filepath.Join(vdir, file))
+			}
+			a.Show(ScreenVerify)
+			a.Show(ScreenAssets) // the encoder tab stays selected
+			capture(t, a, filepath.Join(vdir, fmt.Sprintf("assets-encode-%dx%d-%s.png", int(size.Width),
+				int(size.Height), th)))
+		}
+	}
 }
 
-// encodeTour encodes the auto ladder of the test master on the Assets screen and renders the
-// encoder tab: before the encode with the ladder chart (bit rate vs resolution of the rows),
-// assets-encode-ladder.png; after it with the bit rate vs PSNR chart in both themes at two
-// window sizes, assets-encode-THEME-WxH.png.
+// encodeTour encodes the auto ladder of the test master on the Assets screen's encoder tab
+// (1280×800, default theme) and renders the tab before the encode, assets-encode-ladder.png,
+// and after it, assets-encode.png.
 func encodeTour(t *testing.T, a *App, dir string) {
 	a.Show(ScreenAssets)
-	a.win.Resize(fyne.NewSize(1200, 780))
 	a.assets.tabs.Select(a.assets.encTab)
 	v := a.assets.enc
 	probed := make(chan error, 1)
@@ -126,18 +160,14 @@ func encodeTour(t *testing.T, a *App, dir string) {
 	if rec := wait(t, done, "the encode"); rec.State != jobs.Done {
 		t.Fatalf("encode job %s: %s", rec.State, rec.Error)
 	}
-	for _, th := range []store.Theme{store.ThemeLight, store.ThemeDark} {
-		a.applyTheme(th)
-		for _, size := range []fyne.Size{{Width: 1200, Height: 780}, {Width: 1920, Height: 1080}} {
-			a.win.Resize(size)
-			capture(t, a, filepath.Join(dir, fmt.Sprintf("assets-encode-%s-%.0fx%.0f.png", th, size.Width, size.Height)))
-		}
-	}
+	capture(t, a, filepath.Join(dir, "assets-encode.png"))
 }
 
-// capture saves the window as a PNG. It lays the whole window out first, as the desktop
-// driver does before every frame (the test canvas only lays out on resize, so text set by a
-// job would overlap its neighbours).
+func screenFile(name string) string { return strings.ReplaceAll(strings.ToLower(name), " ", "-") }
+
+// capture renders the window to a PNG file. It lays the whole window out first, as the
+// desktop driver does before every frame (the test canvas lays out only on resize, so text a
+// job set after the last resize would overlap its neighbours).
 func capture(t *testing.T, a *App, file string) {
 	t.Helper()
 	a.win.Content().Refresh()

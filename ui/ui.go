@@ -1,5 +1,5 @@
 // Package ui is Satchel's Fyne desktop workstation: a navigation list on the left (Assets,
-// Keys, Policies, Package, Publish, Verify, Inspect, License server, Settings) and the
+// Keys, Policies, Package, Publish, Verify, Inspect, License server, Simulate, Settings) and the
 // screen on the right. It holds no media logic: every action calls app/services, long work
 // runs as jobs in goroutines, and widgets are only touched on the UI goroutine (fyne.Do).
 package ui
@@ -41,6 +41,7 @@ const (
 	ScreenVerify   = "Verify"
 	ScreenInspect  = "Inspect"
 	ScreenLicense  = "License server"
+	ScreenSimulate = "Simulate"
 	ScreenSettings = "Settings"
 )
 
@@ -102,6 +103,7 @@ type App struct {
 	verify   *verifyScreen
 	inspect  *inspectScreen
 	license  *licenseScreen
+	simulate *simulateScreen
 	settings *settingsScreen
 }
 
@@ -129,6 +131,7 @@ func New(ctx context.Context, fa fyne.App, svc *services.Service) *App {
 	a.verify = newVerifyScreen(a)
 	a.inspect = newInspectScreen(a)
 	a.license = newLicenseScreen(a)
+	a.simulate = newSimulateScreen(a)
 	a.settings = newSettingsScreen(a)
 	a.screens = []*screen{
 		{ScreenAssets, theme.FileVideoIcon(), a.assets.obj, a.assets.refresh},
@@ -139,6 +142,7 @@ func New(ctx context.Context, fa fyne.App, svc *services.Service) *App {
 		{ScreenVerify, theme.ConfirmIcon(), a.verify.obj, a.verify.refresh},
 		{ScreenInspect, theme.SearchIcon(), a.inspect.obj, nil},
 		{ScreenLicense, theme.ComputerIcon(), a.license.obj, a.license.refresh},
+		{ScreenSimulate, theme.HistoryIcon(), a.simulate.obj, a.simulate.refresh},
 		{ScreenSettings, theme.SettingsIcon(), a.settings.obj, a.settings.refresh},
 	}
 	a.content = container.NewStack()

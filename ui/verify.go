@@ -12,6 +12,7 @@ import (
 
 	"satchel/app/jobs"
 	"satchel/app/services"
+	"satchel/engine/devices"
 	"satchel/engine/verify"
 )
 
@@ -34,8 +35,20 @@ type verifyScreen struct {
 	report   *verify.Report
 	exchange *widget.Select
 	exText   *widget.Entry
+	devices  *widget.Select
+	scenario *widget.Select
+	ready    *readinessView
+	tabs     *container.AppTabs
+	simTab   *container.TabItem
+	timeline *timelineView
 	onFinish func(*verify.Report) // tests
 }
+
+// Choices of the Verify screen's device and scenario fields that are not names.
+const (
+	allDevices = "all devices"
+	noScenario = "(none)"
+)
 
 func newVerifyScreen(a *App) *verifyScreen {
 	s := &verifyScreen{a: a}
@@ -78,6 +91,14 @@ func newVerifyScreen(a *App) *verifyScreen {
 	s.exText.Wrapping = fyne.TextWrapBreak
 	html := widget.NewButton("Export HTML…", func() { s.export(true) })
 	js := widget.NewButton("Export JSON…", func() { s.export(false) })
+	s.devices = widget.NewSelect(append([]string{allDevices}, devicesNames()...), nil)
+	s.devices.SetSelected(allDevices)
+	var presets []string
+	for _, p := range services.ScenarioPresets() {
+		presets = append(presets, p.Name)
+	}
+	s.scenario = widget.NewSelect(append([]string{noScenario}, presets...), nil)
+	s.scenario.SetSelected(noScenario)
 	form := widget.NewForm(widget.NewFormItem("Target", container.NewBorder(nil, nil, nil, container.NewHBox(file, folder), s.path)),
 		widget.NewFormItem("Keys", s.keySet), widget.NewFormItem("Policy to lint", s.policy), widget.NewFormItem("License server", s.licURL))
 	note := widget.NewLabel("Without a key set or policy, keys.cpix.xml and policy.json " +
@@ -91,11 +112,20 @@ func newVerifyScreen(a *App) *verifyScreen {
 	exch := container.NewBorder(container.NewVBox(exLabel, s.exchange), nil, nil, nil, s.exText)
 	body := container.NewHSplit(s.tree, exch)
 	body.Offset = 0.62
-	whole := container.NewVSplit(container.NewVScroll(top), body)
-	whole.Offset = 0.42
+	s.ready = newReadinessView(container.NewHBox(s.devices, widget.NewLabel("simulate"), s.scenario))
+	s.timeline = newTimelineView()
+	s.simTab = container.NewTabItem("License timeline", container.NewScroll(s.timeline))
+	s.tabs = container.NewAppTabs(container.NewTabItem("Findings", body), s.simTab)
+	results := container.NewVSplit(s.ready.obj, s.tabs)
+	results.Offset = 0.55
+	whole := container.NewVSplit(container.NewVScroll(top), results)
+	whole.Offset = 0.3
 	s.obj = whole
 	return s
 }
+
+// devicesNames lists the device profiles for the screens' choices.
+func devicesNames() []string { return devices.Names() }
 
 func (s *verifyScreen) refresh() {
 	s.a.lastPackage(s.path, &s.offered)
@@ -117,6 +147,12 @@ func (s *verifyScreen) request() services.VerifyRequest {
 	}
 	if s.policy.Selected != noPolicy && s.policy.Selected != "" {
 		req.Policy = s.policy.Selected
+	}
+	if s.devices.Selected != allDevices {
+		req.Devices = s.devices.Selected
+	}
+	if s.scenario.Selected != noScenario {
+		req.Scenario = s.scenario.Selected
 	}
 	return req
 }
@@ -167,6 +203,13 @@ func (s *verifyScreen) show(rep *verify.Report) {
 	s.tree.Refresh()
 	for _, c := range s.categories() {
 		s.tree.OpenBranch(c)
+	}
+	s.ready.set(rep.Readiness)
+	s.timeline.set(rep.Simulation)
+	if rep.Simulation != nil {
+		s.tabs.Select(s.simTab)
+	} else {
+		s.tabs.SelectIndex(0)
 	}
 }
 

@@ -34,6 +34,12 @@ var flagFor = map[string]string{
 	"content_dir":      "--content",
 	"name":             "--name",
 	"track_types":      "--types",
+	"content_id":       "--content-id",
+	"piff":             "--piff",
+	"package":          "PKG",
+	"scenario":         "--scenario",
+	"device":           "--device",
+	"devices":          "--device",
 	// satchel encode; the encode part of satchel package --master is "encode.<field>".
 	"ladder":                  "--ladder",
 	"ladder_file":             "--ladder",

@@ -22,6 +22,7 @@ func init() {
 			"        [--formats dash,hls,mp4] [--segment 4s] [--key TYPE=KID:KEY ...] [--keys CPIX] [--keyset NAME]\n" +
 			"        [--audio FILE[:LANG[:NAME[:ROLE]]] ...] [--subtitles FILE[:LANG[:NAME[:forced,sdh]]] ...]\n" +
 			"        [--skip-unsupported] [--policy FILE|NAME] [--clear-lead 0s] [--overwrite] [--json] [--workspace DIR]\n" +
+			"        [--one-key] [--content-id ID] [--per-track-pssh] [--piff] [--no-trick-play]\n" +
 			"   or: satchel package --master MASTER [--ladder PRESET|FILE] [--codec …] [--strategy …] [--quality]\n" +
 			"        [--renditions DIR] --out DIR [the package flags above]   (encode the ladder first: satchel help encode)\n\n" +
 			"Every audio and subtitle (mov_text/tx3g, wvtt) track of the --in files is packaged; identical copies\n" +
@@ -31,7 +32,10 @@ func init() {
 			"  --subtitles en.srt:en   --subtitles en-sdh.vtt:en:English SDH:sdh   --subtitles signs.srt:en::forced\n" +
 			"LANG is BCP 47 or ISO 639-2 (en, fr, pt-BR, fra). A track that cannot be packaged (unsupported codec)\n" +
 			"fails the run; --skip-unsupported leaves it out with a warning. Generated keys are saved as a key set in the\n" +
-			"workspace.",
+			"workspace. --key ALL=KID:KEY (or --one-key to generate it) protects every track with one key.\n" +
+			"Every PSSH lists every key ID, so one license request returns every key (ExoPlayer's one offline key set);\n" +
+			"--per-track-pssh names only each track's key. Video gets HLS I-frame playlists and a DASH trick-mode\n" +
+			"AdaptationSet (--no-trick-play leaves them out); --piff adds the PIFF 1.1 boxes to the single-file downloads.",
 		run: runPackage,
 	})
 }
@@ -98,6 +102,9 @@ type packageFlags struct {
 	segment, clearLead              time.Duration
 	concurrency                     int
 	overwrite, showKeys, asJSON     bool
+	oneKey, perTrackPSSH, piff      bool
+	noTrickPlay                     bool
+	contentID                       string
 	workspace                       *string
 	enc                             encodeFlags // --master and the encode options
 }
@@ -118,7 +125,15 @@ func (f *packageFlags) addFlags(e *env) (*packageFlags, func([]string) ([]string
 		"outputs: dash, hls, mp4 (single-file download per rendition)")
 	fs.DurationVar(&f.segment, "segment", def.SegmentDuration,
 		"target CMAF fragment duration (cut at the nearest sync sample)")
-	fs.Var(&f.keySpecs, "key", "explicit key TYPE=KID:KEY (TYPE AUDIO, SD, HD or UHD; repeatable); others are generated")
+	fs.Var(&f.keySpecs, "key",
+		"explicit key TYPE=KID:KEY (TYPE AUDIO, SD, HD, UHD, or ALL for every track; repeatable); others are generated")
+	fs.BoolVar(&f.oneKey, "one-key", false, "generate one key for every track (ALL) instead of one per track type")
+	fs.StringVar(&f.contentID, "content-id", "",
+		"title ID: CPIX contentId and Widevine PSSH content_id (default: the output folder name)")
+	fs.BoolVar(&f.perTrackPSSH, "per-track-pssh", false,
+		"each track's PSSH names only its own key (one license request per key) instead of every key ID")
+	fs.BoolVar(&f.piff, "piff", false, "add PIFF 1.1 boxes to the single-file downloads (PlayReady/Smooth offline)")
+	fs.BoolVar(&f.noTrickPlay, "no-trick-play", false, "leave out HLS I-frame playlists and DASH trick-mode tracks")
 	fs.StringVar(&f.cpix, "keys", "", "take keys from a CPIX document")
 	fs.StringVar(&f.keyset, "keyset", "", "take keys from a key set in the workspace")
 	fs.StringVar(&f.policy, "policy", "",
@@ -157,12 +172,8 @@ func (f *packageFlags) request() (services.PackageRequest, error) {
 	if req.Formats, err = packaging.ParseFormats(f.formats); err != nil {
 		return req, usagef("--formats: %v", err)
 	}
-	for _, s := range f.keySpecs {
-		k, err := drm.ParseKeySpec(s)
-		if err != nil {
-			return req, &InputError{Err: fmt.Errorf("--key %q: %w", s, err)}
-		}
-		req.Keys = append(req.Keys, k)
+	if req.Keys, err = parseKeyFlags(f.keySpecs); err != nil {
+		return req, err
 	}
 	for _, spec := range f.audioSpecs {
 		a, err := parseAudioSpec(spec)
@@ -179,6 +190,8 @@ func (f *packageFlags) request() (services.PackageRequest, error) {
 		req.Subtitles = append(req.Subtitles, st)
 	}
 	req.SkipUnsupported = f.skipUnsupported
+	req.OneKey, req.ContentID, req.PerTrackInitData = f.oneKey, f.contentID, f.perTrackPSSH
+	req.PIFF, req.NoTrickPlay = f.piff, f.noTrickPlay
 	req.Policy, req.PolicyFile = policyRef(f.policy)
 	req.Encode, err = f.enc.packageRequest()
 	return req, err

@@ -2,8 +2,10 @@ package cli
 
 import (
 	"fmt"
+	"strings"
 
 	"satchel/app/services"
+	"satchel/engine/license"
 )
 
 func init() {
@@ -57,7 +59,30 @@ func runServe(e *env, args []string) error {
 		case <-e.ctx.Done():
 			return nil
 		case en := <-ledger:
-			fmt.Fprintf(e.stdout, "%s  %-9s %-18s persistent=%-5v KIDs %v\n", en.Time.Format("15:04:05"), en.System, en.Type, en.Persistent, en.KIDs)
+			fmt.Fprintf(e.stdout, "%s  %-9s %-13s persistent=%-5v KIDs %v%s\n", en.Time.Format("15:04:05"), en.System, en.Type,
+				en.Persistent, en.KIDs, ledgerExtra(en))
 		}
 	}
+}
+
+// ledgerExtra is what a (simulated) device adds to a ledger line: the device, the scenario
+// time, and a decision other than issued with the clock and the reason.
+func ledgerExtra(en license.Entry) string {
+	var b strings.Builder
+	if en.Device != "" {
+		b.WriteString("  device " + en.Device)
+	}
+	if en.ScenarioTime != "" {
+		b.WriteString(" at " + en.ScenarioTime)
+	}
+	if en.Decision != "" && en.Decision != license.DecisionIssued {
+		b.WriteString("  " + string(en.Decision))
+		if en.Clock != "" {
+			b.WriteString(" (" + en.Clock + ")")
+		}
+		if en.Reason != "" {
+			b.WriteString(": " + en.Reason)
+		}
+	}
+	return b.String()
 }

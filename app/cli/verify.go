@@ -5,10 +5,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"satchel/app/jobs"
 	"satchel/app/services"
-	"satchel/engine/drm"
+	"satchel/engine/devices"
 	"satchel/engine/verify"
 )
 
@@ -19,9 +20,12 @@ func init() {
 		usage: "satchel verify PATH|URL [--keys CPIX] [--key KID:KEY ...] [--keyset NAME] [--license-url URL] [--token JWT]\n" +
 			"        [--policy FILE|NAME] [--source FILE ...] [--full] [--allow-host HOST[:PORT] ...] [--include-keys]\n" +
 			"        [--max-segments N] [--max-fetches N] [--max-response BYTES] [--max-time DURATION]\n" +
-			"        [--json] [--html FILE] [--workspace DIR]\n" +
+			"        [--device NAME[,NAME…]] [--scenario PRESET|SPEC] [--json] [--html FILE] [--workspace DIR]\n" +
 			"  Without keys or a policy, keys.cpix.xml and policy.json are taken from the package holding PATH\n" +
-			"  (its folder and up to two folders above). The report is saved in the workspace.",
+			"  (its folder and up to two folders above). The report ends with the offline readiness matrix (per\n" +
+			"  device: ready, or the rule, what was found and the fix); --device limits it. --scenario also plays the\n" +
+			"  package on a simulated device (see satchel simulate); its timeline goes into the report (SVG in HTML).\n" +
+			"  The report is saved in the workspace.",
 		run: runVerify,
 	})
 }
@@ -46,6 +50,9 @@ func runVerify(e *env, args []string) error {
 	maxFetches := fs.Int("max-fetches", 0, "stop after this many HTTP requests (default 250000)")
 	maxResponse := fs.Int64("max-response", 0, "largest init or media segment read, in bytes (default 64 MiB)")
 	maxTime := fs.Duration("max-time", 0, "stop after this long (default 2h)")
+	deviceList := fs.String("device", "", "limit the offline readiness matrix to these devices: "+
+		strings.Join(devices.Names(), ", ")+" (or ios, android, windows…), comma-separated")
+	scenario := fs.String("scenario", "", "also simulate the package on a device: a preset ("+presetNames()+") or a spec")
 	asJSON := fs.Bool("json", false, "print the report as one JSON document")
 	htmlFile := fs.String("html", "", "also write the report as a self-contained HTML file")
 	wsDir := workspaceFlag(fs)
@@ -59,15 +66,13 @@ func runVerify(e *env, args []string) error {
 	req := services.VerifyRequest{Path: pos[0], KeySet: *keyset, CPIXFile: *cpixFile, LicenseURL: *licenseURL,
 		Token: *token, Sources: sources, Full: *full, AllowHosts: allowHosts,
 		IncludeKeys: *includeKeys, Limits: verify.Limits{MaxSegments: *maxSegments, MaxFetches: *maxFetches,
-			MaxResponseBytes: *maxResponse, MaxTime: *maxTime}}
+			MaxResponseBytes: *maxResponse, MaxTime: *maxTime}, Devices: *deviceList, Scenario: *scenario}
 	req.Policy, req.PolicyFile = policyRef(*policyArg)
-	for _, s := range keySpecs {
-		k, err := drm.ParseKeySpec(s)
-		if err != nil {
-			return &InputError{Err: fmt.Errorf("--key %q: %w", s, err)}
-		}
-		req.Keys = append(req.Keys, k)
+	keys, err := parseKeyFlags(keySpecs)
+	if err != nil {
+		return err
 	}
+	req.Keys = keys
 	if err := req.Validate(); err != nil {
 		return err
 	}

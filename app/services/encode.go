@@ -161,14 +161,41 @@ func (r EncodeRequest) config(ctx context.Context) (encode.Config, error) {
 				return cfg, err
 			}
 		}
-		if cfg.Ladder, err = encode.PresetLadder(r.Preset, cfg.Probed); err != nil {
+		if cfg.Ladder, err = PresetLadder(r.Preset, r.Codec, cfg.Probed); err != nil {
 			return cfg, err
 		}
+		return cfg, nil
 	}
 	if r.Codec != "" {
 		cfg.Ladder = cfg.Ladder.WithCodec(r.Codec)
 	}
 	return cfg, nil
+}
+
+// PresetLadder is the ladder an encode request with Preset p and Codec c encodes from master
+// m: the preset's rungs (auto derives them from m, so it needs m; the others take m, when
+// given, only to check against), every rung in codec c ("" keeps the preset's H.264). The
+// ladder editor loads presets through it.
+func PresetLadder(p encode.Preset, c encode.Codec, m *encode.Master) (encode.Ladder, error) {
+	l, err := encode.PresetLadder(p, m)
+	if err != nil {
+		return l, err
+	}
+	if c != "" {
+		l = l.WithCodec(c)
+	}
+	return l, nil
+}
+
+// CheckRung checks rung n (1-based) of a ladder being edited against master m (nil: on its
+// own) with the rules planning applies: the error is typed (*encode.LadderError,
+// *encode.UpscaleError); the warnings are what planning would warn about (a bit rate above
+// the master's).
+func CheckRung(m *encode.Master, n int, r encode.Rung) ([]string, error) {
+	if m == nil {
+		return nil, r.Validate()
+	}
+	return m.CheckRung(n, r)
 }
 
 // PlanEncode checks and resolves an encode without running it (a dry run; it needs no

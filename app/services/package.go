@@ -54,6 +54,22 @@ type PackageRequest struct {
 	// Concurrency is the number of renditions packaged in parallel; 0 takes the workspace
 	// setting (whose 0 means one per CPU).
 	Concurrency int `json:"concurrency,omitempty"`
+	// OneKey generates one key for every track (drm.TrackAll) instead of one per track type,
+	// for the track types no given key covers. A given ALL key (Keys) does the same with
+	// that key.
+	OneKey bool `json:"one_key,omitempty"`
+	// ContentID names the title: the CPIX contentId and the Widevine PSSH content_id
+	// (default: the output folder name).
+	ContentID string `json:"content_id,omitempty"`
+	// PerTrackInitData makes each track's init data name only its own key; by default every
+	// PSSH lists every key ID, so one license request returns every key
+	// (packaging.Config.PerTrackInitData explains the trade).
+	PerTrackInitData bool `json:"per_track_init_data,omitempty"`
+	// PIFF makes the single-file downloads PIFF 1.1 compatible (PlayReady's Smooth/AMS offline
+	// file).
+	PIFF bool `json:"piff,omitempty"`
+	// NoTrickPlay leaves out the HLS I-frame playlists and the DASH trick-mode tracks.
+	NoTrickPlay bool `json:"no_trick_play,omitempty"`
 	// Encode, when set, makes this one encode-then-package job: the ladder is encoded from
 	// Encode.Master first (Inputs stay empty), then its rungs are packaged, cut at the exact
 	// segment duration the encode produced. SegmentDuration sets the encode's GOP length
@@ -143,6 +159,10 @@ func (r PackageRequest) config() packaging.Config {
 		Audio:            r.Audio,
 		Subtitles:        r.Subtitles,
 		SkipUnsupported:  r.SkipUnsupported,
+		ContentID:        r.ContentID,
+		PerTrackInitData: r.PerTrackInitData,
+		PIFF:             r.PIFF,
+		NoTrickPlay:      r.NoTrickPlay,
 	}
 }
 
@@ -177,6 +197,7 @@ func (e *PolicyError) Error() string {
 // packagePlan is a request resolved against the workspace.
 type packagePlan struct {
 	cfg        packaging.Config
+	given      []drm.ContentKey // keys from the request, key set and CPIX (the rest are generated)
 	warnings   []policy.Issue
 	policyFrom string
 	encode     *encode.Plan // the encode to run first, for a package from a master (set by StartPackage)
@@ -208,6 +229,14 @@ func (s *Service) planPackage(req PackageRequest) (*packagePlan, error) {
 			return nil, err
 		}
 		p.cfg.Keys = append(p.cfg.Keys, doc.Keys...)
+	}
+	p.given = append([]drm.ContentKey(nil), p.cfg.Keys...)
+	if _, ok := drm.KeyFor(p.cfg.Keys, drm.TrackAll); req.OneKey && !ok {
+		k, err := drm.RandomContentKey(drm.TrackAll)
+		if err != nil {
+			return nil, err
+		}
+		p.cfg.Keys = append(p.cfg.Keys, k)
 	}
 	pol, from, err := s.loadPolicy(req.Policy, req.PolicyFile)
 	if err != nil {
@@ -301,7 +330,7 @@ func (s *Service) runPackage(ctx context.Context, plan *packagePlan, report func
 		return nil, err
 	}
 	out := &PackageResult{Result: res, PolicyWarnings: plan.warnings, PolicyFrom: plan.policyFrom}
-	if gen := generatedKeys(res.Keys, plan.cfg.Keys); len(gen) > 0 {
+	if gen := generatedKeys(res.Keys, plan.given); len(gen) > 0 {
 		out.KeySet = filepath.Base(res.OutDir) + " keys " + time.Now().Format("2006-01-02 15:04:05")
 		if _, err := s.SaveKeySet(out.KeySet, gen); err != nil {
 			return nil, fmt.Errorf("save the generated keys: %w", err)

@@ -9,8 +9,10 @@ import (
 
 	"satchel/app/jobs"
 	"satchel/app/store"
+	"satchel/engine/devices"
 	"satchel/engine/drm"
 	"satchel/engine/manifest"
+	"satchel/engine/simulate"
 	"satchel/engine/verify"
 	"satchel/internal/field"
 )
@@ -45,6 +47,14 @@ type VerifyRequest struct {
 	IncludeKeys bool `json:"include_keys,omitempty"`
 	// Limits bound a remote verification (zero fields take the verifier's defaults).
 	Limits verify.Limits `json:"limits,omitempty"`
+	// Devices limits the offline readiness matrix: device profiles or aliases, comma-separated
+	// (engine/devices: android-l1, ios, windows…); empty or "all": every profile.
+	Devices string `json:"devices,omitempty"`
+	// Scenario, when set, also plays the package on a simulated device (a preset name or a
+	// spec, as SimulateRequest.Scenario) with the verification's keys, policy and license
+	// server; the timeline goes into the report. With one device in Devices the simulated
+	// device is that one; several limit it to their DRM systems.
+	Scenario string `json:"scenario,omitempty"`
 }
 
 // Validate checks the request without the workspace; problems are *field.Error values.
@@ -68,6 +78,14 @@ func (r VerifyRequest) Validate() error {
 	for _, src := range r.Sources {
 		if _, err := os.Stat(src); err != nil {
 			return field.Errorf("sources", src, "does not exist")
+		}
+	}
+	if _, err := devices.ParseProfiles(r.Devices); err != nil {
+		return field.Errorf("devices", r.Devices, "%v", err)
+	}
+	if r.Scenario != "" {
+		if _, err := simulate.ParseScenario(r.Scenario); err != nil {
+			return field.Errorf("scenario", r.Scenario, "%v", err)
 		}
 	}
 	return nil
@@ -101,6 +119,12 @@ func (s *Service) StartVerify(ctx context.Context, req VerifyRequest) (*jobs.Job
 		rep, err := verify.Verify(ctx, in)
 		if err != nil {
 			return nil, err
+		}
+		if req.Scenario != "" {
+			report(jobs.Event{Message: "simulating " + req.Scenario + " on a device"})
+			if rep.Simulation, err = s.simulateReport(ctx, req, in, rep); err != nil {
+				return nil, err
+			}
 		}
 		s.saveReport(rep)
 		return &VerifyResult{Report: rep, KeysFile: found.keys, PolicyFile: found.policy}, nil
@@ -155,10 +179,36 @@ func (s *Service) verifyInput(req VerifyRequest, local string) (verify.Input, fo
 		policyFile = FindBeside(local, manifest.FilePolicy)
 		f.policy = policyFile
 	}
-	if in.Policy, _, err = s.loadPolicy(req.Policy, policyFile); err != nil {
+	if in.Policy, in.PolicySource, err = s.loadPolicy(req.Policy, policyFile); err != nil {
 		return in, f, err
 	}
+	switch {
+	case req.Policy != "":
+		in.PolicySource = "" // the policy's name says it
+	case req.PolicyFile != "":
+		in.PolicySource = filepath.Base(req.PolicyFile)
+	case f.policy != "":
+		in.PolicySource = filepath.Base(f.policy) + " of the package"
+	}
+	in.Devices, _ = devices.ParseProfiles(req.Devices) // validated
 	return in, f, nil
+}
+
+// simulateReport plays req.Scenario on a simulated device for the verified package: the
+// content is what the verifier read, the licenses come from the verification's license
+// server (or a private one with its keys and policy).
+func (s *Service) simulateReport(ctx context.Context, req VerifyRequest, in verify.Input,
+	rep *verify.Report) (*simulate.Timeline, error) {
+	sc, _ := simulate.ParseScenario(req.Scenario)
+	sim := &simulation{scenario: sc, keys: in.Keys, policy: in.Policy, url: in.LicenseURL, token: in.Token}
+	sim.forDevices(in.Devices)
+	systems, kids, initData := rep.LicenseContent()
+	sim.content = simulate.Content{ID: contentID(req.Path, kids), Systems: sim.deviceSystems(systems), KIDs: kids,
+		InitData: initData}
+	if err := sim.checkSystems(req.Path); err != nil {
+		return nil, err
+	}
+	return s.runSimulation(ctx, sim)
 }
 
 // saveReport records a verify report in the workspace (logged, not fatal, when it fails:

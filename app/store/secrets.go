@@ -15,11 +15,13 @@ import (
 	"golang.org/x/crypto/scrypt"
 )
 
-// keyFile is the on-disk form of the data key: plain, or wrapped by a passphrase.
+// keyFile is the on-disk form of the data key: wrapped by a passphrase, or else protected by
+// the platform (see protectPlainKey): plain in a 0600 file on Unix, sealed with DPAPI on Windows.
 type keyFile struct {
 	Version int    `json:"version"`
 	Wrapped bool   `json:"wrapped"`
-	Key     []byte `json:"key,omitempty"` // plain data key (0600 file)
+	Key     []byte `json:"key,omitempty"`   // plain data key (0600 file; Unix)
+	DPAPI   []byte `json:"dpapi,omitempty"` // data key sealed by Windows DPAPI for the current user
 	Salt    []byte `json:"salt,omitempty"`
 	N       int    `json:"n,omitempty"`
 	Nonce   []byte `json:"nonce,omitempty"`
@@ -28,6 +30,10 @@ type keyFile struct {
 
 // ErrPassphraseRequired means the workspace key is wrapped and no passphrase was given.
 var ErrPassphraseRequired = errors.New("passphrase required")
+
+// ErrKeySealed means the workspace key is sealed by Windows DPAPI and cannot be opened here: on
+// another system, under another Windows account, or the sealed key is damaged.
+var ErrKeySealed = errors.New("the key is sealed by Windows DPAPI and cannot be opened here")
 
 // ErrPassphrase means the passphrase does not unlock the workspace.
 var ErrPassphrase = errors.New("the passphrase does not unlock this workspace's secrets; try again (SATCHEL_PASSPHRASE for the CLI)")
@@ -53,10 +59,7 @@ func loadDataKey(dir, passphrase string) ([]byte, error) {
 		return nil, fmt.Errorf("workspace key %s is damaged: %w; restore it from a backup (secrets cannot be read without it)", path, err)
 	}
 	if !kf.Wrapped {
-		if len(kf.Key) != 32 {
-			return nil, fmt.Errorf("workspace key %s is damaged", path)
-		}
-		return kf.Key, nil
+		return openPlainKey(path, kf)
 	}
 	if passphrase == "" {
 		return nil, fmt.Errorf("workspace %s is protected by a passphrase; enter it (SATCHEL_PASSPHRASE for the CLI): %w", dir, ErrPassphraseRequired)
@@ -73,11 +76,49 @@ func loadDataKey(dir, passphrase string) ([]byte, error) {
 	return key, nil
 }
 
-// writeKeyFile writes the key file atomically with mode 0600.
+// openPlainKey returns the data key of a key file without a passphrase: the plain key, or the
+// DPAPI-sealed one (only Windows can open that, for the user who wrote it).
+func openPlainKey(path string, kf keyFile) ([]byte, error) {
+	key := kf.Key
+	if kf.DPAPI != nil {
+		var err error
+		if key, err = unprotectDPAPI(kf.DPAPI); err != nil {
+			return nil, fmt.Errorf("workspace key %s: %w", path, err)
+		}
+	}
+	if len(key) != 32 {
+		return nil, fmt.Errorf("workspace key %s is damaged; restore it from a backup (secrets cannot be read without it)", path)
+	}
+	return key, nil
+}
+
+// upgradeKeyProtection rewrites a plain key file with the platform's protection when it has one
+// that the file lacks (on Windows: a key file copied from Unix or written by an older version
+// gets sealed with DPAPI). It is a no-op for passphrase-wrapped keys and on Unix.
+func upgradeKeyProtection(dir string, key []byte) error {
+	if !platformSealsPlainKey {
+		return nil
+	}
+	b, err := os.ReadFile(filepath.Join(dir, KeyFile))
+	if err != nil {
+		return fmt.Errorf("read the workspace key: %w", err)
+	}
+	var kf keyFile
+	if json.Unmarshal(b, &kf) != nil || kf.Wrapped || kf.Key == nil {
+		return nil
+	}
+	return writeKeyFile(dir, key, "")
+}
+
+// writeKeyFile writes the key file atomically with mode 0600; without a passphrase the key is
+// protected as protectPlainKey does on this platform.
 func writeKeyFile(dir string, key []byte, passphrase string) error {
 	kf := keyFile{Version: 1}
 	if passphrase == "" {
-		kf.Key = key
+		var err error
+		if kf, err = protectPlainKey(key); err != nil {
+			return fmt.Errorf("write the workspace key: %w", err)
+		}
 	} else {
 		kf.Wrapped, kf.N = true, 1<<15
 		kf.Salt = make([]byte, 16)

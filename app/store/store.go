@@ -1,7 +1,9 @@
 // Package store is the Satchel workspace: one bbolt database with versioned buckets (assets,
 // key sets, policies, jobs, publish targets, publications, the license ledger, verify
 // reports, settings) and secrets encrypted at rest with AES-256-GCM under a data key kept
-// 0600 beside the database, optionally wrapped by a passphrase (scrypt).
+// beside the database, optionally wrapped by a passphrase (scrypt). Without a passphrase the
+// data key file is mode 0600 on Unix; on Windows (no POSIX modes on NTFS) the key is sealed
+// with DPAPI for the current user (CryptProtectData), so only that Windows account can open it.
 package store
 
 import (
@@ -34,9 +36,13 @@ const (
 	BucketSettings     = "settings"
 	BucketSecrets      = "secrets"
 	BucketMeta         = "meta"
+	// BucketDeviceLicenses holds the licenses simulated devices keep (records carry their own
+	// schema version; an older Satchel ignores the bucket).
+	BucketDeviceLicenses = "device_licenses"
 )
 
-var allBuckets = []string{BucketAssets, BucketKeySets, BucketPolicies, BucketJobs, BucketTargets, BucketPublications, BucketLedger, BucketReports, BucketSettings, BucketSecrets, BucketMeta}
+var allBuckets = []string{BucketAssets, BucketKeySets, BucketPolicies, BucketJobs, BucketTargets, BucketPublications,
+	BucketLedger, BucketReports, BucketSettings, BucketSecrets, BucketMeta, BucketDeviceLicenses}
 
 // SchemaVersion is the current layout version.
 const SchemaVersion = 2
@@ -130,6 +136,9 @@ func Open(dir string, opts Options) (*Workspace, error) {
 	}
 	if !opts.ReadOnly {
 		if err := w.migrateSecrets(); err != nil {
+			return fail(err)
+		}
+		if err := upgradeKeyProtection(dir, w.dataKey); err != nil {
 			return fail(err)
 		}
 		_ = os.WriteFile(filepath.Join(dir, PIDFile), []byte(strconv.Itoa(os.Getpid())), 0o600)

@@ -140,10 +140,7 @@ func TestSecretsNeverInPlaintext(t *testing.T) {
 			t.Fatalf("plaintext %q found in %s", needle, DBFile)
 		}
 	}
-	st, _ := os.Stat(filepath.Join(dir, KeyFile))
-	if st.Mode().Perm() != 0o600 {
-		t.Fatalf("key file mode %v, want 0600", st.Mode().Perm())
-	}
+	assertKeyFileProtected(t, dir)
 }
 
 func TestPassphrase(t *testing.T) {
@@ -292,7 +289,7 @@ func TestChangePassphraseFrom(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer w.Close()
+	t.Cleanup(func() { w.Close() }) // the last workspace opened below (Windows cannot delete an open file)
 	if err := w.PutSecret("s", []byte("payload")); err != nil {
 		t.Fatal(err)
 	}
@@ -310,13 +307,7 @@ func TestChangePassphraseFrom(t *testing.T) {
 	if err := w.ChangePassphraseFrom("old one", "new one"); err != nil {
 		t.Fatal(err)
 	}
-	fi, err := os.Stat(filepath.Join(dir, KeyFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if fi.Mode().Perm() != 0o600 {
-		t.Fatalf("key file mode %v, want 0600", fi.Mode().Perm())
-	}
+	assertKeyFileProtected(t, dir)
 	w.Close()
 	if _, err := Open(dir, Options{Passphrase: "old one"}); !errors.Is(err, ErrPassphrase) {
 		t.Fatalf("old passphrase still works: %v", err)

@@ -1,8 +1,11 @@
 // Satchel demo player, package mode: Shaka Player (vendored, see vendor/shaka-player/SOURCE)
 // plays the served package's DASH manifest with EME ClearKey licenses from this server,
 // lists every audio language and subtitle track, and switches between them.
-// URL parameters for unattended runs: mode=package&autoplay=1 plays; audio=LANG switches the
-// audio to LANG once playback advances; text=LANG shows those subtitles.
+// URL parameters for unattended runs: mode=package&autoplay=1 plays; manifest=master.m3u8 plays
+// the HLS multivariant playlist instead of the MPD; audio=LANG switches the audio to LANG once
+// playback advances; text=LANG shows those subtitles; trick=RATE starts trick play (fast
+// forward at RATE, on the I-frame tracks) once playback advances; buffer=SECONDS sets how far
+// ahead Shaka buffers.
 'use strict';
 const pkg = { player: null, switched: false, cueShown: false };
 
@@ -77,9 +80,15 @@ async function playPackage(manifest) {
     drm: { servers: { 'org.w3.clearkey': location.origin + '/clearkey' } },
     preferredAudio: [{ role: 'main', language: '', label: '', channelCount: 0, codec: '', spatialAudio: false }],
   });
+  const buffer = Number(new URLSearchParams(location.search).get('buffer'));
+  if (buffer > 0) player.configure({ streaming: { bufferingGoal: buffer, rebufferingGoal: Math.min(buffer, 1) } });
+  let ranged = false;
   player.getNetworkingEngine().registerRequestFilter((type, req) => {
     if (type === shaka.net.NetworkingEngine.RequestType.LICENSE) {
       log('license request → /clearkey: ' + new TextDecoder().decode(req.body));
+    } else if (type === shaka.net.NetworkingEngine.RequestType.SEGMENT && req.headers.Range && !ranged) {
+      ranged = true; // HLS I-frames are byte ranges of the segments
+      log('byte-range segment request ' + req.uris[0].replace(location.origin, '') + ' ' + req.headers.Range);
     }
   });
   const fetchedDirs = new Set();
@@ -108,6 +117,7 @@ async function playPackage(manifest) {
   log('loaded ' + manifest + ': ' + audios.length + ' audio track(s) [' + audios.map(trackLabel).join('; ') + '], ' +
     texts.length + ' subtitle track(s) [' + texts.map(trackLabel).join('; ') + ']; playing audio ' +
     trackLabel(audios.find((t) => t.active) || {}) + ' (navigator.language ' + navigator.language + ')');
+  logTrickTracks(player);
   fillTrackMenus(player);
   const want = new URLSearchParams(location.search);
   if (want.get('text')) selectText(player, want.get('text'));
@@ -117,6 +127,10 @@ async function playPackage(manifest) {
       start = video.currentTime;
       log('package playing (t=' + video.currentTime.toFixed(2) + 's)');
       if (want.get('audio')) pkg.switched = selectAudio(player, want.get('audio'));
+      if (want.get('trick')) {
+        player.trickPlay(Number(want.get('trick')));
+        log('trick play at ' + want.get('trick') + 'x');
+      }
     } else if (pkg.switched && !pkg.reported && video.currentTime > start + 1) {
       pkg.reported = true;
       const a = player.getAudioTracks().find((t) => t.active);
@@ -134,8 +148,23 @@ async function playPackage(manifest) {
   video.play().catch((e) => log('autoplay blocked: press play (' + e.message + ')'));
 }
 
+// logTrickTracks lists the trick-play (I-frame) track Shaka attached to each video stream of the
+// manifest (DASH trick-mode AdaptationSet, HLS EXT-X-I-FRAME-STREAM-INF).
+function logTrickTracks(player) {
+  const seen = new Set();
+  for (const v of player.getManifest().variants) {
+    const s = v.video;
+    if (!s || seen.has(s.id)) continue;
+    seen.add(s.id);
+    const t = s.trickModeVideo;
+    log('video ' + s.width + 'x' + s.height + ': ' + (t ? 'trick-play track ' + t.width + 'x' + t.height +
+      (t.isIframe ? ' (I-frames only)' : '') : 'no trick-play track'));
+  }
+}
+
 async function findManifest() {
-  for (const m of ['/content/manifest.mpd']) {
+  const given = new URLSearchParams(location.search).get('manifest');
+  for (const m of given ? ['/content/' + given] : ['/content/manifest.mpd']) {
     const r = await fetch(m, { method: 'HEAD' });
     if (r.ok) return m;
   }

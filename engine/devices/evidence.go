@@ -32,6 +32,8 @@ const (
 	PlaceMPDDescriptor Place = "mpd-descriptor"
 	// PlaceInit: a pssh box in an init segment (or a single file's moov).
 	PlaceInit Place = "init"
+	// PlaceMoof: a pssh box in a media segment's moof only (late signalling, key rotation).
+	PlaceMoof Place = "moof"
 	// PlacePIFF: a PIFF 1.1 uuid pssh box (d08a4f18-…) in a moov.
 	PlacePIFF Place = "piff"
 	// PlaceHLSKey: an EXT-X-KEY tag in a media playlist.
@@ -77,8 +79,7 @@ type Presentation struct {
 	Location string `json:"location"`
 	// Dynamic is set for a dynamic (live) MPD or an HLS playlist without EXT-X-ENDLIST.
 	Dynamic bool `json:"dynamic,omitempty"`
-	// Schemes are the common encryption schemes the tracks use (from their init segments;
-	// from the manifest when those could not be read).
+	// Schemes are the common encryption schemes the tracks use (from their init segments).
 	Schemes []drm.Scheme `json:"schemes"`
 	// PIFF is set when the tracks carry PIFF 1.1 boxes (uuid tenc/senc/pssh).
 	PIFF bool `json:"piff,omitempty"`
@@ -94,8 +95,6 @@ type Presentation struct {
 	AudioOnlyVariants int `json:"audio_only_variants,omitempty"`
 	// VideoWithoutAudio counts HLS video variants that neither mux audio nor name an audio group.
 	VideoWithoutAudio int `json:"video_without_audio,omitempty"`
-	// Notes say what could not be examined and why.
-	Notes []string `json:"notes,omitempty"`
 }
 
 // Evidence is what a package and its policy provide, as the device rules need it.

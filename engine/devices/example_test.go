@@ -1,17 +1,16 @@
 package devices_test
 
 import (
-	"context"
 	"fmt"
-	"os"
 
 	"satchel/engine/devices"
 	"satchel/engine/drm"
 	"satchel/engine/policy"
 )
 
-// ExampleEvaluate judges a package for two devices: the evidence would normally come from
-// Collect; here it is written out, a cbcs-only HLS package with FairPlay session keys.
+// ExampleEvaluate judges a package for two devices: the evidence would normally come from a
+// verification (verify.Report.Evidence); here it is written out, a cbcs-only HLS package with
+// FairPlay session keys.
 func ExampleEvaluate() {
 	kid := drm.KID{0x10, 0x20, 0x30, 0x40, 0x50, 0x60, 0x70, 0x80, 0x90, 0xa0, 0xb0, 0xc0, 0xd0, 0xe0, 0xf0, 0x01}
 	ev := devices.Evidence{
@@ -35,18 +34,4 @@ func ExampleEvaluate() {
 	// windows-pr4 not-ready
 	//    delivery - the package offers master.m3u8 (an HLS playlist)
 	// apple-fairplay ready
-}
-
-// ExampleCollect examines a package folder (or manifest, MP4, URL), adds the policy the
-// licenses are issued under, and prints the readiness matrix. (Compiled, not run: it needs a
-// package on disk.)
-func ExampleCollect() {
-	ev, err := devices.Collect(context.Background(), "/path/to/package", nil)
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	ev.Policy, ev.PolicySource = policy.Preset(policy.PresetRental48h), "preset"
-	only, _ := devices.ParseProfiles("android-l1,ios,windows")
-	_ = devices.Evaluate(*ev, only).WriteText(os.Stdout)
 }

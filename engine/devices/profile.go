@@ -1,11 +1,12 @@
 // Package devices answers "will this download play offline on the viewer's device?": device
 // profiles as data (one table, each rule with its source and a short why), the Evidence a
-// package and its policy provide (collected from a folder, manifest, MP4 or URL), and
-// Evaluate, which gives a readiness Matrix — per device ready, not ready (with the rule, the
-// evidence found and where, and the fix) or unknown (evidence missing).
+// package and its policy provide, and Evaluate, which gives a readiness Matrix — per device
+// ready, not ready (with the rule, the evidence found and where, and the fix) or unknown
+// (evidence missing).
 //
-// It does not decrypt or play anything: engine/verify proves decryption and engine/simulate
-// plays license clocks. It does not read media segments.
+// It reads no files: engine/verify reads the package (one reader for every analysis) and
+// derives the Evidence from its inventory (verify.Report.Evidence). It does not decrypt or play
+// anything: engine/verify proves decryption and engine/simulate plays license clocks.
 package devices
 
 import (

@@ -38,14 +38,19 @@ type CPIXDRMSystem struct {
 }
 
 // NewCPIX builds a CPIX document for the presentation: its keys (with track types as usage
-// rules) and, per key and system, the PSSH, DASH ContentProtectionData and HLS signalling.
+// rules) and, per key and system, the PSSH, DASH ContentProtectionData and HLS signalling —
+// the same init data the manifests carry (every key's ID when sig.AllKeys).
 func NewCPIX(sig Signalling, contentID string) (*CPIXDocument, error) {
 	doc := &CPIXDocument{ContentID: contentID, Keys: sig.Keys, Schemes: map[KID]Scheme{}}
 	for _, k := range sig.Keys {
 		doc.Schemes[k.KID] = sig.Scheme
+		keys, err := sig.InitDataKeys(k.KID)
+		if err != nil {
+			return nil, err
+		}
 		one := sig
-		one.Keys = []ContentKey{k}
-		hls, err := HLSKeys(one, k.KID)
+		one.Keys = keys
+		hls, err := HLSKeys(sig, k.KID)
 		if err != nil {
 			return nil, err
 		}
@@ -156,14 +161,39 @@ func WriteCPIX(w io.Writer, doc *CPIXDocument) error {
 	}
 	b.WriteString("  <ContentKeyUsageRuleList>\n")
 	for _, k := range doc.Keys {
-		if k.TrackType == "" {
-			continue
+		for _, r := range usageRules(doc.Keys, k) {
+			fmt.Fprintf(&b, "    <ContentKeyUsageRule kid=\"%s\" intendedTrackType=\"%s\">%s</ContentKeyUsageRule>\n",
+				k.KID, esc(r.trackType), r.filter)
 		}
-		fmt.Fprintf(&b, "    <ContentKeyUsageRule kid=\"%s\" intendedTrackType=\"%s\">%s</ContentKeyUsageRule>\n", k.KID, esc(k.TrackType), usageFilter(k.TrackType))
 	}
 	b.WriteString("  </ContentKeyUsageRuleList>\n</CPIX>\n")
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+type usageRule struct{ trackType, filter string }
+
+// usageRules returns the CPIX usage rules of k. A TrackAll key alone has one rule without a
+// filter (CPIX: a rule without filters matches all content); next to per-type keys it has one
+// rule per track type it covers, each with that type's filter, so that no content matches
+// two keys' rules (CPIX requires the mapping of content to keys to be unambiguous). Its rules
+// keep intendedTrackType ALL, which ReadCPIX reads back.
+func usageRules(keys []ContentKey, k ContentKey) []usageRule {
+	switch {
+	case k.TrackType == "":
+		return nil
+	case k.TrackType != TrackAll:
+		return []usageRule{{k.TrackType, usageFilter(k.TrackType)}}
+	}
+	covered := CoveredTypes(keys, k)
+	if len(covered) == len(TrackTypes) {
+		return []usageRule{{TrackAll, ""}}
+	}
+	var out []usageRule
+	for _, tt := range covered {
+		out = append(out, usageRule{TrackAll, usageFilter(tt)})
+	}
+	return out
 }
 
 // usageFilter returns the CPIX filter for a track type, matching TrackTypeFor's thresholds
@@ -194,7 +224,9 @@ func ReadCPIX(r io.Reader) (*CPIXDocument, error) {
 	types := map[KID]string{}
 	for _, ru := range x.Rules {
 		if kid, err := ParseKID(ru.KID); err == nil {
-			types[kid] = strings.ToUpper(ru.TrackType)
+			if types[kid] != TrackAll { // a key with any ALL rule is the key for every other track
+				types[kid] = strings.ToUpper(ru.TrackType)
+			}
 		}
 	}
 	seen := map[KID]bool{}

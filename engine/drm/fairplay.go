@@ -102,19 +102,19 @@ func (k HLSKey) Attributes() string {
 // FairPlay requires SAMPLE-AES; FairPlay carries the IV with the key), Widevine with its pssh
 // box and PlayReady with its PRO as data: URIs (the Shaka Packager convention), ClearKey with
 // the common pssh (see KeyFormatClearKey). The method is SAMPLE-AES for cbcs and
-// SAMPLE-AES-CTR for cenc. Each system's init data names only kid, so a player asks for the
-// key of the rendition it plays.
+// SAMPLE-AES-CTR for cenc. Each system's init data names kid alone, or every key of the
+// presentation when sig.AllKeys (Signalling.InitDataKeys).
 func HLSKeys(sig Signalling, kid KID) ([]HLSKey, error) {
 	method := "SAMPLE-AES"
 	if sig.Scheme == SchemeCENC {
 		method = "SAMPLE-AES-CTR"
 	}
-	key, ok := KeyByKID(sig.Keys, kid)
-	if !ok {
-		return nil, fmt.Errorf("hls keys: KID %s is not among the presentation's keys", kid)
+	keys, err := sig.InitDataKeys(kid)
+	if err != nil {
+		return nil, fmt.Errorf("hls keys: %w", err)
 	}
 	one := sig
-	one.Keys = []ContentKey{key}
+	one.Keys = keys
 	var out []HLSKey
 	for _, s := range sig.Systems {
 		switch s {

@@ -53,7 +53,7 @@ func FuzzDecodePSSH(f *testing.F) {
 func FuzzParseWidevinePSSHData(f *testing.F) {
 	f.Add(mustB64(f, wptInitData)[32:wptWVBytes])
 	f.Add(mustB64(f, psshToolsWidevine)[32:])
-	b, _ := WidevinePSSH(testSignalling(f, "cbcs", 3).KIDs(), "cbcs", "satchel")
+	b, _ := WidevinePSSH(testSignalling(f, "cbcs", 3).KIDs(), "cbcs", "satchel", []byte("title"))
 	f.Add(b.Data)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		d, err := ParseWidevinePSSHData(data)

@@ -15,9 +15,12 @@ const (
 	TrackSD    = "SD"
 	TrackHD    = "HD"
 	TrackUHD   = "UHD"
+	// TrackAll marks one key for every track (audio and every video resolution): the common
+	// simple setup. Next to per-track-type keys it covers the track types they leave out.
+	TrackAll = "ALL"
 )
 
-// TrackTypes lists the track types in ascending order.
+// TrackTypes lists the track types in ascending order (TrackAll is not one: it covers them).
 var TrackTypes = []string{TrackAudio, TrackSD, TrackHD, TrackUHD}
 
 // ContentKey is one AES-128 content key with its key ID and the track type it protects.
@@ -30,15 +33,16 @@ type ContentKey struct {
 // KeyHex returns the key as 32 hex digits.
 func (c ContentKey) KeyHex() string { return hex.EncodeToString(c.Key[:]) }
 
-// ParseKeySpec parses "TYPE=KID:KEY" (as in `--key HD=KID:KEY`) or "KID:KEY" (TrackType
-// empty). KID and KEY are each a UUID, 32 hex digits or base64 of 16 bytes.
+// ParseKeySpec parses "TYPE=KID:KEY" (as in `--key HD=KID:KEY`; TYPE AUDIO, SD, HD, UHD or ALL)
+// or "KID:KEY" (TrackType empty). KID and KEY are each a UUID, 32 hex digits or base64 of 16
+// bytes.
 func ParseKeySpec(s string) (ContentKey, error) {
 	var ck ContentKey
 	spec := strings.TrimSpace(s)
 	if t, rest, ok := strings.Cut(spec, "="); ok && !strings.Contains(t, ":") && isTrackTypeName(t) {
 		tt := strings.ToUpper(strings.TrimSpace(t))
 		if !validTrackType(tt) {
-			return ck, fmt.Errorf("key %q: track type %q is not one of AUDIO, SD, HD, UHD", s, t)
+			return ck, fmt.Errorf("key %q: track type %q is not one of AUDIO, SD, HD, UHD, ALL", s, t)
 		}
 		ck.TrackType = tt
 		spec = rest
@@ -76,6 +80,9 @@ func isTrackTypeName(t string) bool {
 }
 
 func validTrackType(t string) bool {
+	if t == TrackAll {
+		return true
+	}
 	for _, v := range TrackTypes {
 		if v == t {
 			return true
@@ -135,14 +142,35 @@ func CheckKeys(keys []ContentKey) error {
 	return nil
 }
 
-// KeyFor returns the key for a track type from keys.
+// KeyFor returns the key for a track type from keys: the key of that type, else the TrackAll
+// key.
 func KeyFor(keys []ContentKey, trackType string) (ContentKey, bool) {
 	for _, k := range keys {
 		if k.TrackType == trackType {
 			return k, true
 		}
 	}
+	for _, k := range keys {
+		if k.TrackType == TrackAll {
+			return k, true
+		}
+	}
 	return ContentKey{}, false
+}
+
+// CoveredTypes returns the track types (of TrackTypes) that k protects among keys: its own
+// type, or for the TrackAll key every type no other key of keys has.
+func CoveredTypes(keys []ContentKey, k ContentKey) []string {
+	if k.TrackType != TrackAll {
+		return []string{k.TrackType}
+	}
+	var out []string
+	for _, tt := range TrackTypes {
+		if other, ok := KeyFor(keys, tt); ok && other.KID == k.KID {
+			out = append(out, tt)
+		}
+	}
+	return out
 }
 
 // KeyByKID returns the key with the given KID.

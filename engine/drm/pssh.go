@@ -21,7 +21,7 @@ func PSSHBoxes(sig Signalling) ([]*mp4.PsshBox, error) {
 	for _, s := range sig.Systems {
 		switch s {
 		case Widevine:
-			b, err := WidevinePSSH(kids, sig.Scheme, sig.WidevineProvider)
+			b, err := WidevinePSSH(kids, sig.Scheme, sig.WidevineProvider, sig.WidevineContentID)
 			if err != nil {
 				return nil, err
 			}
@@ -172,7 +172,11 @@ func DecodePSSH(b *mp4.PsshBox) (*PSSHInfo, error) {
 		for _, k := range d.KeyIDs {
 			addKID(k)
 		}
-		fmt.Fprintf(&sum, "Widevine (v%d): protection_scheme %s, provider %q\n", b.Version, orDash(d.ProtectionScheme), d.Provider)
+		fmt.Fprintf(&sum, "Widevine (v%d): protection_scheme %s, provider %q", b.Version, orDash(d.ProtectionScheme), d.Provider)
+		if len(d.ContentID) > 0 {
+			fmt.Fprintf(&sum, ", content_id %q", d.ContentID)
+		}
+		sum.WriteString("\n")
 	case sys == PlayReady:
 		h, err := ParsePlayReadyObject(b.Data)
 		if err != nil {

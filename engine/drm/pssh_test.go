@@ -118,7 +118,7 @@ func TestWidevinePSSHWriter(t *testing.T) {
 		{"cenc", "satchel", "0801" + "1210" + wptKID + "1a07" + hex.EncodeToString([]byte("satchel")) + "48e3dc959b06"},
 	}
 	for _, c := range cases {
-		b, err := WidevinePSSH([]KID{kid}, Scheme(c.scheme), c.provider)
+		b, err := WidevinePSSH([]KID{kid}, Scheme(c.scheme), c.provider, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -133,10 +133,10 @@ func TestWidevinePSSHWriter(t *testing.T) {
 			t.Errorf("%s: parsed back %+v, %v", c.scheme, d, err)
 		}
 	}
-	if _, err := WidevinePSSH(nil, "cenc", ""); err == nil {
+	if _, err := WidevinePSSH(nil, "cenc", "", nil); err == nil {
 		t.Error("WidevinePSSH without KIDs succeeded")
 	}
-	if _, err := WidevinePSSH([]KID{kid}, "ctr", ""); err == nil {
+	if _, err := WidevinePSSH([]KID{kid}, "ctr", "", nil); err == nil {
 		t.Error("WidevinePSSH accepted a 3-character scheme")
 	}
 }

@@ -138,14 +138,14 @@ func ParseWidevinePSSHData(b []byte) (*WidevinePSSHData, error) {
 	return d, nil
 }
 
-// WidevinePSSH returns a version-0 Widevine pssh box for the KIDs. For cenc it also sets
-// algorithm=AESCTR (as Bento4 does); protection_scheme is always written so that cbcs
-// content is announced to the CDM.
-func WidevinePSSH(kids []KID, scheme Scheme, provider string) (*mp4.PsshBox, error) {
+// WidevinePSSH returns a version-0 Widevine pssh box for the KIDs, with the provider and
+// content_id when given. For cenc it also sets algorithm=AESCTR (as Bento4 does);
+// protection_scheme is always written so that cbcs content is announced to the CDM.
+func WidevinePSSH(kids []KID, scheme Scheme, provider string, contentID []byte) (*mp4.PsshBox, error) {
 	if len(kids) == 0 {
 		return nil, errors.New("widevine pssh: no key IDs")
 	}
-	d := &WidevinePSSHData{KeyIDs: kids, Provider: provider, ProtectionScheme: string(scheme)}
+	d := &WidevinePSSHData{KeyIDs: kids, Provider: provider, ContentID: contentID, ProtectionScheme: string(scheme)}
 	if scheme == SchemeCENC {
 		d.Algorithm = 1
 	}

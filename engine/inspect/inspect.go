@@ -19,6 +19,7 @@ import (
 
 	"github.com/Eyevinn/mp4ff/mp4"
 
+	"satchel/engine/cenc"
 	"satchel/engine/drm"
 	"satchel/internal/mp4safe"
 )
@@ -210,8 +211,32 @@ func drmDetails(b mp4.Box) []string {
 		}
 	case *mp4.SencBox:
 		return []string{fmt.Sprintf("%d samples with auxiliary info, per-sample IV size %d", box.SampleCount, box.GetPerSampleIVSize())}
+	case *mp4.UUIDBox:
+		return piffDetails(box)
 	}
 	return nil
+}
+
+// piffDetails decodes the PIFF 1.1 uuid boxes (track encryption, sample encryption, pssh).
+func piffDetails(box *mp4.UUIDBox) []string {
+	switch {
+	case box.PiffTenc != nil:
+		kid, _ := drm.ParseKID(hexOf(box.PiffTenc.KID))
+		alg := map[uint32]string{0: "not encrypted", 1: "AES-CTR (cenc)", 2: "AES-CBC"}[box.PiffTenc.AlgorithmID]
+		return []string{"PIFF track encryption: " + alg + ", IV size " + fmt.Sprint(box.PiffTenc.IVSize),
+			"default KID: " + kid.String() + " (PlayReady LE base64 " + kid.PlayReadyBase64() + ")"}
+	case box.Senc != nil:
+		return []string{fmt.Sprintf("PIFF sample encryption: %d samples", box.Senc.SampleCount)}
+	}
+	p, ok := cenc.PIFFPssh(box)
+	if !ok {
+		return nil
+	}
+	info, err := drm.DecodePSSH(p)
+	if err != nil {
+		return []string{"PIFF pssh: could not decode: " + err.Error()}
+	}
+	return append([]string{"PIFF pssh"}, strings.Split(strings.TrimRight(info.Summary, "\n"), "\n")...)
 }
 
 func hexOf(u mp4.UUID) string { return fmt.Sprintf("%x", []byte(u)) }

@@ -28,15 +28,24 @@ const (
 // Accessibility for SDH); SegmentTemplate with an exact SegmentTimeline per Representation;
 // ContentProtection for the scheme and every signalled system on the encrypted sets. When the
 // Representations of a set share one KID the ContentProtection sits on the AdaptationSet,
-// otherwise on each Representation (multi-key ladders: SD and HD under different keys).
+// otherwise on each Representation (multi-key ladders: SD and HD under different keys). When
+// the video renditions have trick-play segments, a trick-mode AdaptationSet follows
+// (EssentialProperty http://dashif.org/guidelines/trickmode naming the video set,
+// codingDependency="false", maxPlayoutRate).
 func WriteMPD(w io.Writer, p *Presentation) error {
 	var b strings.Builder
 	b.WriteString(xml.Header)
 	fmt.Fprintf(&b, `<MPD xmlns="%s" xmlns:cenc="%s" xmlns:mspr="%s" xmlns:dashif="%s" profiles="urn:mpeg:dash:profile:isoff-live:2011,urn:mpeg:dash:profile:cmaf:2019" type="static" mediaPresentationDuration="%s" minBufferTime="%s">`+"\n",
 		nsMPD, nsCENC, nsMSPR, nsDashIF, isodur.Format(p.Duration), isodur.Format(max(p.SegmentDuration, 2*time.Second)))
 	b.WriteString(`  <Period id="0" start="PT0S">` + "\n")
-	for i, group := range adaptationSets(p) {
+	sets := adaptationSets(p)
+	for i, group := range sets {
 		if err := writeSet(&b, p, i+1, group); err != nil {
+			return err
+		}
+	}
+	if v := p.Video(); len(v) > 0 && len(v[0].Trick) > 0 {
+		if err := writeTrickSet(&b, p, len(sets)+1, 1, v); err != nil {
 			return err
 		}
 	}
@@ -168,13 +177,19 @@ func writeRepresentation(b *strings.Builder, p *Presentation, r Rendition, ownPr
 }
 
 func writeTemplate(b *strings.Builder, r Rendition) {
+	writeTemplateOf(b, r.Dir, r.Timescale, r.Segments)
+}
+
+// writeTemplateOf writes a SegmentTemplate over the track in folder dir (init.mp4,
+// seg_NNNNN.m4s) with an exact SegmentTimeline of segs.
+func writeTemplateOf(b *strings.Builder, dir string, timescale uint32, segs []Segment) {
 	fmt.Fprintf(b, `        <SegmentTemplate timescale="%d" initialization="%s/init.mp4" media="%s/seg_$Number%%05d$.m4s" startNumber="1">`+"\n",
-		r.Timescale, esc(r.Dir), esc(r.Dir))
+		timescale, esc(dir), esc(dir))
 	b.WriteString("          <SegmentTimeline>\n")
-	for i := 0; i < len(r.Segments); {
-		s := r.Segments[i]
+	for i := 0; i < len(segs); {
+		s := segs[i]
 		j := i + 1
-		for j < len(r.Segments) && r.Segments[j].Duration == s.Duration && r.Segments[j].Start == r.Segments[j-1].Start+r.Segments[j-1].Duration {
+		for j < len(segs) && segs[j].Duration == s.Duration && segs[j].Start == segs[j-1].Start+segs[j-1].Duration {
 			j++
 		}
 		if j-i > 1 {
@@ -187,15 +202,93 @@ func writeTemplate(b *strings.Builder, r Rendition) {
 	b.WriteString("          </SegmentTimeline>\n        </SegmentTemplate>\n")
 }
 
-// writeProtection writes the ContentProtection elements for one default KID.
+// writeTrickSet writes the trick-mode AdaptationSet of the video renditions (DASH-IF IOP
+// 3.2.9): per rendition a track in TrickDir with one I-frame per segment, the same
+// protection. maxPlayoutRate is the ratio of the renditions' frames to their I-frames: the
+// speed at which the trick track shows as many frames per second as normal play.
+func writeTrickSet(b *strings.Builder, p *Presentation, id, mainID int, video []Rendition) error {
+	r0 := video[0]
+	frames := 0
+	for _, s := range r0.Segments {
+		if fr := frameDuration(r0); fr > 0 {
+			frames += int(s.Duration / fr)
+		}
+	}
+	rate := max(1, frames/len(r0.Trick))
+	maxW, maxH := 0, 0
+	for _, r := range video {
+		maxW, maxH = max(maxW, r.Width), max(maxH, r.Height)
+	}
+	fmt.Fprintf(b, `    <AdaptationSet id="%d" contentType="video" mimeType="video/mp4" segmentAlignment="true" startWithSAP="1" maxWidth="%d" maxHeight="%d" maxPlayoutRate="%d" codingDependency="false">`+"\n",
+		id, maxW, maxH, rate)
+	shared := true
+	for _, r := range video {
+		shared = shared && r.KID == r0.KID
+	}
+	if shared && r0.Encrypted() {
+		if err := writeProtection(b, p, r0.KID, "      "); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(b, `      <EssentialProperty schemeIdUri="http://dashif.org/guidelines/trickmode" value="%d"/>`+"\n", mainID)
+	for _, r := range video {
+		peak, _ := bandwidthOf(r.Trick, r.Timescale)
+		fmt.Fprintf(b, `      <Representation id="%s_trick" bandwidth="%d" codecs="%s" width="%d" height="%d" sar="1:1">`+"\n",
+			esc(r.ID), peak, esc(r.Codecs), r.Width, r.Height)
+		if !shared && r.Encrypted() {
+			if err := writeProtection(b, p, r.KID, "        "); err != nil {
+				return err
+			}
+		}
+		writeTemplateOf(b, TrickDir(r.Dir), r.Timescale, r.Trick)
+		b.WriteString("      </Representation>\n")
+	}
+	b.WriteString("    </AdaptationSet>\n")
+	return nil
+}
+
+// frameDuration returns the frame duration of a video rendition in its timescale, from its
+// frame rate ("24", "30000/1001"); 0 when unknown.
+func frameDuration(r Rendition) uint64 {
+	var n, d uint64 = 0, 1
+	if a, c, ok := strings.Cut(r.FrameRate, "/"); ok {
+		fmt.Sscan(a, &n)
+		fmt.Sscan(c, &d)
+	} else {
+		fmt.Sscan(r.FrameRate, &n)
+	}
+	if n == 0 {
+		return 0
+	}
+	return uint64(r.Timescale) * d / n
+}
+
+// bandwidthOf returns the peak and average bitrate of segments (bits/s).
+func bandwidthOf(segs []Segment, timescale uint32) (peak, avg int64) {
+	var bytes, dur uint64
+	for _, s := range segs {
+		bytes += uint64(s.Size)
+		dur += s.Duration
+		if s.Duration > 0 {
+			peak = max(peak, int64(uint64(s.Size)*8*uint64(timescale)/s.Duration))
+		}
+	}
+	if dur > 0 {
+		avg = int64(bytes * 8 * uint64(timescale) / dur)
+	}
+	return peak, avg
+}
+
+// writeProtection writes the ContentProtection elements for one default KID; the systems'
+// init data names that key, or every key of the presentation (Signalling.AllKeys).
 func writeProtection(b *strings.Builder, p *Presentation, kid drm.KID, indent string) error {
 	sig := p.Signalling
-	key, ok := drm.KeyByKID(sig.Keys, kid)
-	if !ok {
-		return fmt.Errorf("mpd: KID %s of a representation is not among the presentation's keys", kid)
+	keys, err := sig.InitDataKeys(kid)
+	if err != nil {
+		return fmt.Errorf("mpd: a representation's %w", err)
 	}
 	one := sig
-	one.Keys = []drm.ContentKey{key}
+	one.Keys = keys
 	fmt.Fprintf(b, `%s<ContentProtection schemeIdUri="urn:mpeg:dash:mp4protection:2011" value="%s" cenc:default_KID="%s"/>`+"\n", indent, p.Scheme, kid)
 	for _, s := range sig.Systems {
 		if s == drm.FairPlay {

@@ -16,11 +16,13 @@ import (
 // rendition, grouped by codec (a variant's CODECS must cover its whole group), with LANGUAGE
 // (BCP 47), NAME, DEFAULT, AUTOSELECT and CHANNELS; one EXT-X-MEDIA TYPE=SUBTITLES per text
 // rendition (FORCED, CHARACTERISTICS for SDH); and one EXT-X-STREAM-INF per video rendition
-// and audio group.
+// and audio group; and one EXT-X-I-FRAME-STREAM-INF per video rendition that locates its
+// I-frames (trick play).
 func WriteHLSMaster(w io.Writer, p *Presentation, mediaPlaylistURI func(r Rendition) string) error {
 	var b strings.Builder
 	b.WriteString("#EXTM3U\n#EXT-X-VERSION:6\n#EXT-X-INDEPENDENT-SEGMENTS\n")
 	seen := map[drm.KID]bool{}
+	lines := map[string]bool{}
 	for _, r := range p.Renditions {
 		if seen[r.KID] || !r.Encrypted() {
 			continue
@@ -31,7 +33,11 @@ func WriteHLSMaster(w io.Writer, p *Presentation, mediaPlaylistURI func(r Rendit
 			return err
 		}
 		for _, k := range keys {
-			fmt.Fprintf(&b, "#EXT-X-SESSION-KEY:%s\n", k.Attributes())
+			// With Signalling.AllKeys the init data of every key is the same: write it once.
+			if line := "#EXT-X-SESSION-KEY:" + k.Attributes() + "\n"; !lines[line] {
+				lines[line] = true
+				b.WriteString(line)
+			}
 		}
 	}
 	groups := audioGroups(p.Audio())
@@ -61,6 +67,90 @@ func WriteHLSMaster(w io.Writer, p *Presentation, mediaPlaylistURI func(r Rendit
 			writeVariant(&b, v, g, textPeak, len(text) > 0, mediaPlaylistURI)
 		}
 	}
+	writeIFrameStreams(&b, p.Video(), mediaPlaylistURI)
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// writeIFrameStreams writes one EXT-X-I-FRAME-STREAM-INF per video rendition that locates its
+// I-frames; its I-frame playlist (FileHLSIFrames) sits beside its media playlist.
+func writeIFrameStreams(b *strings.Builder, video []Rendition, uri func(Rendition) string) {
+	for _, v := range video {
+		if !v.IFrames() {
+			continue
+		}
+		peak, avg := iframeBandwidth(v)
+		fmt.Fprintf(b, `#EXT-X-I-FRAME-STREAM-INF:BANDWIDTH=%d,AVERAGE-BANDWIDTH=%d,CODECS="%s",RESOLUTION=%dx%d,URI="%s"`+"\n",
+			peak, avg, v.Codecs, v.Width, v.Height, path.Join(path.Dir(uri(v)), FileHLSIFrames))
+	}
+}
+
+// iframeDurations returns how long each I-frame of r lasts, in its timescale: until the next
+// I-frame's presentation time, the last until the end of the rendition (RFC 8216 4.3.3.6).
+func iframeDurations(r Rendition) []uint64 {
+	segs := r.Segments
+	out := make([]uint64, len(segs))
+	delay := int64(segs[0].IFrame.Time) - int64(segs[0].Start) // composition delay of the first frame
+	for i, s := range segs {
+		end := int64(s.Start+s.Duration) + delay
+		if i+1 < len(segs) {
+			end = int64(segs[i+1].IFrame.Time)
+		}
+		if d := end - int64(s.IFrame.Time); d > 0 {
+			out[i] = uint64(d)
+		}
+	}
+	return out
+}
+
+// iframeBandwidth returns the peak and average bitrate of r's I-frame stream (bits/s).
+func iframeBandwidth(r Rendition) (peak, avg int64) {
+	var bytes, total uint64
+	for i, d := range iframeDurations(r) {
+		size := uint64(r.Segments[i].IFrame.Size)
+		bytes, total = bytes+size, total+d
+		if d > 0 {
+			peak = max(peak, int64(size*8*uint64(r.Timescale)/d))
+		}
+	}
+	if total > 0 {
+		avg = int64(bytes * 8 * uint64(r.Timescale) / total)
+	}
+	return peak, avg
+}
+
+// WriteHLSIFrames writes the I-frame playlist of a video rendition (RFC 8216 4.3.3.6
+// EXT-X-I-FRAMES-ONLY): per segment, the byte range of its first sync sample together with the
+// segment's moof and mdat header (EXT-X-BYTERANGE into the segment file, as the HLS Authoring
+// Specification requires for fMP4), lasting until the next I-frame; the rendition's init
+// segment (EXT-X-MAP) and key tags as in its media playlist.
+func WriteHLSIFrames(w io.Writer, p *Presentation, r Rendition) error {
+	if !r.IFrames() {
+		return fmt.Errorf("hls: rendition %s does not locate its I-frames", r.ID)
+	}
+	durs := iframeDurations(r)
+	target := 1.0
+	for _, d := range durs {
+		target = math.Max(target, float64(d)/float64(r.Timescale))
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "#EXTM3U\n#EXT-X-VERSION:6\n#EXT-X-TARGETDURATION:%d\n#EXT-X-MEDIA-SEQUENCE:1\n"+
+		"#EXT-X-PLAYLIST-TYPE:VOD\n#EXT-X-I-FRAMES-ONLY\n", int(math.Ceil(target-0.0005)))
+	if r.Encrypted() {
+		keys, err := drm.HLSKeys(p.Signalling, r.KID)
+		if err != nil {
+			return err
+		}
+		for _, k := range keys {
+			fmt.Fprintf(&b, "#EXT-X-KEY:%s\n", k.Attributes())
+		}
+	}
+	fmt.Fprintf(&b, "#EXT-X-MAP:URI=\"%s\"\n", rel(r.Dir, r.InitPath))
+	for i, s := range r.Segments {
+		fmt.Fprintf(&b, "#EXTINF:%.3f,\n#EXT-X-BYTERANGE:%d@%d\n%s\n", float64(durs[i])/float64(r.Timescale),
+			s.IFrame.Size, s.IFrame.Offset, rel(r.Dir, s.Path))
+	}
+	b.WriteString("#EXT-X-ENDLIST\n")
 	_, err := io.WriteString(w, b.String())
 	return err
 }

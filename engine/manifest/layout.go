@@ -17,6 +17,9 @@ const (
 	FileHLSMaster = "master.m3u8"
 	// FileHLSMedia is the name of each rendition's media playlist, inside its folder.
 	FileHLSMedia = "playlist.m3u8"
+	// FileHLSIFrames is the name of each video rendition's HLS I-frame playlist, inside its
+	// folder (byte ranges into the rendition's segments).
+	FileHLSIFrames = "iframes.m3u8"
 	// FileInit is the name of each rendition's CMAF init segment, inside its folder.
 	FileInit = "init.mp4"
 	// FileKeys is the CPIX document with the content keys in the clear: private, never published.
@@ -40,6 +43,11 @@ func FileHLSMasterFor(scheme drm.Scheme) string { return "master_" + string(sche
 
 // SegmentName is the file name of media segment n (1-based) inside a rendition folder.
 func SegmentName(n int) string { return fmt.Sprintf("seg_%05d.m4s", n) }
+
+// TrickDir is the folder of a video rendition's trick-play track (DASH trick mode) beside the
+// rendition's folder dir ("cenc/240p" → "cenc/240p_trick"): its own init.mp4 and one segment
+// (SegmentName) per segment of the rendition, each holding that segment's I-frame alone.
+func TrickDir(dir string) string { return dir + "_trick" }
 
 // TextSegmentName is the file name of WebVTT segment n (1-based) inside a text rendition folder.
 func TextSegmentName(n int) string { return fmt.Sprintf("seg_%05d.vtt", n) }

@@ -16,6 +16,17 @@ type Segment struct {
 	Duration uint64 `json:"duration"` // track timescale
 	Path     string `json:"path"`     // relative to the presentation root
 	Size     int64  `json:"size"`
+	// IFrame locates the segment's first sync sample for trick play (video only).
+	IFrame *IFrame `json:"iframe,omitempty"`
+}
+
+// IFrame is the byte range of a segment that holds its first sync sample (an I-frame) with
+// what a player needs to read it: the segment's moof, the mdat header and the sample (HLS
+// Authoring Specification: an fMP4 I-frame segment includes the moof of its I-frame).
+type IFrame struct {
+	Offset int64  `json:"offset"` // byte offset of the moof in the segment file
+	Size   int64  `json:"size"`   // moof + mdat header + the sync sample
+	Time   uint64 `json:"time"`   // the sample's composition time, track timescale
 }
 
 // Rendition is one CMAF track: a video rung, an audio track or a subtitle track. Text
@@ -52,6 +63,21 @@ type Rendition struct {
 	// WebVTT lists a text rendition's WebVTT segment files, which HLS plays; Segments hold the
 	// same cues as wvtt fMP4 for DASH.
 	WebVTT []Segment `json:"webvtt,omitempty"`
+	// Trick lists a video rendition's trick-play segments for DASH, in TrickDir(Dir): one per
+	// segment, each a complete fragment holding only the segment's first sync sample, lasting
+	// the segment.
+	Trick []Segment `json:"trick,omitempty"`
+}
+
+// IFrames reports whether every segment of the rendition locates its I-frame (HLS I-frame
+// playlists can be written).
+func (r *Rendition) IFrames() bool {
+	for _, s := range r.Segments {
+		if s.IFrame == nil {
+			return false
+		}
+	}
+	return r.Kind == media.Video && len(r.Segments) > 0
 }
 
 // Encrypted reports whether the rendition is protected (text renditions are not).

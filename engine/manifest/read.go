@@ -63,6 +63,8 @@ type RepresentationInfo struct {
 	Width       int
 	Height      int
 	Lang        string // the AdaptationSet's lang
+	// AdaptationSet is the index of its AdaptationSet in MPDInfo.AdaptationSets.
+	AdaptationSet int
 	// AudioChannels is the AudioChannelConfiguration value (a count, or a Dolby channel map
 	// in hex) and AudioChannelScheme its schemeIdUri.
 	AudioChannels      string
@@ -248,7 +250,8 @@ func readSet(info *MPDInfo, x *xMPD, pi, si int, per xPeriod, set xSet, budget *
 	info.AdaptationSets = append(info.AdaptationSets, ai)
 	for _, rep := range set.Reps {
 		ri := RepresentationInfo{ID: rep.ID, ContentType: set.ContentType, Bandwidth: rep.Bandwidth, Codecs: rep.Codecs,
-			Width: rep.Width, Height: rep.Height, Lang: set.Lang, Element: fmt.Sprintf("%s/Representation[%s]", el, rep.ID)}
+			Width: rep.Width, Height: rep.Height, Lang: set.Lang, Element: fmt.Sprintf("%s/Representation[%s]", el, rep.ID),
+			AdaptationSet: len(info.AdaptationSets) - 1}
 		if len(rep.Channels) > 0 {
 			ri.AudioChannels, ri.AudioChannelScheme = rep.Channels[0].Value, rep.Channels[0].Scheme
 		}

@@ -168,7 +168,7 @@ func (e *ScenarioError) Error() string {
 const timeHelp = "use 0, 47h, 1d12h, PT48H, day2, day2+20h, or +47h (after the first play)"
 
 // ParseScenario reads a scenario from one of three forms:
-//   - a preset name ("rental", see Presets);
+//   - a preset name ("rental", see Presets), which names the scenario;
 //   - the compact grammar, events separated by commas:
 //     download@0,play@day2+20h for 2h,play@+47h,stop@+48h,clock@day3=-2d,play@+49h
 //   - JSON: {"name":"…","events":[{"do":"play","at":"day2+20h","for":"2h"},…]}
@@ -183,7 +183,9 @@ func ParseScenario(spec string) (Scenario, error) {
 		return Scenario{}, &ScenarioError{Reason: fmt.Sprintf("the spec is longer than %d KiB", maxSpecLen>>10)}
 	}
 	if p, ok := PresetByName(strings.ToLower(spec)); ok {
-		return ParseScenario(p.Spec)
+		sc, err := ParseScenario(p.Spec)
+		sc.Name = p.Name
+		return sc, err
 	}
 	var raw []rawEvent
 	name := ""

@@ -5,6 +5,8 @@ import (
 	"io"
 	"math"
 	"strings"
+
+	"satchel/engine/drm"
 )
 
 // Text chart geometry: a label column and a chart of fixed width.
@@ -161,33 +163,71 @@ func (tl *Timeline) drawMark(row []rune, m Mark) {
 	}
 }
 
-// textDecisions lists every event with each lane's result, in scenario order.
-func (tl *Timeline) textDecisions(b *strings.Builder) {
+// Step is one scenario event's result on one lane: what the text rendering lists under the
+// chart, and what a screen shows as the list of decisions.
+type Step struct {
+	At Offset `json:"at"`
+	// Event is what happened: "download", "play", "play 2 h", "clock".
+	Event string `json:"event"`
+	// System is the lane; empty for a device clock change, which concerns every lane.
+	System drm.System `json:"system,omitempty"`
+	// Outcome is set for a play attempt.
+	Outcome Outcome `json:"outcome,omitempty"`
+	// Text is the result in words: "✓ plays (first play)", "✗ refused: <the clock, in the
+	// system's terms>", "↓ license issued and stored", "device clock set -2 d (…)".
+	Text string `json:"text"`
+	// event is the index of the scenario event.
+	event int
+}
+
+// Steps lists every event with each lane's result, in scenario order.
+func (tl *Timeline) Steps() []Step {
+	var out []Step
 	next := make([]struct{ acq, mark int }, len(tl.Lanes))
 	var shift Offset
-	for _, ev := range tl.Scenario.Events {
+	for e, ev := range tl.Scenario.Events {
 		what := string(ev.Action)
 		if ev.Action == ActionPlay && ev.For > 0 {
 			what += " " + human(ev.For)
 		}
-		lead := fmt.Sprintf("  %-15s %-11s", ev.At.Label(), what)
 		if ev.Action == ActionClock {
 			shift += ev.Shift
-			fmt.Fprintf(b, "%sdevice clock set %s (it shows %s)\n", lead, shiftLabel(ev.Shift), (ev.At + shift).Label())
+			out = append(out, Step{At: ev.At, Event: what, event: e, Text: fmt.Sprintf("device clock set %s (it shows %s)",
+				shiftLabel(ev.Shift), (ev.At + shift).Label())})
 			continue
 		}
 		for i, lane := range tl.Lanes {
-			var line string
+			st := Step{At: ev.At, Event: what, System: lane.System, event: e}
 			switch ev.Action {
 			case ActionDownload:
-				line = acquisitionText(lane.Acquisitions[next[i].acq])
+				if n := next[i].acq; n < len(lane.Acquisitions) {
+					st.Text = acquisitionText(lane.Acquisitions[n])
+				}
 				next[i].acq++
 			case ActionPlay:
-				line = markText(lane.Marks[next[i].mark])
+				if n := next[i].mark; n < len(lane.Marks) {
+					st.Text, st.Outcome = markText(lane.Marks[n]), lane.Marks[n].Outcome
+				}
 				next[i].mark++
 			}
-			fmt.Fprintf(b, "%s%-10s %s\n", lead, lane.System.Title(), line)
+			out = append(out, st)
+		}
+	}
+	return out
+}
+
+// textDecisions lists every event with each lane's result, in scenario order.
+func (tl *Timeline) textDecisions(b *strings.Builder) {
+	steps := tl.Steps()
+	for i, st := range steps {
+		lead := fmt.Sprintf("  %-15s %-11s", st.At.Label(), st.Event)
+		if i > 0 && steps[i-1].event == st.event {
 			lead = strings.Repeat(" ", len([]rune(lead)))
+		}
+		if st.System == "" {
+			fmt.Fprintf(b, "%s%s\n", lead, st.Text)
+		} else {
+			fmt.Fprintf(b, "%s%-10s %s\n", lead, st.System.Title(), st.Text)
 		}
 	}
 }

@@ -14,6 +14,8 @@ import (
 	"satchel/engine/cenc"
 	"satchel/engine/decode"
 	"satchel/engine/drm"
+	"satchel/engine/media"
+	"satchel/engine/subtitle"
 	"satchel/internal/mp4safe"
 )
 
@@ -41,6 +43,12 @@ type trackRun struct {
 	// bit-exact comparison: a hash and the size of every decrypted sample
 	hashes []uint64
 	sizes  []uint32
+	// subtitles: the cues parsed (up to maxCuesKept, then counted), the first sample that
+	// did not parse, and whether any sample was parsed
+	cues       []subtitle.Cue
+	extraCues  int
+	textErr    *finding
+	textParsed bool
 }
 
 type finding struct {
@@ -85,7 +93,9 @@ func (v *verifier) fragment(ctx context.Context, r *trackRun, f *mp4.Fragment, t
 	if f.Moof != nil && f.Moof.Mfhd != nil {
 		at = fmt.Sprintf("moof[seq %d]/traf", f.Moof.Mfhd.SequenceNumber)
 	}
-	v.moofSignals(t, f, file)
+	if t.kind != media.Text {
+		v.moofSignals(t, f, file)
+	}
 	var n int
 	for _, tr := range traf.Truns {
 		n += int(tr.SampleCount())
@@ -102,6 +112,14 @@ func (v *verifier) fragment(ctx context.Context, r *trackRun, f *mp4.Fragment, t
 				msg = "samples cannot be read: " + err.Error()
 			}
 			r.structErr = &finding{Where{File: file, At: at + "/trun"}, msg}
+		}
+		return
+	}
+	if t.kind == media.Text {
+		v.timing(r, traf, samples)
+		for i := range samples {
+			s := &samples[i]
+			v.textSample(r, s.Data, s.DecodeTime, s.Dur, Where{File: file, At: at + "/trun"})
 		}
 		return
 	}
@@ -282,6 +300,10 @@ func (v *verifier) finish(r *trackRun) {
 		return
 	}
 	v.reportStructure(r)
+	if t.kind == media.Text {
+		v.finishText(r)
+		return
+	}
 	if v.reportDecryption(r) {
 		v.reportDecode(r, res)
 	}
@@ -293,8 +315,11 @@ func (v *verifier) reportStructure(r *trackRun) {
 	if r.structErr != nil {
 		v.rep.failAt(r.structErr.where, CatStructure, t.subject, r.structErr.msg,
 			"re-package: players locate samples and IVs through trun, saiz/saio and senc")
-	} else {
+	} else if t.encrypted() {
 		v.rep.passAt(Where{File: t.file}, CatStructure, t.subject, "%d fragments, %d samples: trun, senc and sample groups consistent",
+			r.fragments, r.samples)
+	} else {
+		v.rep.passAt(Where{File: t.file}, CatStructure, t.subject, "%d fragments, %d samples: trun consistent",
 			r.fragments, r.samples)
 	}
 	if r.forms["saiz-zero-count"] {

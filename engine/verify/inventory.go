@@ -13,6 +13,7 @@ type Inventory struct {
 	Manifests  []ManifestFact `json:"manifests,omitempty"`
 	Tracks     []TrackFact    `json:"tracks,omitempty"`
 	Downloads  []DownloadFact `json:"downloads,omitempty"`
+	Subtitles  []SubtitleFact `json:"subtitles,omitempty"`
 	Signals    []Signal       `json:"signals,omitempty"`
 	NotChecked []NotChecked   `json:"not_checked,omitempty"`
 }
@@ -39,7 +40,17 @@ type ManifestFact struct {
 	Systems         []drm.System `json:"systems,omitempty"`
 	VideoRenditions int          `json:"video_renditions"`
 	AudioRenditions int          `json:"audio_renditions"`
-	SessionKeys     int          `json:"session_keys,omitempty"` // HLS EXT-X-SESSION-KEY tags
+	// TextRenditions counts subtitle renditions (DASH text Representations, HLS
+	// EXT-X-MEDIA TYPE=SUBTITLES, text tracks of a file).
+	TextRenditions int `json:"text_renditions,omitempty"`
+	// AudioTracks counts the audio a player offers to choose from: audio AdaptationSets
+	// (DASH), EXT-X-MEDIA TYPE=AUDIO renditions or muxed audio (HLS), audio tracks (file).
+	AudioTracks int `json:"audio_tracks"`
+	// AudioOnlyVariants counts HLS variants without video; VideoWithoutAudio counts HLS video
+	// variants that neither mux audio nor name an audio group.
+	AudioOnlyVariants int `json:"audio_only_variants,omitempty"`
+	VideoWithoutAudio int `json:"video_without_audio,omitempty"`
+	SessionKeys       int `json:"session_keys,omitempty"` // HLS EXT-X-SESSION-KEY tags
 }
 
 // SignalSource says where a DRM system is signalled.
@@ -62,9 +73,16 @@ type Signal struct {
 	System   drm.System   `json:"system,omitempty"` // empty for an unknown system ID
 	SystemID string       `json:"system_id,omitempty"`
 	Source   SignalSource `json:"source"`
-	File     string       `json:"file"`
-	At       string       `json:"at,omitempty"`
-	KIDs     []drm.KID    `json:"kids,omitempty"`
+	// Entry is the entry point (manifest or file) the signal was read through; an init
+	// segment that several entries share is recorded once, under the first.
+	Entry string `json:"entry,omitempty"`
+	File  string `json:"file"`
+	At    string `json:"at,omitempty"`
+	// Rendition and Kind name the Representation, media playlist or file the signal belongs
+	// to (empty for a multivariant playlist's session keys).
+	Rendition string     `json:"rendition,omitempty"`
+	Kind      media.Kind `json:"kind,omitempty"`
+	KIDs      []drm.KID  `json:"kids,omitempty"`
 	// PSSHVersion is the pssh box version (0 or 1).
 	PSSHVersion int `json:"pssh_version,omitempty"`
 	// PlayReadyVersion and AlgID come from a PlayReady header (WRMHEADER version, ALGID).
@@ -79,6 +97,11 @@ type Signal struct {
 	// WidevineContentID reports whether a Widevine PSSH carries a content_id.
 	WidevineContentID bool   `json:"widevine_content_id,omitempty"`
 	WidevineScheme    string `json:"widevine_protection_scheme,omitempty"`
+	// InitData is what a license request for the system carries: the pssh box, the PlayReady
+	// Object of mspr:pro or an HLS data: URI, the skd:// URI (empty for a descriptor).
+	InitData []byte `json:"init_data,omitempty"`
+	// Size is the size of the init data; for PlayReady, of the PlayReady Object.
+	Size int `json:"size,omitempty"`
 }
 
 // TrackFact is one media track that was checked.
@@ -112,6 +135,27 @@ type DownloadFact struct {
 	Schemes    []drm.Scheme `json:"schemes,omitempty"`
 	PIFF       bool         `json:"piff,omitempty"`
 	Tracks     int          `json:"tracks"`
+}
+
+// SubtitleFact is one subtitle rendition that was checked: an HLS WebVTT playlist, a DASH
+// text Representation, or a text track of a single file.
+type SubtitleFact struct {
+	Entry string `json:"entry"`
+	// File is the media playlist, the init segment or the single file.
+	File string `json:"file"`
+	// Format is "webvtt" (segmented WebVTT), "wvtt" (WebVTT in MP4), "tx3g" (3GPP timed
+	// text) or the sample entry type of another text track ("stpp").
+	Format string `json:"format"`
+	// Language and Name are what the manifest says (HLS LANGUAGE and NAME, DASH lang and
+	// Label), or the track's mdhd language for a file.
+	Language string `json:"language,omitempty"`
+	Name     string `json:"name,omitempty"`
+	Forced   bool   `json:"forced,omitempty"`
+	// Encrypted is set for a protected text track (always a failure).
+	Encrypted bool `json:"encrypted,omitempty"`
+	// Segments and Cues count what was parsed (Cues stays 0 for formats not parsed).
+	Segments int `json:"segments,omitempty"`
+	Cues     int `json:"cues"`
 }
 
 // NotChecked is a file (or part of the input) the checker did not check, and why.

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -30,12 +31,14 @@ type entry struct {
 // mediaRef is one CMAF track (an init segment and its segments) or one single file, with the
 // signalling its manifest gives it.
 type mediaRef struct {
-	entry    *entry
-	subject  string
-	init     string   // location of the init segment or the single file
-	segments []string // empty for single files
-	single   bool
-	kind     string // "video"/"audio" as the manifest says ("" when unknown)
+	entry   *entry
+	subject string
+	// rendition names it for the inventory: the Representation id, the media playlist, the file
+	rendition string
+	init      string   // location of the init segment or the single file
+	segments  []string // empty for single files
+	single    bool
+	kind      string // "video"/"audio" as the manifest says ("" when unknown)
 	// DASH
 	element   string // Representation element
 	prot      []manifest.ProtectionInfo
@@ -55,6 +58,13 @@ type mediaRef struct {
 	psshs []psshSource
 	// sameAs is the earlier mediaRef with the same media (decrypted there, not here).
 	sameAs *mediaRef
+	// Subtitles: webvtt marks an HLS subtitle playlist of WebVTT segments (no init segment);
+	// lang, label and forced are what the manifest says (HLS LANGUAGE, NAME, FORCED; DASH
+	// AdaptationSet@lang, Label, Role forced-subtitle).
+	webvtt bool
+	lang   string
+	label  string
+	forced bool
 }
 
 // planDir lists every entry point of a package folder: each MPD, each HLS playlist at the top
@@ -95,7 +105,8 @@ func (v *verifier) planDir(ctx context.Context, dir string) error {
 		// A rendition folder: an init segment and its segments, no manifest.
 		sort.Strings(segs)
 		e := v.newEntry(init, KindCMAF)
-		e.media = append(e.media, &mediaRef{entry: e, subject: v.fetch.rel(init), init: init, segments: segs})
+		e.media = append(e.media, &mediaRef{entry: e, subject: v.fetch.rel(init), init: init, segments: segs,
+			rendition: v.fetch.rel(dir)})
 		return nil
 	}
 	if len(mpds)+len(m3u8s)+len(files) == 0 {
@@ -199,7 +210,7 @@ func (v *verifier) hitLimit(w Where, subject, msg string) {
 
 func (v *verifier) planFile(loc string) {
 	e := v.newEntry(loc, KindFile)
-	e.media = append(e.media, &mediaRef{entry: e, subject: e.name, init: loc, single: true})
+	e.media = append(e.media, &mediaRef{entry: e, subject: e.name, init: loc, single: true, rendition: e.name})
 }
 
 func (v *verifier) planMPD(ctx context.Context, loc string) error {
@@ -222,9 +233,14 @@ func (v *verifier) planMPD(ctx context.Context, loc string) error {
 			"downloaded for offline playback", "publish a static (VOD) MPD for offline downloads")
 	}
 	v.rep.passAt(where, CatStructure, e.name, "MPD parses: %d representations, %s", len(info.Representations), info.Duration)
+	countAdaptationSets(fact, info)
 	for _, r := range info.Representations {
-		m := &mediaRef{entry: e, subject: e.name + " " + r.ID, single: r.SingleFile, kind: r.ContentType,
+		m := &mediaRef{entry: e, subject: e.name + " " + r.ID, rendition: r.ID, single: r.SingleFile, kind: r.ContentType,
 			element: "MPD/" + r.Element, prot: r.Protection, timescale: r.Timescale, timeline: r.Timeline, explicit: r.ExplicitStarts}
+		if as := adaptationSetOf(info, r); as != nil {
+			m.lang, m.label = as.Lang, as.Label
+			m.forced = slices.Contains(as.Roles, "forced-subtitle")
+		}
 		if m.init, err = v.fetch.resolve(loc, r.InitURL); err != nil {
 			v.limitOrRefused(Where{File: e.name, At: m.element}, m.subject, err)
 			continue
@@ -239,10 +255,31 @@ func (v *verifier) planMPD(ctx context.Context, loc string) error {
 			fact.VideoRenditions++
 		case "audio":
 			fact.AudioRenditions++
+		case "text":
+			fact.TextRenditions++
 		}
 		e.media = append(e.media, m)
 	}
 	return nil
+}
+
+// adaptationSetOf returns the AdaptationSet a Representation belongs to.
+func adaptationSetOf(info *manifest.MPDInfo, r manifest.RepresentationInfo) *manifest.AdaptationSetInfo {
+	if r.AdaptationSet < 0 || r.AdaptationSet >= len(info.AdaptationSets) {
+		return nil
+	}
+	return &info.AdaptationSets[r.AdaptationSet]
+}
+
+// countAdaptationSets counts the audio AdaptationSets of an MPD (one per language or role: the
+// tracks a player offers, whatever their bitrates).
+func countAdaptationSets(fact *ManifestFact, info *manifest.MPDInfo) {
+	for _, as := range info.AdaptationSets {
+		ct, mt := strings.ToLower(as.ContentType), strings.ToLower(as.MimeType)
+		if ct == "audio" || strings.HasPrefix(mt, "audio/") {
+			fact.AudioTracks++
+		}
+	}
 }
 
 func (v *verifier) resolveSegments(e *entry, m *mediaRef, base string, refs []string) bool {
@@ -283,7 +320,7 @@ func (v *verifier) planHLS(ctx context.Context, loc string, top bool) error {
 	}
 	if !pl.Master {
 		e := v.newEntry(loc, KindHLSMedia)
-		m := v.hlsMedia(e, loc, e.name, pl)
+		m := v.hlsMedia(e, loc, e.name, pl, "")
 		if m != nil {
 			e.media = append(e.media, m)
 		}
@@ -300,22 +337,30 @@ func (v *verifier) planHLS(ctx context.Context, loc string, top bool) error {
 
 func (v *verifier) hlsVariants(ctx context.Context, e *entry, loc string, pl *manifest.Playlist) error {
 	fact := &v.rep.Inventory.Manifests[e.fact]
-	type ref struct{ uri, kind string }
+	type ref struct {
+		uri, kind string
+		tag       *manifest.MediaTag
+	}
 	var uris []ref
 	seen := map[string]bool{}
-	for _, m := range pl.Media {
+	for i, m := range pl.Media {
 		if m.URI != "" && !seen[m.URI] {
 			seen[m.URI] = true
-			uris = append(uris, ref{m.URI, strings.ToLower(m.Type)})
-			if strings.EqualFold(m.Type, "AUDIO") {
+			uris = append(uris, ref{m.URI, strings.ToLower(m.Type), &pl.Media[i]})
+			switch strings.ToUpper(m.Type) {
+			case "AUDIO":
 				fact.AudioRenditions++
+			case "SUBTITLES":
+				fact.TextRenditions++
 			}
 		}
 	}
+	countVariants(fact, pl)
+	v.checkGroups(e, pl)
 	for _, va := range pl.Variants {
 		if !seen[va.URI] {
 			seen[va.URI] = true
-			uris = append(uris, ref{va.URI, "video"})
+			uris = append(uris, ref{va.URI, "video", nil})
 			fact.VideoRenditions++
 		}
 	}
@@ -338,8 +383,10 @@ func (v *verifier) hlsVariants(ctx context.Context, e *entry, loc string, pl *ma
 		if err == nil {
 			var mp *manifest.Playlist
 			if mp, err = manifest.ReadHLS(bytes.NewReader(mb)); err == nil {
-				if m := v.hlsMedia(e, ml, e.name+" "+v.fetch.rel(ml), mp); m != nil {
-					m.kind = u.kind
+				if m := v.hlsMedia(e, ml, e.name+" "+v.fetch.rel(ml), mp, u.kind); m != nil {
+					if u.tag != nil {
+						m.lang, m.label, m.forced = u.tag.Language, u.tag.Name, u.tag.Forced
+					}
 					e.media = append(e.media, m)
 				}
 				continue
@@ -353,7 +400,9 @@ func (v *verifier) hlsVariants(ctx context.Context, e *entry, loc string, pl *ma
 	return nil
 }
 
-func (v *verifier) hlsMedia(e *entry, loc, subject string, pl *manifest.Playlist) *mediaRef {
+// hlsMedia plans one media playlist; kind is the rendition type the multivariant playlist
+// gives it ("audio", "video", "subtitles"; "" for a lone playlist).
+func (v *verifier) hlsMedia(e *entry, loc, subject string, pl *manifest.Playlist, kind string) *mediaRef {
 	name := v.fetch.rel(loc)
 	if !pl.Ended {
 		v.rep.Inventory.Manifests[e.fact].Dynamic = true
@@ -364,11 +413,16 @@ func (v *verifier) hlsMedia(e *entry, loc, subject string, pl *manifest.Playlist
 		v.hitLimit(Where{File: name}, subject, fmt.Sprintf("the playlists list more than %d segments", v.limits.MaxSegments))
 		return nil
 	}
-	m := &mediaRef{entry: e, subject: subject, playlist: loc, hlsKeys: pl.Keys, durations: pl.Durations, target: pl.TargetDuration}
+	m := &mediaRef{entry: e, subject: subject, playlist: loc, hlsKeys: pl.Keys, durations: pl.Durations,
+		target: pl.TargetDuration, kind: kind, rendition: name}
 	if !v.resolveSegments(e, m, loc, pl.Segments) {
 		return nil
 	}
 	v.segments += len(m.segments)
+	if pl.MapURI == "" && (kind == "subtitles" || (kind == "" && webVTTSegments(pl.Segments))) {
+		m.webvtt, m.kind = true, "subtitles"
+		return m
+	}
 	if pl.MapURI != "" {
 		init, err := v.fetch.resolve(loc, pl.MapURI)
 		if err != nil {
@@ -443,7 +497,7 @@ func (v *verifier) sessionKeys(e *entry, keys []manifest.KeyTag) {
 	}
 	for i, k := range keys {
 		at := fmt.Sprintf("EXT-X-SESSION-KEY[%d]", i)
-		v.hlsSignal(e, Where{File: e.name, At: at}, SourceHLSSessionKey, k)
+		v.hlsSignal(e, nil, Where{File: e.name, At: at}, SourceHLSSessionKey, k)
 	}
 }
 
@@ -501,27 +555,35 @@ func sortedKIDs(m map[drm.KID]bool) []drm.KID {
 	return out
 }
 
-// hlsSignal records an HLS key tag in the inventory and returns its KIDs when it names any.
-func (v *verifier) hlsSignal(e *entry, w Where, src SignalSource, k manifest.KeyTag) []drm.KID {
-	sig := Signal{Source: src, File: w.File, At: w.At, Method: k.Method, KeyFormat: k.KeyFormat, URI: k.URI}
-	var kids []drm.KID
+// hlsSignal records an HLS key tag in the inventory (for the rendition of track t; nil for a
+// session key) and returns its KIDs when it names any.
+func (v *verifier) hlsSignal(e *entry, t *trackInfo, w Where, src SignalSource, k manifest.KeyTag) []drm.KID {
+	sig := Signal{Source: src, Entry: e.name, File: w.File, At: w.At, Method: k.Method, KeyFormat: k.KeyFormat, URI: k.URI}
+	if t != nil {
+		sig.Rendition, sig.Kind = t.ref.rendition, t.kind
+	}
 	switch k.KeyFormat {
 	case drm.KeyFormatFairPlay:
-		sig.System = drm.FairPlay
+		sig.System, sig.InitData, sig.Size = drm.FairPlay, []byte(k.URI), len(k.URI)
 		if kid, err := drm.ParseFairPlaySKD(k.URI); err == nil {
-			kids = append(kids, kid)
+			sig.KIDs = []drm.KID{kid}
 		}
 	case drm.KeyFormatWidevine, drm.KeyFormatClearKey, drm.KeyFormatPlayReady:
+		raw := dataURIBytes(k.URI)
 		if info := decodeDataURIPSSH(k.URI); info != nil {
 			sig.System, sig.SystemID, sig.PSSHVersion = info.System, info.SystemID, info.Version
-			kids = info.KIDs
+			b, _ := drm.DecodePSSHBytes(raw)
+			fillSignal(&sig, info, psshSource{box: b, raw: raw})
+		} else if h, err := drm.ParsePlayReadyObject(raw); err == nil && k.KeyFormat == drm.KeyFormatPlayReady {
+			// Satchel and Apple's examples carry the PlayReady Object itself, not a pssh box.
+			sig.System, sig.KIDs, sig.InitData, sig.Size = drm.PlayReady, h.KIDs, raw, len(raw)
+			sig.PlayReadyVersion, sig.AlgID, sig.LAURL, sig.HasChecksum = h.Version, h.AlgID, h.LAURL, len(h.Checksums) > 0
 		}
 	}
-	sig.KIDs = kids
 	v.rep.Inventory.Signals = append(v.rep.Inventory.Signals, sig)
 	fact := &v.rep.Inventory.Manifests[e.fact]
 	fact.Systems = appendSystem(fact.Systems, sig.System)
-	return kids
+	return sig.KIDs
 }
 
 func fileExists(p string) bool {

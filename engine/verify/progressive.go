@@ -10,6 +10,7 @@ import (
 	"github.com/Eyevinn/mp4ff/mp4"
 
 	"satchel/engine/cenc"
+	"satchel/engine/media"
 	"satchel/engine/probe"
 	"satchel/internal/mp4safe"
 )
@@ -32,6 +33,9 @@ func (v *verifier) decryptProgressive(ctx context.Context, t *trackInfo) error {
 		return nil
 	}
 	r := v.newRun(ctx, t)
+	if t.kind == media.Text {
+		return v.progressiveText(ctx, r, samples)
+	}
 	var aux []auxInfo
 	if t.encrypted() {
 		if aux, err = readAux(of.f, t.trak.Mdia.Minf.Stbl, len(samples), t.prot.IVSize); err != nil {
@@ -79,6 +83,38 @@ func (v *verifier) decryptProgressive(ctx context.Context, t *trackInfo) error {
 	}
 	if t.timescale > 0 {
 		r.segDurs = append(r.segDurs, float64(r.total)/float64(t.timescale))
+	}
+	v.finish(r)
+	return nil
+}
+
+// progressiveText parses the samples of a text track of a non-fragmented file.
+func (v *verifier) progressiveText(ctx context.Context, r *trackRun, samples []probe.Sample) error {
+	t := r.t
+	of := t.ref.file
+	r.fragments = 1
+	for i, s := range samples {
+		if i%256 == 0 {
+			if err := ctx.Err(); err != nil {
+				r.abort()
+				return err
+			}
+		}
+		if i == 0 {
+			r.start, r.started = s.DecodeTime, true
+		}
+		r.total += uint64(s.Dur)
+		if s.Size > 1<<20 {
+			r.structErr = &finding{Where{File: t.file}, fmt.Sprintf("text sample %d of %d bytes is implausible", i+1, s.Size)}
+			break
+		}
+		b := make([]byte, s.Size)
+		if _, err := of.f.ReadAt(b, int64(s.Offset)); err != nil {
+			r.structErr = &finding{Where{File: t.file},
+				fmt.Sprintf("sample %d cannot be read: %v (the file is truncated)", i+1, err)}
+			break
+		}
+		v.textSample(r, b, s.DecodeTime, s.Dur, Where{File: t.file, At: "moov/trak/mdia/minf/stbl"})
 	}
 	v.finish(r)
 	return nil

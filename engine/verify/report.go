@@ -17,6 +17,9 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"satchel/engine/devices"
+	"satchel/engine/simulate"
 )
 
 // Severity is the outcome of one check.
@@ -44,6 +47,7 @@ const (
 	CatPublish    = "publish"
 	CatTiming     = "timing"
 	CatLimits     = "limits"
+	CatSubtitles  = "subtitles"
 )
 
 // Finding is one check result.
@@ -92,6 +96,14 @@ type Report struct {
 	LicenseExchanges []Exchange    `json:"license_exchanges,omitempty"`
 	// Inventory is what the package holds and signals, as structured facts.
 	Inventory Inventory `json:"inventory"`
+	// Readiness is the offline readiness matrix: per device profile ready, not ready (rule,
+	// evidence, fix) or unknown, under the input's policy. Nil when the input offers nothing
+	// a device downloads. It does not change the verdict: a device that cannot play offline
+	// is a fact about the package, not a defect.
+	Readiness *devices.Matrix `json:"readiness,omitempty"`
+	// Simulation is a simulated device's license timeline for the package, when the caller
+	// ran one (Verify does not).
+	Simulation *simulate.Timeline `json:"simulation,omitempty"`
 	// Hosts are the hosts content was fetched from (remote input).
 	Hosts []HostUse `json:"hosts,omitempty"`
 	// Bytes is the media read (segments and files), for throughput figures.
@@ -158,7 +170,7 @@ func (r *Report) Verdict() string {
 
 // WriteText writes the human report: findings grouped by subject (in the order subjects were
 // first checked), each with its location and, unless it passed, the fix; then what was not
-// checked.
+// checked, the offline readiness matrix and the simulated timeline (when there are).
 func (r *Report) WriteText(w io.Writer) error {
 	fmt.Fprintf(w, "Satchel verify: %s\n", r.Target)
 	fmt.Fprintf(w, "%d tracks, %d samples decrypted, %.1fs\n", r.Tracks, r.Samples, r.Duration.Seconds())
@@ -178,6 +190,18 @@ func (r *Report) WriteText(w io.Writer) error {
 		fmt.Fprintf(w, "\nNot checked\n")
 		for _, n := range nc {
 			fmt.Fprintf(w, "  %s: %s\n", n.File, n.Reason)
+		}
+	}
+	if r.Readiness != nil {
+		fmt.Fprintln(w)
+		if err := r.Readiness.WriteText(w); err != nil {
+			return err
+		}
+	}
+	if r.Simulation != nil {
+		fmt.Fprintln(w)
+		if err := r.Simulation.WriteText(w); err != nil {
+			return err
 		}
 	}
 	_, err := fmt.Fprintf(w, "\n%s — %d pass, %d warn, %d fail\n", r.Verdict(), r.Summary.Pass, r.Summary.Warn, r.Summary.Fail)
@@ -231,11 +255,24 @@ body{font-family:system-ui,sans-serif;margin:2rem;color:#1b1f24}
 h1{font-size:1.3rem} .verdict{font-size:1.1rem;font-weight:bold}
 table{border-collapse:collapse;width:100%;margin-top:1rem} td,th{border-bottom:1px solid #ddd;padding:.4rem;text-align:left;vertical-align:top}
 .pass{color:#1a7f37} .warn{color:#9a6700} .fail{color:#cf222e} .fix{color:#57606a;font-size:.9em}
+.ready{color:#1a7f37} .not-ready{color:#cf222e} .unknown{color:#9a6700} .mark{font-size:1.2em;font-weight:bold;width:1.5em}
+.rule{margin:.2rem 0} .rule code{font-weight:600}
 pre{background:#f6f8fa;padding:.5rem;overflow:auto;max-height:20rem}
+.timeline svg{max-width:100%;height:auto}
 </style></head><body>
 <h1>Satchel verify: {{.Target}}</h1>
 <p class="verdict">{{.Verdict}} — {{.Summary.Pass}} pass, {{.Summary.Warn}} warn, {{.Summary.Fail}} fail</p>
 <p>{{.Tracks}} tracks, {{.Samples}} samples decrypted. Checked {{.Started.Format "2006-01-02 15:04:05 MST"}}.</p>
+{{with .Readiness}}<h2>Offline readiness</h2>
+<p>{{if .Policy}}Under policy “{{.Policy}}”.{{else}}No policy given: whether licenses persist cannot be judged.{{end}}
+{{.Count "ready"}} ready, {{.Count "not-ready"}} not ready, {{.Count "unknown"}} unknown.</p>
+<table><tr><th></th><th>Device</th><th>Verdict</th><th>Why / fix</th></tr>
+{{range .Rows}}<tr><td class="mark {{.Verdict}}">{{.Verdict.Symbol}}</td><td><b>{{.Device}}</b><div class="fix">{{.Name}}</div></td>
+<td class="{{.Verdict}}">{{.Verdict.Label}}{{if .Via}}<div class="fix">via {{.Via}}</div>{{end}}</td><td>{{range .Findings}}<div class="rule"><code>{{.Rule}}</code> {{.Says}}<div class="fix">Found: {{.Evidence}}</div>{{if .Fix}}<div class="fix">Fix: {{.Fix}}</div>{{end}}<div class="fix">Source: {{.Source}}</div></div>{{end}}{{range .Caveats}}<div class="rule">! <code>{{.Rule}}</code> {{.Evidence}}<div class="fix">{{.Fix}}</div></div>{{end}}</td></tr>
+{{end}}</table>{{end}}
+{{with .Simulation}}<h2>Simulated device: license timeline</h2>
+<p>Scenario {{with .Scenario.Name}}{{.}}: {{end}}{{.Scenario}}{{if .Policy}}, policy “{{.Policy}}”{{end}}.</p>
+<div class="timeline">{{$.SimulationSVG}}</div>{{end}}
 {{range .Groups}}<h2>{{.Subject}}</h2>
 <table><tr><th>Status</th><th>Category</th><th>Finding</th><th>Where</th></tr>
 {{range .Findings}}<tr><td class="{{.Status}}">{{.Status}}</td><td>{{.Category}}</td><td>{{.Message}}{{if and .Fix (ne .Status "pass")}}<div class="fix">Fix: {{.Fix}}</div>{{end}}</td><td class="fix">{{.Location}}</td></tr>
@@ -246,5 +283,20 @@ pre{background:#f6f8fa;padding:.5rem;overflow:auto;max-height:20rem}
 </body></html>
 `))
 
-// WriteHTML writes a self-contained HTML report.
+// WriteHTML writes a self-contained HTML report: the verdict, the offline readiness matrix,
+// the simulated license timeline as an inline SVG (when there is one), the findings, what was
+// not checked and the license exchanges.
 func (r *Report) WriteHTML(w io.Writer) error { return htmlReport.Execute(w, r) }
+
+// SimulationSVG is the simulated timeline as inline SVG for the HTML report ("" without one).
+// The SVG is Satchel's own rendering (every text escaped), so it is safe to inline.
+func (r *Report) SimulationSVG() template.HTML {
+	if r.Simulation == nil {
+		return ""
+	}
+	var b strings.Builder
+	if err := r.Simulation.WriteSVG(&b); err != nil {
+		return ""
+	}
+	return template.HTML(b.String()) //nolint:gosec // generated by engine/simulate, every text escaped
+}

@@ -10,6 +10,7 @@ import (
 
 	"satchel/engine/drm"
 	"satchel/engine/manifest"
+	"satchel/engine/media"
 )
 
 // piffPSSHUUID is the extended type of the PIFF 1.1 ProtectionSystemSpecificHeaderBox.
@@ -26,9 +27,16 @@ type psshSource struct {
 // initSignals records the pssh boxes of an init segment or file (moov pssh and PIFF uuid
 // pssh) in the inventory; the per-track KID checks use them through m.
 func (v *verifier) initSignals(m *mediaRef, file string, init *mp4.InitSegment) {
+	kind := media.Kind("")
+	if len(init.Moov.Traks) == 1 {
+		if t := init.Moov.Traks[0]; t.Mdia != nil && t.Mdia.Hdlr != nil {
+			kind, _ = media.KindForHandler(t.Mdia.Hdlr.HandlerType)
+		}
+	}
 	for i, b := range init.Moov.Psshs {
 		raw, _ := drm.BoxBytes(b)
-		v.psshSeen(m, psshSource{box: b, raw: raw, where: Where{File: file, At: fmt.Sprintf("moov/pssh[%d]", i)}, src: SourceInitPSSH})
+		v.psshSeen(m, kind, psshSource{box: b, raw: raw, where: Where{File: file, At: fmt.Sprintf("moov/pssh[%d]", i)},
+			src: SourceInitPSSH})
 	}
 	for i, c := range init.Moov.Children {
 		u, ok := c.(*mp4.UUIDBox)
@@ -41,7 +49,7 @@ func (v *verifier) initSignals(m *mediaRef, file string, init *mp4.InitSegment) 
 			v.rep.failAt(w, CatDRM, m.subject, "PIFF pssh does not decode: "+err.Error(), "re-package the file")
 			continue
 		}
-		v.psshSeen(m, psshSource{box: b, raw: raw, where: w, src: SourcePIFFPSSH})
+		v.psshSeen(m, kind, psshSource{box: b, raw: raw, where: w, src: SourcePIFFPSSH})
 	}
 }
 
@@ -65,23 +73,30 @@ func piffPSSH(p []byte) (*mp4.PsshBox, []byte, error) {
 }
 
 // psshSeen records a pssh box in the inventory and keeps it for the track checks.
-func (v *verifier) psshSeen(m *mediaRef, s psshSource) {
+func (v *verifier) psshSeen(m *mediaRef, kind media.Kind, s psshSource) {
 	info, err := drm.DecodePSSH(s.box)
-	sig := Signal{Source: s.src, File: s.where.File, At: s.where.At}
+	sig := Signal{Source: s.src, Entry: m.entry.name, File: s.where.File, At: s.where.At, Rendition: m.rendition,
+		Kind: kind}
 	if err != nil {
 		v.rep.failAt(s.where, CatDRM, m.subject, "a pssh box does not decode: "+err.Error(),
 			"re-package; players cannot request a license from it")
 		return
 	}
-	fillSignal(&sig, info)
+	fillSignal(&sig, info, s)
 	v.rep.Inventory.Signals = append(v.rep.Inventory.Signals, sig)
 	fact := &v.rep.Inventory.Manifests[m.entry.fact]
 	fact.Systems = appendSystem(fact.Systems, info.System)
 	m.psshs = append(m.psshs, s)
 }
 
-func fillSignal(sig *Signal, info *drm.PSSHInfo) {
+// fillSignal fills a signal from a decoded pssh box: what it lists, and the box itself as the
+// init data a license request carries.
+func fillSignal(sig *Signal, info *drm.PSSHInfo, s psshSource) {
 	sig.System, sig.SystemID, sig.PSSHVersion, sig.KIDs = info.System, info.SystemID, info.Version, info.KIDs
+	sig.InitData, sig.Size = s.raw, len(s.raw)
+	if info.PlayReady != nil && s.box != nil {
+		sig.Size = len(s.box.Data)
+	}
 	if h := info.PlayReady; h != nil {
 		sig.PlayReadyVersion, sig.AlgID, sig.LAURL, sig.HasChecksum = h.Version, h.AlgID, h.LAURL, len(h.Checksums) > 0
 	}
@@ -207,7 +222,8 @@ func (v *verifier) checkPRO(t *trackInfo, w Where, pro []byte) {
 		return
 	}
 	v.recordOnce(t, Signal{System: drm.PlayReady, Source: SourceMPDPRO, File: w.File, At: w.At, KIDs: h.KIDs,
-		PlayReadyVersion: h.Version, AlgID: h.AlgID, LAURL: h.LAURL, HasChecksum: len(h.Checksums) > 0})
+		PlayReadyVersion: h.Version, AlgID: h.AlgID, LAURL: h.LAURL, HasChecksum: len(h.Checksums) > 0,
+		InitData: pro, Size: len(pro)})
 	if v.checkPlayReadyHeader(t, w, h) == nil {
 		v.rep.passAt(w, CatDRM, t.subject, "mspr:pro WRMHEADER %s lists KID %s", h.Version, t.prot.KID)
 	}
@@ -219,7 +235,7 @@ func (v *verifier) recordManifestSignal(t *trackInfo, s psshSource) {
 		return
 	}
 	sig := Signal{Source: s.src, File: s.where.File, At: s.where.At}
-	fillSignal(&sig, info)
+	fillSignal(&sig, info, s)
 	v.recordOnce(t, sig)
 }
 
@@ -231,13 +247,14 @@ func (v *verifier) recordOnce(t *trackInfo, sig Signal) {
 		return
 	}
 	v.signalSeen[key] = true
+	sig.Entry, sig.Rendition, sig.Kind = t.ref.entry.name, t.ref.rendition, t.kind
 	v.rep.Inventory.Signals = append(v.rep.Inventory.Signals, sig)
 	fact := &v.rep.Inventory.Manifests[t.ref.entry.fact]
 	fact.Systems = appendSystem(fact.Systems, sig.System)
 }
 
 func (v *verifier) checkHLSKey(t *trackInfo, w Where, k manifest.KeyTag) {
-	kids := v.hlsSignal(t.ref.entry, w, SourceHLSKey, k)
+	kids := v.hlsSignal(t.ref.entry, t, w, SourceHLSKey, k)
 	kid := t.prot.KID
 	switch k.KeyFormat {
 	case drm.KeyFormatFairPlay:
@@ -264,11 +281,17 @@ func (v *verifier) checkHLSKey(t *trackInfo, w Where, k manifest.KeyTag) {
 				"re-package so the playlist and the media agree")
 			return
 		}
-		if info := decodeDataURIPSSH(k.URI); info != nil && info.System != "" {
-			if _, ok := v.systems[info.System]; !ok {
-				v.systems[info.System] = raw
+		sys := drm.PlayReady // the PlayReady Object itself, when it is not a pssh box
+		if info := decodeDataURIPSSH(k.URI); info != nil {
+			sys = info.System
+		} else if len(kids) == 0 {
+			sys = ""
+		}
+		if sys != "" {
+			if _, ok := v.systems[sys]; !ok {
+				v.systems[sys] = raw
 			}
-			v.rep.passAt(w, CatDRM, t.subject, "EXT-X-KEY %s lists KID %s", info.System.Title(), kid)
+			v.rep.passAt(w, CatDRM, t.subject, "EXT-X-KEY %s lists KID %s", sys.Title(), kid)
 		}
 	}
 }
@@ -344,7 +367,7 @@ func (v *verifier) psshSeenOnce(t *trackInfo, s psshSource) {
 		return
 	}
 	sig := Signal{Source: s.src, File: s.where.File, At: s.where.At}
-	fillSignal(&sig, info)
+	fillSignal(&sig, info, s)
 	v.recordOnce(t, sig)
 	v.checkPSSH(t, s)
 }

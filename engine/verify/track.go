@@ -33,6 +33,7 @@ type trackInfo struct {
 	timescale uint32
 	elstShift float64 // seconds the edit list moves the start (media_time)
 	fact      int     // index into Inventory.Tracks
+	sub       int     // index into Inventory.Subtitles for a text track (-1: none)
 	// orig is the track this one shares its media with (nil: itself).
 	orig *trackInfo
 	// Results of the decryption pass.
@@ -50,6 +51,12 @@ func (t *trackInfo) origin() *trackInfo {
 }
 
 func (t *trackInfo) encrypted() bool { return t.prot != nil }
+
+// encryptedText reports whether a text track is protected: a sinf, or an encrypted text
+// sample entry (enct, encs) that carries one.
+func (t *trackInfo) encryptedText() bool {
+	return t.prot != nil || t.codec == "enct" || t.codec == "encs"
+}
 
 // openFile is a single-file MP4 kept open from reading to decryption.
 type openFile struct {
@@ -144,11 +151,11 @@ func (v *verifier) describe(m *mediaRef, file string, init *mp4.InitSegment, idx
 		return nil
 	}
 	kind, ok := media.KindForHandler(trak.Mdia.Hdlr.HandlerType)
-	if !ok || kind == media.Text {
+	if !ok {
 		return nil
 	}
 	t := &trackInfo{ref: m, file: file, init: init, trak: trak, trackID: trak.Tkhd.TrackID, kind: kind,
-		timescale: trak.Mdia.Mdhd.Timescale, subject: m.subject}
+		timescale: trak.Mdia.Mdhd.Timescale, subject: m.subject, sub: -1}
 	if len(init.Moov.Traks) > 1 {
 		t.subject = fmt.Sprintf("%s track %d (%s)", m.subject, t.trackID, kind)
 	}
@@ -178,6 +185,10 @@ func (v *verifier) describe(m *mediaRef, file string, init *mp4.InitSegment, idx
 	v.signalTrack(t)
 	fact := TrackFact{Entry: m.entry.name, File: file, TrackID: t.trackID, Kind: kind, Codec: t.codec,
 		Language: trak.Mdia.Mdhd.GetLanguage()}
+	v.countFileTrack(m, kind)
+	if kind == media.Text {
+		v.textFact(t, fact.Language)
+	}
 	if t.prot != nil {
 		kid := t.prot.KID
 		fact.Scheme, fact.PIFF, fact.KID = t.prot.Scheme, t.prot.PIFF, &kid
@@ -211,9 +222,30 @@ func editShift(trak *mp4.TrakBox, moov *mp4.MoovBox) float64 {
 	return shift
 }
 
+// countFileTrack counts a track of a single-file entry into its manifest fact.
+func (v *verifier) countFileTrack(m *mediaRef, kind media.Kind) {
+	if m.entry.kind != KindFile {
+		return
+	}
+	f := &v.rep.Inventory.Manifests[m.entry.fact]
+	switch kind {
+	case media.Video:
+		f.VideoRenditions++
+	case media.Audio:
+		f.AudioRenditions++
+		f.AudioTracks++
+	case media.Text:
+		f.TextRenditions++
+	}
+}
+
 // signalTrack reports the track's protection (scheme, IVs, pattern) as findings.
 func (v *verifier) signalTrack(t *trackInfo) {
 	w := Where{File: t.file, At: "moov/trak/mdia/minf/stbl/stsd/" + t.codec}
+	if t.kind == media.Text {
+		v.signalText(t, w)
+		return
+	}
 	if t.prot == nil {
 		v.rep.warnAt(w, CatEncryption, t.subject, "the track is not encrypted (clear "+t.codec+")",
 			"package it with Satchel to protect it; clear tracks can be copied")

@@ -9,7 +9,9 @@ import (
 	"path/filepath"
 	"time"
 
+	"satchel/engine/devices"
 	"satchel/engine/drm"
+	"satchel/engine/media"
 	"satchel/engine/policy"
 )
 
@@ -25,8 +27,17 @@ type Input struct {
 	// LicenseURL is a Satchel license server base URL to use instead.
 	LicenseURL string
 	Token      string
-	// Policy is linted for offline use and enforced by the private license server.
-	Policy *policy.Policy
+	// Policy is linted for offline use, enforced by the private license server and assumed by
+	// the offline readiness matrix; PolicySource says where it came from ("policy.json", a
+	// preset name) for the matrix's evidence.
+	Policy       *policy.Policy
+	PolicySource string
+	// Devices limits the offline readiness matrix to these device profiles (nil: every one).
+	Devices []devices.ProfileID
+	// SignallingOnly reads the manifests, playlists and init segments only: structure,
+	// signalling, the inventory and offline readiness. No license is requested, no media
+	// segment is read, nothing is decrypted or decoded.
+	SignallingOnly bool
 	// SourceFiles are the clear sources, for a bit-exact comparison of decrypted samples.
 	SourceFiles []string
 	HTTPClient  *http.Client
@@ -90,6 +101,9 @@ func verify(ctx context.Context, in Input, decoding bool) (*Report, error) {
 	tctx, cancel := context.WithTimeout(ctx, limits.MaxTime)
 	defer cancel()
 	err = v.run(tctx)
+	if err == nil {
+		rep.Readiness = v.readiness()
+	}
 	if ctx.Err() == nil && errors.Is(tctx.Err(), context.DeadlineExceeded) {
 		v.hitLimit(Where{}, "verification", fmt.Sprintf("the time limit of %s", limits.MaxTime))
 		err = nil
@@ -141,23 +155,38 @@ func (v *verifier) run(ctx context.Context) error {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			v.readOrShare(ctx, m)
+			if !m.webvtt {
+				v.readOrShare(ctx, m)
+			}
 		}
 		v.checkSessionKeys(e)
 	}
+	v.checkTextRenditions()
 	v.lintPolicy()
+	if v.in.SignallingOnly {
+		return nil
+	}
 	v.licenseRoundTrip(ctx)
 	for _, e := range v.entries {
 		for _, m := range e.media {
-			if m.sameAs != nil {
+			if m.sameAs != nil || m.webvtt {
 				continue
 			}
 			if err := v.decryptMedia(ctx, m); err != nil {
 				return err
 			}
 		}
+		// WebVTT is timed against the video, so it is checked once the video is read.
+		for _, m := range e.media {
+			if m.webvtt {
+				if err := v.checkWebVTT(ctx, e, m); err != nil {
+					return err
+				}
+			}
+		}
 		v.checkLadder(e)
 	}
+	v.shareSubtitleFacts()
 	if v.fetch.root != "" && !v.fetch.remote {
 		if st, err := os.Stat(v.in.Path); err == nil && st.IsDir() {
 			v.listUnchecked(v.fetch.root)
@@ -220,6 +249,9 @@ func (v *verifier) readOrShare(ctx context.Context, m *mediaRef) {
 		fact.Entry, fact.SameAs, fact.Decode = m.entry.name, first.entry.name, nil
 		t.fact = len(v.rep.Inventory.Tracks)
 		v.rep.Inventory.Tracks = append(v.rep.Inventory.Tracks, fact)
+		if t.kind == media.Text {
+			v.textFact(&t, fact.Language)
+		}
 		m.tracks = append(m.tracks, &t)
 		if t.prot != nil {
 			ef := &v.rep.Inventory.Manifests[m.entry.fact]

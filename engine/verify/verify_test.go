@@ -49,8 +49,10 @@ func packaged(t testing.TB) (string, *packaging.Result) {
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if pkgDir != "" {
-		os.RemoveAll(filepath.Dir(pkgDir))
+	for _, d := range []string{pkgDir, subDir} {
+		if d != "" {
+			os.RemoveAll(filepath.Dir(d))
+		}
 	}
 	os.Exit(code)
 }

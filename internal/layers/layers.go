@@ -129,6 +129,7 @@ var Operations = map[string][]string{
 	"satchel/app/publish":    {"Publish", "SASURLs"},
 	"satchel/engine/inspect": {"File", "Reader"},
 	"satchel/engine/probe":   {"Probe", "Open", "CheckLadder"},
+	"satchel/engine/devices": {"Evaluate"},
 	"satchel/engine/encode":  {"Encode", "NewPlan", "ProbeMaster", "LoadLadder"},
 }
 

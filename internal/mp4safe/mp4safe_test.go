@@ -114,9 +114,29 @@ func TestHostileTrees(t *testing.T) {
 	}
 }
 
+// countingReader counts the reads Scan makes.
+type countingReader struct {
+	r     *bytes.Reader
+	reads int
+}
+
+func (c *countingReader) ReadAt(p []byte, off int64) (int, error) {
+	c.reads++
+	return c.r.ReadAt(p, off)
+}
+
 func TestDecodeFileRejectsDeepNestingFast(t *testing.T) {
+	in := nested("moov", 1_000_000)
+	// The work is bounded by the depth limit, not by the input: a few reads per level.
+	c := &countingReader{r: bytes.NewReader(in)}
+	if err := Scan(context.Background(), c, int64(len(in)), Limits{}); err == nil {
+		t.Fatal("Scan accepted a million nested boxes")
+	}
+	if c.reads > 4*DefaultLimits.MaxDepth {
+		t.Errorf("Scan made %d reads for a million nested boxes, want at most %d", c.reads, 4*DefaultLimits.MaxDepth)
+	}
 	start := time.Now()
-	_, err := DecodeFile(context.Background(), bytes.NewReader(nested("moov", 1_000_000)), Full)
+	_, err := DecodeFile(context.Background(), bytes.NewReader(in), Full)
 	var me *Error
 	if !errors.As(err, &me) {
 		t.Fatalf("DecodeFile = %v, want *Error", err)

@@ -1,17 +1,16 @@
-package devices
+package verify
 
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -20,10 +19,21 @@ import (
 	"github.com/Eyevinn/mp4ff/mp4"
 
 	"satchel/engine/cenc"
+	"satchel/engine/devices"
 	"satchel/engine/drm"
-	"satchel/engine/manifest"
 	"satchel/engine/media"
 	"satchel/engine/policy"
+)
+
+// The readiness fixtures are written at test time: init segments protected with engine/cenc and
+// signalled with engine/drm, and manifests written by hand, so each case can vary one thing
+// (where the PSSH is, which KIDs it lists). Verification runs in SignallingOnly mode: the
+// media segments the manifests list are never read.
+
+var (
+	kVideo = drm.KID{0x10, 0x20, 0x30, 0x40, 0x50, 0x60, 0x70, 0x80, 0x90, 0xa0, 0xb0, 0xc0, 0xd0, 0xe0, 0xf0, 0x01}
+	kAudio = drm.KID{0x6f, 0x65, 0x1a, 0xe1, 0xdb, 0xe4, 0x44, 0x34, 0xbc, 0xb4, 0x69, 0x0d, 0x15, 0x64, 0xc4, 0x1c}
+	both   = []drm.KID{kVideo, kAudio}
 )
 
 func contentKey(t testing.TB, tt string, kid drm.KID, hexKey string) drm.ContentKey {
@@ -217,7 +227,7 @@ func piffInit(t testing.TB, init *mp4.InitSegment) *mp4.InitSegment {
 		binary.BigEndian.PutUint32(payload[20:24], uint32(len(p.Data)))
 		copy(payload[24:], p.Data)
 		pu := &mp4.UUIDBox{UnknownPayload: payload}
-		if err := pu.SetUUID(hex.EncodeToString(piffPSSHUUID)); err != nil {
+		if err := pu.SetUUID("d08a4f1810f34a82b6c832d8aba183d3"); err != nil {
 			t.Fatal(err)
 		}
 		init.Moov.AddChild(pu)
@@ -225,180 +235,224 @@ func piffInit(t testing.TB, init *mp4.InitSegment) *mp4.InitSegment {
 	return init
 }
 
-func TestCollectFolder(t *testing.T) {
-	dir := fixture(t, false)
-	ev, err := Collect(context.Background(), dir, nil)
+func signallingOnly(t *testing.T, target string, client *http.Client) *Report {
+	t.Helper()
+	rep, err := Verify(context.Background(), Input{Path: target, SignallingOnly: true, HTTPClient: client,
+		Policy: policy.Preset(policy.PresetRental48h), PolicySource: "preset"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var locs []string
-	for _, p := range ev.Presentations {
-		locs = append(locs, p.Location+"="+string(p.Delivery)+":"+schemesText(&p))
-		if len(p.Notes) > 0 {
-			t.Errorf("%s notes: %v", p.Location, p.Notes)
+	return rep
+}
+
+func placed(p devices.Presentation, sys drm.System, place devices.Place) []devices.Signal {
+	var out []devices.Signal
+	for _, s := range p.Signals {
+		if s.System == sys && s.Place == place {
+			out = append(out, s)
 		}
 	}
-	want := "manifest.mpd=dash:cenc master.m3u8=hls:cbcs download/video.mp4=download:cenc download/video_piff.mp4=download:cenc (PIFF 1.1 boxes)"
+	return out
+}
+
+// TestEvidenceFromInventory: the evidence the device rules see comes from what verify read —
+// one presentation per entry point, with the signals of its manifest and of the init segments
+// its tracks use, and where each one is.
+func TestEvidenceFromInventory(t *testing.T) {
+	dir := fixture(t, false)
+	rep := signallingOnly(t, dir, nil)
+	ev := rep.Evidence()
+	var locs []string
+	for _, p := range ev.Presentations {
+		locs = append(locs, fmt.Sprintf("%s=%s:%v:piff=%v", p.Location, p.Delivery, p.Schemes, p.PIFF))
+	}
+	want := "manifest.mpd=dash:[cenc]:piff=false master.m3u8=hls:[cbcs]:piff=false " +
+		"download/video.mp4=download:[cenc]:piff=false download/video_piff.mp4=download:[cenc]:piff=true"
 	if strings.Join(locs, " ") != want {
 		t.Fatalf("presentations\n got %s\nwant %s", strings.Join(locs, " "), want)
 	}
 	dash, hls, dl, piff := ev.Presentations[0], ev.Presentations[1], ev.Presentations[2], ev.Presentations[3]
-	if !slices.Equal(dash.KIDs, both) || dash.AudioTracks != 1 || len(dash.signals(drm.Widevine, PlaceMPD)) != 2 ||
-		len(dash.signals(drm.Widevine, PlaceInit)) != 2 || len(dash.signals(drm.ClearKey, PlaceMPDDescriptor)) != 2 {
+	if !slices.Equal(dash.KIDs, both) || dash.AudioTracks != 1 || len(placed(dash, drm.Widevine, devices.PlaceMPD)) != 2 ||
+		len(placed(dash, drm.Widevine, devices.PlaceInit)) != 2 || len(placed(dash, drm.ClearKey, devices.PlaceMPDDescriptor)) != 0 {
 		t.Errorf("dash evidence %+v", dash)
 	}
-	if s := dash.signals(drm.Widevine, PlaceMPD)[0]; s.Kind != media.Video || len(s.KIDs) != 2 || s.Location != "manifest.mpd, Representation video cenc:pssh" {
+	if s := placed(dash, drm.Widevine, devices.PlaceMPD)[0]; s.Kind != media.Video || len(s.KIDs) != 2 || s.Track != "video" ||
+		!strings.HasPrefix(s.Location, "manifest.mpd, MPD/Period[0]/AdaptationSet[video]/ContentProtection[1]") ||
+		!bytes.Contains(s.InitData, []byte("pssh")) {
 		t.Errorf("widevine mpd signal %+v", s)
 	}
-	if len(hls.signals(drm.FairPlay, PlaceHLSSessionKey)) != 2 || len(hls.signals(drm.FairPlay, PlaceHLSKey)) != 2 ||
-		hls.AudioTracks != 1 || hls.VideoWithoutAudio != 0 || hls.Dynamic || !slices.Contains(hls.KIDs, kAudio) {
+	if len(placed(hls, drm.FairPlay, devices.PlaceHLSSessionKey)) != 2 || len(placed(hls, drm.FairPlay, devices.PlaceHLSKey)) != 2 ||
+		hls.AudioTracks != 1 || hls.VideoWithoutAudio != 0 || hls.Dynamic || !slices.Contains(hls.KIDs, kAudio) ||
+		len(placed(hls, drm.Widevine, devices.PlaceInit)) != 2 {
 		t.Errorf("hls evidence %+v", hls)
 	}
-	if s := dl.signals(drm.PlayReady, PlaceInit); len(s) != 1 || s[0].PlayReadyVersion != "4.2.0.0" || len(s[0].KIDs) != 2 {
+	if s := placed(dl, drm.PlayReady, devices.PlaceInit); len(s) != 1 || s[0].PlayReadyVersion != "4.2.0.0" || len(s[0].KIDs) != 2 ||
+		s[0].Location != "download/video.mp4, moov/pssh[0]" {
 		t.Errorf("download evidence %+v", dl)
 	}
-	if s := piff.signals(drm.PlayReady, PlacePIFF); !piff.PIFF || len(s) != 1 || len(s[0].KIDs) != 2 || !slices.Equal(piff.KIDs, []drm.KID{kVideo}) {
+	if s := placed(piff, drm.PlayReady, devices.PlacePIFF); len(s) != 1 || len(s[0].KIDs) != 2 || !slices.Equal(piff.KIDs, []drm.KID{kVideo}) {
 		t.Errorf("piff evidence %+v", piff)
 	}
-	init := ev.InitData()
-	if !bytes.HasPrefix(init[drm.FairPlay], []byte("skd://")) || len(init[drm.Widevine]) == 0 || len(init[drm.PlayReady]) == 0 {
-		t.Errorf("init data %v", init)
+	systems, kids, init := rep.LicenseContent()
+	if !bytes.HasPrefix(init[drm.FairPlay], []byte("skd://")) || len(init[drm.Widevine]) == 0 || len(init[drm.PlayReady]) == 0 ||
+		!slices.Equal(kids, both) || !slices.Equal(systems, []drm.System{drm.Widevine, drm.PlayReady, drm.FairPlay, drm.ClearKey}) {
+		t.Errorf("license content %v %v %v", systems, kids, init)
 	}
-	ev.Policy = policy.Preset(policy.PresetRental48h)
-	m := Evaluate(*ev, nil)
+	m := rep.Readiness
+	if m == nil || len(m.Rows) != len(devices.Profiles()) || m.Policy != "Offline rental 48 h" {
+		t.Fatalf("readiness %+v", m)
+	}
 	for _, r := range m.Rows {
-		if (r.Verdict == Ready) == (r.Device == ChromeDesktop) {
+		if (r.Verdict == devices.Ready) == (r.Device == devices.ChromeDesktop) {
 			t.Errorf("%s: %s %+v", r.Device, r.Verdict, r.Findings)
 		}
 	}
 }
 
-// TestCollectPerRepresentationPSSH: PSSHs that name only their own representation's key
-// make ExoPlayer's single offline license miss the audio key.
-func TestCollectPerRepresentationPSSH(t *testing.T) {
-	dir := fixture(t, true)
-	ev, err := Collect(context.Background(), filepath.Join(dir, "manifest.mpd"), nil)
-	if err != nil {
-		t.Fatal(err)
+// TestReadinessRulesFromPackages: rules fire on what verify found in the files.
+func TestReadinessRulesFromPackages(t *testing.T) {
+	row := func(t *testing.T, rep *Report, id devices.ProfileID) devices.Row {
+		t.Helper()
+		r, ok := rep.Readiness.Row(id)
+		if !ok {
+			t.Fatalf("no row %s", id)
+		}
+		return r
 	}
-	ev.Policy = policy.Preset(policy.PresetRental48h)
-	r, _ := Evaluate(*ev, []ProfileID{AndroidL1}).Row(AndroidL1)
-	if r.Verdict != NotReady || r.Findings[0].Rule != "exoplayer-one-key-set" ||
-		!strings.Contains(r.Findings[0].Evidence, "manifest.mpd, Representation video cenc:pssh lists 1 of the 2 key IDs") {
-		t.Fatalf("%+v", r)
-	}
+	t.Run("per-representation PSSH", func(t *testing.T) {
+		// PSSHs that name only their own representation's key make ExoPlayer's one offline
+		// license miss the audio key.
+		rep := signallingOnly(t, filepath.Join(fixture(t, true), "manifest.mpd"), nil)
+		r := row(t, rep, devices.AndroidL1)
+		if r.Verdict != devices.NotReady || r.Findings[0].Rule != "exoplayer-one-key-set" ||
+			!strings.Contains(r.Findings[0].Evidence, "lists 1 of the 2 key IDs") {
+			t.Fatalf("%+v", r)
+		}
+	})
+	t.Run("PSSH only in the init segments", func(t *testing.T) {
+		dir := fixture(t, false)
+		edit(t, filepath.Join(dir, "manifest.mpd"), func(s string) string {
+			return regexpPSSH.ReplaceAllString(s, "")
+		})
+		rep := signallingOnly(t, filepath.Join(dir, "manifest.mpd"), nil)
+		r := row(t, rep, devices.ShakaOffline)
+		if r.Verdict != devices.NotReady || r.Findings[0].Rule != "shaka-pssh-in-manifest" ||
+			!strings.Contains(r.Findings[0].Evidence, "only in the segments (cenc/video/init.mp4, moov/pssh[0])") {
+			t.Fatalf("%+v", r)
+		}
+	})
+	t.Run("FairPlay without EXT-X-SESSION-KEY", func(t *testing.T) {
+		dir := fixture(t, false)
+		edit(t, filepath.Join(dir, "master.m3u8"), func(s string) string {
+			var keep []string
+			for _, l := range strings.Split(s, "\n") {
+				if !strings.HasPrefix(l, "#EXT-X-SESSION-KEY") {
+					keep = append(keep, l)
+				}
+			}
+			return strings.Join(keep, "\n")
+		})
+		rep := signallingOnly(t, filepath.Join(dir, "master.m3u8"), nil)
+		if r := row(t, rep, devices.AppleFairPlay); r.Verdict != devices.NotReady || r.Findings[0].Rule != "fairplay-session-key" {
+			t.Fatalf("%+v", r)
+		}
+	})
+	t.Run("live MPD", func(t *testing.T) {
+		dir := fixture(t, false)
+		edit(t, filepath.Join(dir, "manifest.mpd"), func(s string) string {
+			return strings.Replace(s, `type="static"`, `type="dynamic"`, 1)
+		})
+		rep := signallingOnly(t, filepath.Join(dir, "manifest.mpd"), nil)
+		if r := row(t, rep, devices.AndroidL1); r.Verdict != devices.NotReady || r.Findings[0].Rule != "static-presentation" {
+			t.Fatalf("%+v", r)
+		}
+	})
+	t.Run("device filter and no policy", func(t *testing.T) {
+		rep, err := Verify(context.Background(), Input{Path: fixture(t, false), SignallingOnly: true,
+			Devices: []devices.ProfileID{devices.WindowsPR4, devices.AppleFairPlay}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := rep.Readiness
+		if len(m.Rows) != 2 || m.Rows[0].Device != devices.WindowsPR4 || m.Rows[0].Verdict != devices.Unknown || m.Policy != "" {
+			t.Fatalf("%+v", m)
+		}
+	})
 }
 
-func TestCollectOverHTTP(t *testing.T) {
+var regexpPSSH = regexp.MustCompile(`<cenc:pssh>[^<]*</cenc:pssh>`)
+
+// TestEvidenceOverHTTP: a remote manifest gives the same evidence, with files named relative
+// to the manifest.
+func TestEvidenceOverHTTP(t *testing.T) {
 	dir := fixture(t, false)
 	ts := httptest.NewServer(http.FileServer(http.Dir(dir)))
 	defer ts.Close()
 	for _, name := range []string{"manifest.mpd", "master.m3u8", "download/video.mp4"} {
 		t.Run(name, func(t *testing.T) {
-			ev, err := Collect(context.Background(), ts.URL+"/"+name+"?sig=abc", ts.Client())
-			if err != nil {
-				t.Fatal(err)
+			rep := signallingOnly(t, ts.URL+"/"+name+"?sig=abc", ts.Client())
+			ev := rep.Evidence()
+			if len(ev.Presentations) != 1 {
+				t.Fatalf("%+v", ev.Presentations)
 			}
 			p := ev.Presentations[0]
-			if len(p.Notes) > 0 || len(p.Signals) == 0 || len(p.KIDs) == 0 || p.Location != path.Base(name) {
+			if len(p.Signals) == 0 || len(p.KIDs) == 0 || p.Location != name {
 				t.Fatalf("%+v", p)
 			}
 			for _, s := range p.Signals {
-				if s.Place == PlaceInit && !strings.HasPrefix(s.Location, "c") && !strings.HasPrefix(s.Location, "video") {
+				if s.Place == devices.PlaceInit && !strings.HasPrefix(s.Location, "c") && !strings.HasPrefix(s.Location, "download/") {
 					t.Fatalf("init segment named %q, want its path relative to the manifest", s.Location)
 				}
 			}
 		})
 	}
-	ev, err := Collect(context.Background(), ts.URL+"/missing.mpd", ts.Client())
-	if err != nil || len(ev.Presentations[0].Notes) == 0 || !strings.Contains(ev.Presentations[0].Notes[0], "HTTP 404") {
-		t.Fatalf("missing manifest: %v %+v", err, ev)
-	}
 }
 
-func TestCollectLiveAndBroken(t *testing.T) {
-	dir := t.TempDir()
-	writeFile(t, filepath.Join(dir, "live.mpd"), []byte(`<MPD xmlns="urn:mpeg:dash:schema:mpd:2011" type="dynamic"><Period/></MPD>`))
-	writeFile(t, filepath.Join(dir, "broken.mpd"), []byte(`<MPD`))
-	ev, err := Collect(context.Background(), dir, nil)
+// TestReadinessOfOwnPackage: a fresh Satchel package verifies with a readiness matrix in every
+// rendering. Only what no packaging change may flip is asserted: desktop Chrome is never ready,
+// the cbcs HLS with session keys is ready for FairPlay, and every not-ready row says what was
+// found and how to fix it.
+func TestReadinessOfOwnPackage(t *testing.T) {
+	dir, res := packaged(t)
+	rep, err := Verify(context.Background(), Input{Path: dir, Keys: res.Keys, Policy: policy.Preset(policy.PresetRental48h),
+		PolicySource: "policy.json"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !ev.Presentations[1].Dynamic || len(ev.Presentations[0].Notes) == 0 {
-		t.Fatalf("%+v", ev.Presentations)
+	m := rep.Readiness
+	if m == nil || len(m.Rows) != len(devices.Profiles()) {
+		t.Fatalf("readiness %+v", m)
 	}
-	r, _ := Evaluate(*ev, []ProfileID{AndroidL1}).Row(AndroidL1)
-	if r.Verdict != NotReady {
-		t.Fatalf("%+v", r)
-	}
-	if _, err := Collect(context.Background(), t.TempDir(), nil); err == nil || !strings.Contains(err.Error(), "no MPD") {
-		t.Fatalf("empty folder: %v", err)
-	}
-	if _, err := Collect(context.Background(), filepath.Join(dir, "nope"), nil); err == nil {
-		t.Fatal("missing target accepted")
-	}
-}
-
-func TestReadInitErrors(t *testing.T) {
-	good := encodeInit(t, initSegment(t, media.Audio, contentKey(t, "AUDIO", kAudio, "88da852ae4fa2e1e36aeb2d5c94997b1"),
-		drm.Signalling{Scheme: drm.SchemeCBCS, Keys: nil}))
-	cases := []struct {
-		name string
-		b    []byte
-		want string
-	}{
-		{"empty", nil, "no moov"},
-		{"truncated moov", good[:len(good)-10], "truncated"},
-		{"zero size", []byte{0, 0, 0, 0, 'f', 't', 'y', 'p'}, "size 0"},
-		{"moof first", []byte{0, 0, 0, 8, 'm', 'o', 'o', 'f'}, "moof"},
-		{"garbage moov", []byte{0, 0, 0, 16, 'm', 'o', 'o', 'v', 0, 0, 0, 8, 0xff, 0xff, 0xff, 0xff}, "moov"},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			if _, err := readInit(bytes.NewReader(c.b)); err == nil || !strings.Contains(err.Error(), c.want) {
-				t.Fatalf("error %v, want %q", err, c.want)
-			}
-		})
-	}
-	info, err := readInit(bytes.NewReader(good))
-	if err != nil || len(info.tracks) != 1 || info.tracks[0].scheme != drm.SchemeCBCS || info.tracks[0].kid != kAudio {
-		t.Fatalf("good init: %+v %v", info, err)
-	}
-}
-
-func FuzzReadInit(f *testing.F) {
-	video := contentKey(f, "SD", kVideo, "00112233445566778899aabbccddeeff")
-	sig := drm.Signalling{Scheme: drm.SchemeCENC, Keys: []drm.ContentKey{video}, Systems: []drm.System{drm.Widevine, drm.PlayReady}}
-	f.Add(encodeInit(f, initSegment(f, media.Video, video, sig)))
-	f.Add(encodeInit(f, piffInit(f, initSegment(f, media.Video, video, sig))))
-	f.Add([]byte{0, 0, 0, 1, 'f', 'r', 'e', 'e', 0, 0, 0, 0, 0, 0, 0, 16})
-	f.Fuzz(func(t *testing.T, b []byte) {
-		info, err := readInit(bytes.NewReader(b))
-		if err != nil {
-			return
+	for _, r := range m.Rows {
+		switch {
+		case r.Device == devices.ChromeDesktop && r.Verdict != devices.NotReady,
+			r.Device == devices.AppleFairPlay && r.Verdict != devices.Ready:
+			t.Errorf("%s: %s %+v", r.Device, r.Verdict, r.Findings)
 		}
-		for _, p := range info.pssh {
-			// Every pssh kept is re-readable by the DRM parsers.
-			if _, err := drm.DecodePSSHBytes(p.raw); err != nil {
-				t.Fatalf("kept an unreadable pssh: %v", err)
+		for _, f := range r.Findings {
+			if f.Evidence == "" || f.Fix == "" || f.Source == "" {
+				t.Errorf("%s %s: a finding without evidence, fix or source: %+v", r.Device, f.Rule, f)
 			}
 		}
-	})
-}
-
-func FuzzDecodeDataURI(f *testing.F) {
-	f.Add("data:text/plain;base64,AAAA")
-	f.Add("data:text/plain;charset=UTF-16;base64," + base64.StdEncoding.EncodeToString([]byte("pro")))
-	f.Add("data:,a%20b")
-	f.Fuzz(func(t *testing.T, s string) {
-		_, _ = decodeDataURI(s)
-		k := keySignalInput(s)
-		_, _ = keySignal(k, PlaceHLSKey, "x", "")
-	})
-}
-
-// keySignalInput makes an HLS key tag of each DRM key format from fuzz input.
-func keySignalInput(s string) manifest.KeyTag {
-	formats := []string{drm.KeyFormatFairPlay, drm.KeyFormatPlayReady, drm.KeyFormatWidevine, drm.KeyFormatClearKey}
-	return manifest.KeyTag{Method: "SAMPLE-AES", URI: s, KeyFormat: formats[len(s)%len(formats)]}
+	}
+	var text, html, js bytes.Buffer
+	if err := rep.WriteText(&text); err != nil {
+		t.Fatal(err)
+	}
+	if err := rep.WriteHTML(&html); err != nil {
+		t.Fatal(err)
+	}
+	if err := rep.WriteJSON(&js); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(text.String(), "Offline readiness (policy \"Offline rental 48 h\")") ||
+		!strings.Contains(text.String(), "✕ chrome-desktop") {
+		t.Errorf("text report has no matrix:\n%s", text.String())
+	}
+	if !strings.Contains(html.String(), "<h2>Offline readiness</h2>") || !strings.Contains(html.String(), "chrome-desktop-no-persistent-license") {
+		t.Error("HTML report has no matrix")
+	}
+	if !strings.Contains(js.String(), `"readiness": {`) || !strings.Contains(js.String(), `"verdict": "not-ready"`) {
+		t.Error("JSON report has no matrix")
+	}
 }
