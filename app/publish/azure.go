@@ -273,8 +273,9 @@ func SASURLs(ctx context.Context, creds Credentials, target Target, files []stri
 	exp := time.Now().UTC().Add(expiry).Truncate(time.Second)
 	var out []SAS
 	for _, rel := range files {
-		if !(isManifest(rel) && !strings.Contains(rel, "/")) && !strings.HasPrefix(rel, "download/") {
-			continue // top-level manifests and single-file downloads
+		top := !strings.Contains(rel, "/") || strings.HasSuffix(rel, ".ismc") // the Smooth manifest sits in cenc/
+		if !(isManifest(rel) && top) && !strings.HasPrefix(rel, "download/") {
+			continue // top-level manifests, Smooth manifests and single-file downloads
 		}
 		var u string
 		if cred != nil {
