@@ -2,7 +2,8 @@
 # deps.sh installs everything Satchel needs on a fresh Debian/Ubuntu machine:
 #   system packages (cgo GUI headers, ffmpeg for test media, Xvfb for screenshots),
 #   Go modules, Azurite (npm) for the publish tests and Shaka Packager (npm) for the peer
-#   tests (verify, decryption), mp4box.js and dash.js (MSS) for the PIFF and Smooth tests. Safe to re-run: it skips what is there.
+#   tests (verify, decryption), mp4box.js and dash.js (MSS) for the PIFF and Smooth tests.
+#   Safe to re-run: it skips what is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 pkgs=(gcc pkg-config libgl1-mesa-dev xorg-dev ffmpeg xvfb time bc chromium)

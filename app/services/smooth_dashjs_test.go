@@ -50,8 +50,8 @@ func TestSmoothInDashJS(t *testing.T) {
 	}
 	out := filepath.Join(t.TempDir(), "pkg")
 	res, err := packaging.Package(context.Background(), packaging.Config{
-		Inputs:  []string{media + "ladder_240p.mp4", media + "ladder_360p.mp4"}, Audio: []packaging.AudioInput{{Path: media + "multilang.mp4"}},
-		OutDir:  out, SegmentDuration: 2 * time.Second, Schemes: []drm.Scheme{drm.SchemeCENC},
+		Inputs: []string{media + "ladder_240p.mp4", media + "ladder_360p.mp4"}, Audio: []packaging.AudioInput{{Path: media + "multilang.mp4"}},
+		OutDir: out, SegmentDuration: 2 * time.Second, Schemes: []drm.Scheme{drm.SchemeCENC},
 		Formats: []packaging.Format{packaging.FormatDASH}, Keys: []drm.ContentKey{key}, Smooth: true}, nil)
 	if err != nil {
 		t.Fatal(err)
