@@ -256,8 +256,8 @@ type SAS struct {
 	Expires time.Time `json:"expires"`
 }
 
-// SASURLs returns read-only SAS URLs, valid for expiry, for the top-level manifests and the
-// single-file downloads among files (paths relative to the package). A download's token opens
+// SASURLs returns read-only SAS URLs, valid for expiry, for the top-level manifests, the Smooth
+// client manifests (.ismc, in cenc/) and the single-file downloads among files (paths relative to the package). A download's token opens
 // that blob only; a manifest's token is a read-only container SAS, because the segments it
 // references need the token too (append it to segment requests, or serve the container
 // publicly or through a CDN for players that do not carry query strings over).
