@@ -126,7 +126,8 @@ func (v *verifier) planDir(ctx context.Context, dir string) error {
 			rendition: v.fetch.rel(dir)})
 		return nil
 	}
-	if len(mpds)+len(m3u8s)+len(files) == 0 {
+	ismcs := smoothManifests(dir)
+	if len(mpds)+len(m3u8s)+len(files)+len(ismcs) == 0 {
 		return fmt.Errorf("verify %s: the folder has no MPD, HLS playlist, MP4 file or init.mp4 with segments", dir)
 	}
 	for _, p := range mpds {
@@ -142,6 +143,11 @@ func (v *verifier) planDir(ctx context.Context, dir string) error {
 	for _, p := range files {
 		if !v.referenced[p] { // an init segment a playlist or MPD already covers
 			v.planFile(p)
+		}
+	}
+	for _, p := range ismcs { // after the MPDs and playlists: it is compared with their inits
+		if err := v.planSmooth(ctx, p); err != nil {
+			v.entryError(p, err)
 		}
 	}
 	return nil
@@ -490,6 +496,8 @@ func (v *verifier) planSingle(ctx context.Context, target string) error {
 		return v.planMPD(ctx, target)
 	case strings.HasSuffix(lower, ".m3u8"):
 		return v.planHLS(ctx, target, false)
+	case strings.HasSuffix(lower, ".ismc") || strings.HasSuffix(lower, "/manifest"):
+		return v.planSmooth(ctx, target)
 	}
 	v.planFile(target)
 	return nil
