@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"satchel/engine/drm"
+	"satchel/engine/manifest"
 	"satchel/engine/media"
 	"satchel/engine/probe"
 	"satchel/engine/subtitle"
@@ -41,9 +42,10 @@ type track struct {
 	role        media.Role
 	def         bool // the default audio
 	forced, sdh bool
-	mediaTime   int64          // edit list media time carried into the init segment (audio priming)
-	cues        []subtitle.Cue // text tracks
-	origin      string         // "file track N", for messages
+	mediaTime   int64                 // edit list media time carried into the init segment (audio priming)
+	cues        []subtitle.Cue        // text tracks
+	smooth      *manifest.SmoothTrack // with Config.Smooth: the track's Smooth codec description
+	origin      string                // "file track N", for messages
 }
 
 // segment returns the samples of segment k.
@@ -376,27 +378,39 @@ func assignKeys(tracks []*track, explicit []drm.ContentKey) ([]drm.ContentKey, e
 	return used, drm.CheckKeys(used)
 }
 
-// prepareOutDir checks the destination (checkOutDir: never replace a folder Satchel did not
-// make, or one holding an input or a workspace), removes the temp folders of dead runs beside
-// it, and creates this run's temp folder (owned by this process) beside it.
-func prepareOutDir(out string, overwrite bool, inputs []string) (string, error) {
+// CheckOutDir reports whether Package could write out now: an *OutputExistsError when it
+// holds files and overwrite is false, an error when it is a file, an *OutputConflictError when
+// it is a folder Satchel never replaces (one it did not make, or one holding an input or a
+// workspace). Package checks it itself; a caller with slow work to do before packaging (an
+// encode) checks it first, naming the files that work reads as inputs.
+func CheckOutDir(out string, overwrite bool, inputs ...string) error {
 	abs, err := filepath.Abs(out)
 	if err != nil {
-		return "", fmt.Errorf("output folder %s: %w", out, err)
+		return fmt.Errorf("output folder %s: %w", out, err)
 	}
 	replacing := false
 	if st, err := os.Stat(abs); err == nil {
 		if !st.IsDir() {
-			return "", fmt.Errorf("output %s exists and is a file; choose a folder path", out)
+			return fmt.Errorf("output %s exists and is a file; choose a folder path", out)
 		}
 		entries, _ := os.ReadDir(abs)
 		if len(entries) > 0 && !overwrite {
-			return "", &OutputExistsError{Dir: out}
+			return &OutputExistsError{Dir: out}
 		}
 		replacing = len(entries) > 0
 	}
-	if err := checkOutDir(out, replacing, inputs); err != nil {
+	return checkOutDir(out, replacing, inputs)
+}
+
+// prepareOutDir checks the destination (CheckOutDir), removes the temp folders of dead runs
+// beside it, and creates this run's temp folder (owned by this process) beside it.
+func prepareOutDir(out string, overwrite bool, inputs []string) (string, error) {
+	if err := CheckOutDir(out, overwrite, inputs...); err != nil {
 		return "", err
+	}
+	abs, err := filepath.Abs(out)
+	if err != nil {
+		return "", fmt.Errorf("output folder %s: %w", out, err)
 	}
 	parent := filepath.Dir(abs)
 	if err := os.MkdirAll(parent, 0o755); err != nil {

@@ -38,10 +38,25 @@ var fieldLabel = map[string]string{
 	"ledger_keep":      "Ledger entries kept",
 	"content_id":       "Content ID",
 	"piff":             "PIFF download",
+	"smooth":           "Smooth Streaming",
 	"package":          "Package",
 	"scenario":         "Scenario",
 	"device":           "Device",
 	"devices":          "Offline readiness",
+	// the Assets screen's encoder; the encode part of a package request is "encode.<field>"
+	"master":                  "Master",
+	"ladder":                  "Ladder",
+	"ladder_file":             "Ladder",
+	"codec":                   "Codec",
+	"speed":                   "Speed",
+	"strategy":                "Strategy",
+	"encode.master":           "Master",
+	"encode.ladder":           "Ladder",
+	"encode.codec":            "Codec",
+	"encode.speed":            "Speed",
+	"encode.strategy":         "Strategy",
+	"encode.out_dir":          "Output folder (rungs)",
+	"encode.segment_duration": "Segment duration",
 }
 
 // remedy words each services.Remedy for the screens.
@@ -59,7 +74,11 @@ var remedy = map[services.Remedy]string{
 	services.RemedySelectAssets: "; tick at least one asset on the Assets screen",
 	services.RemedyOtherOutput: "; choose another output folder (Satchel replaces only a package it made," +
 		" never a folder holding an input or a workspace)",
-	services.RemedyAccountKey: "; enter a connection string with the account key, or leave SAS validity empty",
+	services.RemedyAccountKey:  "; enter a connection string with the account key, or leave SAS validity empty",
+	services.RemedySmallerRung: "; lower that row's resolution, remove it, or pick the auto preset",
+	services.RemedyFixLadder:   "; correct the row in the ladder editor",
+	services.RemedyOtherMaster: "; choose a video file ffmpeg reads (MOV/ProRes, MXF, MKV, MP4)",
+	services.RemedyInstallTool: "; install ffmpeg with libx264, libx265 and libsvtav1, or choose another codec",
 }
 
 // explain phrases err for a dialog or an inline message: field problems name the form

@@ -174,7 +174,7 @@ func New(ctx context.Context, fa fyne.App, svc *services.Service) *App {
 			paths = append(paths, u.Path())
 		}
 		a.Show(ScreenAssets)
-		a.assets.add(paths)
+		a.assets.drop(paths)
 	})
 	a.win.SetCloseIntercept(func() {
 		s, err := a.svc.Settings()

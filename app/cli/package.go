@@ -22,7 +22,9 @@ func init() {
 			"        [--formats dash,hls,mp4] [--segment 4s] [--key TYPE=KID:KEY ...] [--keys CPIX] [--keyset NAME]\n" +
 			"        [--audio FILE[:LANG[:NAME[:ROLE]]] ...] [--subtitles FILE[:LANG[:NAME[:forced,sdh]]] ...]\n" +
 			"        [--skip-unsupported] [--policy FILE|NAME] [--clear-lead 0s] [--overwrite] [--json] [--workspace DIR]\n" +
-			"        [--one-key] [--content-id ID] [--per-track-pssh] [--piff] [--no-trick-play]\n\n" +
+			"        [--one-key] [--content-id ID] [--per-track-pssh] [--piff] [--smooth] [--no-trick-play]\n" +
+			"   or: satchel package --master MASTER [--ladder PRESET|FILE] [--codec …] [--strategy …] [--quality]\n" +
+			"        [--renditions DIR] --out DIR [the package flags above]   (encode the ladder first: satchel help encode)\n\n" +
 			"Every audio and subtitle (mov_text/tx3g, wvtt) track of the --in files is packaged; identical copies\n" +
 			"(ladder rungs carrying the same audio) once. --audio adds the audio tracks of another file, e.g.\n" +
 			"  --audio fr.m4a:fr:Français:dub   --audio director.m4a:en:Director's commentary:commentary\n" +
@@ -33,7 +35,10 @@ func init() {
 			"workspace. --key ALL=KID:KEY (or --one-key to generate it) protects every track with one key.\n" +
 			"Every PSSH lists every key ID, so one license request returns every key (ExoPlayer's one offline key set);\n" +
 			"--per-track-pssh names only each track's key. Video gets HLS I-frame playlists and a DASH trick-mode\n" +
-			"AdaptationSet (--no-trick-play leaves them out); --piff adds the PIFF 1.1 boxes to the single-file downloads.",
+			"AdaptationSet (--no-trick-play leaves them out); --piff adds the PIFF 1.1 boxes to the single-file downloads.\n" +
+			"--smooth adds a Smooth Streaming client manifest (cenc/manifest.ismc): the cenc segments are written once under\n" +
+			"Smooth names (QualityLevels(BITRATE)/Fragments(STREAM=TIME)) with PIFF boxes and shared by the MPD and HLS;\n" +
+			"it needs the cenc scheme, PlayReady and one key for every track (generated when no key is given).",
 		run: runPackage,
 	})
 }
@@ -50,6 +55,8 @@ type packageOutput struct {
 	Warnings   []string        `json:"warnings,omitempty"`
 	Notes      []string        `json:"notes,omitempty"`
 	Seconds    float64         `json:"seconds"`
+	// Encode is the encode's result for `--master` (the ladder encoded first).
+	Encode *services.EncodeResult `json:"encode,omitempty"`
 }
 
 type renditionView struct {
@@ -99,9 +106,10 @@ type packageFlags struct {
 	concurrency                     int
 	overwrite, showKeys, asJSON     bool
 	oneKey, perTrackPSSH, piff      bool
-	noTrickPlay                     bool
+	noTrickPlay, smooth             bool
 	contentID                       string
 	workspace                       *string
+	enc                             encodeFlags // --master and the encode options
 }
 
 func (f *packageFlags) addFlags(e *env) (*packageFlags, func([]string) ([]string, error)) {
@@ -128,6 +136,8 @@ func (f *packageFlags) addFlags(e *env) (*packageFlags, func([]string) ([]string
 	fs.BoolVar(&f.perTrackPSSH, "per-track-pssh", false,
 		"each track's PSSH names only its own key (one license request per key) instead of every key ID")
 	fs.BoolVar(&f.piff, "piff", false, "add PIFF 1.1 boxes to the single-file downloads (PlayReady/Smooth offline)")
+	fs.BoolVar(&f.smooth, "smooth", false,
+		"add a Smooth Streaming client manifest (cenc/manifest.ismc) over the cenc segments (PlayReady, one key)")
 	fs.BoolVar(&f.noTrickPlay, "no-trick-play", false, "leave out HLS I-frame playlists and DASH trick-mode tracks")
 	fs.StringVar(&f.cpix, "keys", "", "take keys from a CPIX document")
 	fs.StringVar(&f.keyset, "keyset", "", "take keys from a key set in the workspace")
@@ -146,6 +156,7 @@ func (f *packageFlags) addFlags(e *env) (*packageFlags, func([]string) ([]string
 	fs.BoolVar(&f.showKeys, "show-keys", false, "include content keys (secret) in the output")
 	fs.BoolVar(&f.asJSON, "json", false, "print one JSON document; progress as JSON lines on stderr")
 	f.workspace = workspaceFlag(fs)
+	f.enc.addFlags(fs, true)
 	return f, func(args []string) ([]string, error) { return parse(fs, args) }
 }
 
@@ -166,12 +177,8 @@ func (f *packageFlags) request() (services.PackageRequest, error) {
 	if req.Formats, err = packaging.ParseFormats(f.formats); err != nil {
 		return req, usagef("--formats: %v", err)
 	}
-	for _, s := range f.keySpecs {
-		k, err := drm.ParseKeySpec(s)
-		if err != nil {
-			return req, &InputError{Err: fmt.Errorf("--key %q: %w", s, err)}
-		}
-		req.Keys = append(req.Keys, k)
+	if req.Keys, err = parseKeyFlags(f.keySpecs); err != nil {
+		return req, err
 	}
 	for _, spec := range f.audioSpecs {
 		a, err := parseAudioSpec(spec)
@@ -189,9 +196,10 @@ func (f *packageFlags) request() (services.PackageRequest, error) {
 	}
 	req.SkipUnsupported = f.skipUnsupported
 	req.OneKey, req.ContentID, req.PerTrackInitData = f.oneKey, f.contentID, f.perTrackPSSH
-	req.PIFF, req.NoTrickPlay = f.piff, f.noTrickPlay
+	req.PIFF, req.NoTrickPlay, req.Smooth = f.piff, f.noTrickPlay, f.smooth
 	req.Policy, req.PolicyFile = policyRef(f.policy)
-	return req, nil
+	req.Encode, err = f.enc.packageRequest()
+	return req, err
 }
 
 // policyRef reads --policy FILE|NAME: an existing file is a policy file, anything else the
@@ -233,7 +241,7 @@ func runPackage(e *env, args []string) error {
 	}
 	res := v.(*services.PackageResult)
 	doc := packageOutput{OutDir: res.OutDir, Schemes: req.Schemes, Systems: req.Systems, Files: res.Files,
-		KeySet: res.KeySet, Notes: res.Notes, Seconds: time.Since(start).Seconds()}
+		KeySet: res.KeySet, Notes: res.Notes, Seconds: time.Since(start).Seconds(), Encode: res.Encode}
 	for _, w := range res.PolicyWarnings {
 		doc.Warnings = append(doc.Warnings, w.String())
 	}
@@ -267,6 +275,9 @@ func runPackage(e *env, args []string) error {
 
 // printPackage prints the summary; policy warnings were printed with the job's messages.
 func printPackage(e *env, doc packageOutput, scheme, systems string) {
+	if doc.Encode != nil {
+		printEncoded(e.stdout, doc.Encode)
+	}
 	fmt.Fprintf(e.stdout, "Packaged %d renditions (%s; %s) into %s in %.1fs\n", len(doc.Renditions),
 		scheme, systems, doc.OutDir, doc.Seconds)
 	for _, r := range doc.Renditions {

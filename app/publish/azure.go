@@ -295,6 +295,11 @@ const sasDir = ".sas"
 // reference, though the titles share a container (see sign.go for why there is no directory
 // SAS). The copies of earlier runs whose links have expired are deleted. Signing needs the
 // account key: with a SAS credential it returns ErrCannotSign.
+//
+// A Smooth Streaming client manifest (.ismc) gets no link: its clients build every fragment URL
+// from one Url template, so no manifest copy can give each fragment its own token, and a token
+// that opens every fragment would open every title of the container. Serve Smooth titles
+// publicly, through a CDN with its own token scheme, or with satchel serve.
 func SASURLs(ctx context.Context, creds Credentials, target Target, files []string, expiry time.Duration) ([]SAS, error) {
 	if target.Kind != TargetAzure {
 		return nil, errors.New("SAS URLs exist only for Azure targets")

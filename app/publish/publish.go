@@ -191,6 +191,16 @@ func ContentType(rel string) string {
 		return "text/vtt; charset=utf-8"
 	case ".m4a":
 		return "audio/mp4"
+	case ".ismc":
+		return "application/vnd.ms-sstr+xml" // Smooth Streaming client manifest
+	case "":
+		// Smooth fragments: QualityLevels(<bitrate>)/Fragments(<stream>=<time>), no extension.
+		if base := path.Base(rel); strings.HasPrefix(base, "Fragments(") {
+			if strings.HasPrefix(base, "Fragments(audio") {
+				return "audio/mp4"
+			}
+			return "video/mp4"
+		}
 	case ".xml":
 		return "application/xml"
 	case ".json":
@@ -203,7 +213,7 @@ func ContentType(rel string) string {
 
 func isManifest(rel string) bool {
 	ext := strings.ToLower(path.Ext(rel))
-	return ext == ".mpd" || ext == ".m3u8"
+	return ext == ".mpd" || ext == ".m3u8" || ext == ".ismc"
 }
 
 // scanned is what scan found in the folder.

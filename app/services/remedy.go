@@ -6,6 +6,7 @@ import (
 	"satchel/app/publish"
 	"satchel/app/store"
 	"satchel/engine/cenc"
+	"satchel/engine/encode"
 	"satchel/packaging"
 )
 
@@ -28,12 +29,16 @@ const (
 	RemedySelectAssets           // ErrNoSelection
 	RemedyOtherOutput            // *packaging.OutputConflictError: that folder is never replaced
 	RemedyAccountKey             // publish.ErrCannotSign: links need the account key
+	RemedySmallerRung            // *encode.UpscaleError: a rung larger than the master
+	RemedyFixLadder              // *encode.LadderError, *encode.SyntaxError: a bad rung or ladder file
+	RemedyOtherMaster            // *encode.MasterError: not a video ffmpeg reads
+	RemedyInstallTool            // *encode.ToolError: ffmpeg, ffprobe or an encoder is missing
 )
 
 // Remedies lists every remedy but RemedyNone (edges check that they word each one).
 var Remedies = []Remedy{RemedyCloseOther, RemedyNewOutput, RemedyGiveKey, RemedyListKeySets, RemedyListPolicies,
 	RemedyCheckName, RemedyRepeat, RemedyGiveCredentials, RemedySelectAssets, RemedyOtherOutput,
-	RemedyAccountKey}
+	RemedyAccountKey, RemedySmallerRung, RemedyFixLadder, RemedyOtherMaster, RemedyInstallTool}
 
 // RemedyFor returns the remedy for err (RemedyNone when the message says it all).
 func RemedyFor(err error) Remedy {
@@ -45,6 +50,9 @@ func RemedyFor(err error) Remedy {
 		notFound *NotFoundError
 		stopped  *publish.IncompleteError
 	)
+	if r := encodeRemedy(err); r != RemedyNone {
+		return r
+	}
 	switch {
 	case errors.As(err, &inUse):
 		return RemedyCloseOther
@@ -68,6 +76,28 @@ func RemedyFor(err error) Remedy {
 		return RemedySelectAssets
 	case errors.Is(err, publish.ErrCannotSign):
 		return RemedyAccountKey
+	}
+	return RemedyNone
+}
+
+// encodeRemedy sorts the encoder's typed errors.
+func encodeRemedy(err error) Remedy {
+	var (
+		upscale *encode.UpscaleError
+		ladder  *encode.LadderError
+		syntax  *encode.SyntaxError
+		master  *encode.MasterError
+		tool    *encode.ToolError
+	)
+	switch {
+	case errors.As(err, &upscale):
+		return RemedySmallerRung
+	case errors.As(err, &ladder), errors.As(err, &syntax):
+		return RemedyFixLadder
+	case errors.As(err, &master):
+		return RemedyOtherMaster
+	case errors.As(err, &tool):
+		return RemedyInstallTool
 	}
 	return RemedyNone
 }

@@ -34,6 +34,10 @@ const (
 	// FileMarker marks a folder as a package Satchel made: only such a folder is ever replaced
 	// (package --overwrite). It is bookkeeping, never published.
 	FileMarker = ".satchel-package"
+	// FileSmooth is the Smooth Streaming client manifest, in the cenc scheme's folder: the cenc
+	// renditions' segments sit beside it at SmoothFragmentPath names, which its Url patterns,
+	// the MPD and the HLS playlists all point to.
+	FileSmooth = "cenc/manifest.ismc"
 )
 
 // FileMPDFor is the DASH manifest name of scheme when it is not the first scheme written
