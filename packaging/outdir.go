@@ -63,7 +63,7 @@ const markerMadeBy = "satchel"
 
 // writeMarker marks dir as a package folder Satchel made.
 func writeMarker(dir string) error {
-	b, _ := json.Marshal(marker{MadeBy: markerMadeBy, Version: version.String(), Created: time.Now().UTC()})
+	b, _ := json.Marshal(marker{MadeBy: markerMadeBy, Version: version.String(), Created: time.Now().UTC().Truncate(time.Second)})
 	if err := os.WriteFile(filepath.Join(dir, manifest.FileMarker), b, 0o644); err != nil {
 		return fmt.Errorf("write %s: %w", manifest.FileMarker, err)
 	}
