@@ -7,7 +7,7 @@ GOTESTFLAGS ?= -count=1 -timeout 20m
 VERSION   ?=
 LDFLAGS   ?= $(if $(VERSION),-X main.version=$(VERSION))
 
-.PHONY: deps build run test check vet fuzz bench screenshots dist clean media build-windows test-windows screenshot-windows
+.PHONY: deps build run test check vet fuzz bench loadtest screenshots dist clean media build-windows test-windows screenshot-windows
 
 deps: ## install system packages, Go modules, Azurite and test media
 	bash scripts/deps.sh
@@ -38,6 +38,10 @@ check: vet ## gofmt, vet, the layer test (internal/layers), engine and packaging
 
 fuzz: ## run each fuzz target briefly (FUZZTIME per target)
 	bash scripts/fuzz.sh $(or $(FUZZTIME),15s)
+
+loadtest: ## the license ledger under a longer load: LOADTEST_CLIENTS (64) clients, LOADTEST_DURATION (60s) per phase
+	SATCHEL_LOADTEST_CLIENTS=$(or $(LOADTEST_CLIENTS),64) SATCHEL_LOADTEST_DURATION=$(or $(LOADTEST_DURATION),60s) \
+		$(GO) test -count=1 -timeout 30m -run '^TestLedgerUnderLoad$$' -v .
 
 bench: build ## packaging throughput and peak RSS versus ffmpeg on a ~150 MB 720p input
 	bash scripts/bench.sh

@@ -21,6 +21,8 @@ import (
 	"satchel/engine/manifest"
 	"satchel/engine/media"
 	"satchel/engine/probe"
+	"satchel/internal/bug"
+	"satchel/internal/owner"
 )
 
 // Package runs a packaging job. Progress events arrive from several goroutines (one per
@@ -63,7 +65,7 @@ func Package(ctx context.Context, cfg Config, progress func(Progress)) (*Result,
 			return nil, err
 		}
 	}
-	tmp, err := prepareOutDir(cfg.OutDir, cfg.Overwrite)
+	tmp, err := prepareOutDir(cfg.OutDir, cfg.Overwrite, cfg.inputFiles())
 	if err != nil {
 		return nil, err
 	}
@@ -100,7 +102,7 @@ func Package(ctx context.Context, cfg Config, progress func(Progress)) (*Result,
 	if err != nil {
 		return nil, err
 	}
-	if err := commitOutDir(tmp, cfg.OutDir, cfg.Overwrite); err != nil {
+	if err := commitOutDir(tmp, cfg.OutDir, cfg.Overwrite, cfg.inputFiles()); err != nil {
 		return nil, err
 	}
 	committed = true
@@ -134,7 +136,8 @@ func (p *packager) runTracks(ctx context.Context, tracks []*track) error {
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(n)
 	for _, t := range tracks {
-		g.Go(func() error {
+		g.Go(func() (err error) {
+			defer bug.Recover(&err) // a worker's panic is a bug, not a crash of the app
 			if err := ctx.Err(); err != nil {
 				return err
 			}
@@ -444,11 +447,12 @@ func (p *packager) writeManifests() error {
 	if err != nil {
 		return err
 	}
-	if err := writeBuffered(filepath.Join(p.dir, manifest.FileKeys), func(b *bytes.Buffer) error { return drm.WriteCPIX(b, doc) }); err != nil {
+	// The keys (in the clear) and the policy are private: readable by the owner only.
+	if err := writeBufferedMode(filepath.Join(p.dir, manifest.FileKeys), 0o600, func(b *bytes.Buffer) error { return drm.WriteCPIX(b, doc) }); err != nil {
 		return err
 	}
 	if len(p.cfg.PolicyJSON) > 0 {
-		if err := os.WriteFile(filepath.Join(p.dir, manifest.FilePolicy), p.cfg.PolicyJSON, 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(p.dir, manifest.FilePolicy), p.cfg.PolicyJSON, 0o600); err != nil {
 			return fmt.Errorf("write policy.json: %w", err)
 		}
 	}
@@ -456,6 +460,11 @@ func (p *packager) writeManifests() error {
 }
 
 func writeBuffered(path string, fill func(*bytes.Buffer) error) error {
+	return writeBufferedMode(path, 0o644, fill)
+}
+
+// writeBufferedMode is writeBuffered creating the file with perm.
+func writeBufferedMode(path string, perm os.FileMode, fill func(*bytes.Buffer) error) error {
 	var b bytes.Buffer
 	if err := fill(&b); err != nil {
 		return fmt.Errorf("write %s: %w", filepath.Base(path), err)
@@ -463,7 +472,7 @@ func writeBuffered(path string, fill func(*bytes.Buffer) error) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	return os.WriteFile(path, b.Bytes(), 0o644)
+	return os.WriteFile(path, b.Bytes(), perm)
 }
 
 // listFiles lists the package's files relative to dir.
@@ -473,7 +482,7 @@ func listFiles(dir string) ([]string, error) {
 		if err != nil {
 			return err
 		}
-		if !d.IsDir() {
+		if !d.IsDir() && d.Name() != owner.File && d.Name() != manifest.FileMarker {
 			rel, _ := filepath.Rel(dir, path)
 			files = append(files, filepath.ToSlash(rel))
 		}

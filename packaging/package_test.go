@@ -315,10 +315,21 @@ func TestPackageErrorsLeaveNothing(t *testing.T) {
 	if _, err := Package(context.Background(), Config{Inputs: []string{testMedia + "ladder_240p.mp4"}, OutDir: full}, nil); err == nil || !strings.Contains(err.Error(), "not empty") {
 		t.Fatalf("non-empty destination: %v", err)
 	}
-	if _, err := Package(context.Background(), Config{Inputs: []string{testMedia + "ladder_240p.mp4"}, OutDir: full, Overwrite: true}, nil); err != nil {
+	// Overwrite replaces only a folder Satchel made (outdir_test.go has the other refusals).
+	var conflict *OutputConflictError
+	_, err = Package(context.Background(), Config{Inputs: []string{testMedia + "ladder_240p.mp4"}, OutDir: full, Overwrite: true}, nil)
+	if !errors.As(err, &conflict) || conflict.Conflict != ConflictNotPackage {
+		t.Fatalf("overwrite of a folder Satchel did not make: %v", err)
+	}
+	pkg := filepath.Join(dir, "pkg")
+	if _, err := Package(context.Background(), Config{Inputs: []string{testMedia + "ladder_240p.mp4"}, OutDir: pkg}, nil); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(pkg, "x"), nil, 0o644)
+	if _, err := Package(context.Background(), Config{Inputs: []string{testMedia + "ladder_240p.mp4"}, OutDir: pkg, Overwrite: true}, nil); err != nil {
 		t.Fatalf("overwrite: %v", err)
 	}
-	if _, err := os.Stat(filepath.Join(full, "x")); err == nil {
+	if _, err := os.Stat(filepath.Join(pkg, "x")); err == nil {
 		t.Fatal("overwrite kept the old file")
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"satchel/engine/media"
 	"satchel/engine/probe"
 	"satchel/engine/subtitle"
+	"satchel/internal/owner"
 )
 
 // source is an opened input: a ladder rendition or an audio file.
@@ -378,13 +379,16 @@ func assignKeys(tracks []*track, explicit []drm.ContentKey) ([]drm.ContentKey, e
 }
 
 // CheckOutDir reports whether Package could write out now: an *OutputExistsError when it
-// holds files and overwrite is false, an error when it is a file. Package checks it itself;
-// a caller with slow work to do before packaging (an encode) checks it first.
-func CheckOutDir(out string, overwrite bool) error {
+// holds files and overwrite is false, an error when it is a file, an *OutputConflictError when
+// it is a folder Satchel never replaces (one it did not make, or one holding an input or a
+// workspace). Package checks it itself; a caller with slow work to do before packaging (an
+// encode) checks it first, naming the files that work reads as inputs.
+func CheckOutDir(out string, overwrite bool, inputs ...string) error {
 	abs, err := filepath.Abs(out)
 	if err != nil {
 		return fmt.Errorf("output folder %s: %w", out, err)
 	}
+	replacing := false
 	if st, err := os.Stat(abs); err == nil {
 		if !st.IsDir() {
 			return fmt.Errorf("output %s exists and is a file; choose a folder path", out)
@@ -393,13 +397,15 @@ func CheckOutDir(out string, overwrite bool) error {
 		if len(entries) > 0 && !overwrite {
 			return &OutputExistsError{Dir: out}
 		}
+		replacing = len(entries) > 0
 	}
-	return nil
+	return checkOutDir(out, replacing, inputs)
 }
 
-// prepareOutDir checks the destination and creates the temp folder beside it.
-func prepareOutDir(out string, overwrite bool) (string, error) {
-	if err := CheckOutDir(out, overwrite); err != nil {
+// prepareOutDir checks the destination (CheckOutDir), removes the temp folders of dead runs
+// beside it, and creates this run's temp folder (owned by this process) beside it.
+func prepareOutDir(out string, overwrite bool, inputs []string) (string, error) {
+	if err := CheckOutDir(out, overwrite, inputs...); err != nil {
 		return "", err
 	}
 	abs, err := filepath.Abs(out)
@@ -410,38 +416,54 @@ func prepareOutDir(out string, overwrite bool) (string, error) {
 	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return "", fmt.Errorf("output folder %s cannot be created: %w; choose a writable location", out, err)
 	}
-	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(abs)+".tmp-")
+	removeStaleTemps(parent)
+	tmp, err := makeTemp(abs)
 	if err != nil {
 		return "", fmt.Errorf("output folder %s is not writable (%v); choose a writable location", out, err)
+	}
+	if err := writeMarker(tmp); err != nil {
+		os.RemoveAll(tmp)
+		return "", err
 	}
 	return tmp, nil
 }
 
-// commitOutDir moves the finished temp folder into place.
-func commitOutDir(tmp, out string, overwrite bool) error {
+// commitOutDir moves the finished temp folder into place. A folder being replaced is checked
+// again, then moved into a second owned temp folder (so a run killed half way leaves only
+// folders the next run removes) and deleted once the new package is in place.
+func commitOutDir(tmp, out string, overwrite bool, inputs []string) error {
 	abs, _ := filepath.Abs(out)
-	var old string
+	var trash string
 	if _, err := os.Stat(abs); err == nil {
-		if !overwrite {
-			if entries, _ := os.ReadDir(abs); len(entries) > 0 {
-				return fmt.Errorf("output folder %s appeared while packaging; not replacing it", out)
-			}
+		entries, _ := os.ReadDir(abs)
+		switch {
+		case len(entries) == 0:
 			os.Remove(abs)
-		} else {
-			old = tmp + ".old"
-			if err := os.Rename(abs, old); err != nil {
+		case !overwrite:
+			return fmt.Errorf("output folder %s appeared while packaging; not replacing it", out)
+		default:
+			if err := checkOutDir(out, true, inputs); err != nil {
+				return err
+			}
+			if trash, err = makeTemp(abs); err != nil {
+				return fmt.Errorf("replace %s: %w", out, err)
+			}
+			if err := os.Rename(abs, filepath.Join(trash, "old")); err != nil {
+				os.RemoveAll(trash)
 				return fmt.Errorf("replace %s: %w", out, err)
 			}
 		}
 	}
 	if err := os.Rename(tmp, abs); err != nil {
-		if old != "" {
-			os.Rename(old, abs)
+		if trash != "" {
+			os.Rename(filepath.Join(trash, "old"), abs)
+			os.RemoveAll(trash)
 		}
 		return fmt.Errorf("move the finished package to %s: %w", out, err)
 	}
-	if old != "" {
-		os.RemoveAll(old)
+	os.Remove(filepath.Join(abs, owner.File)) // the package in place is nobody's temp folder
+	if trash != "" {
+		os.RemoveAll(trash)
 	}
 	return nil
 }

@@ -35,6 +35,7 @@ var fieldLabel = map[string]string{
 	"name":             "Name",
 	"track_types":      "Track types",
 	"theme":            "Theme",
+	"ledger_keep":      "Ledger entries kept",
 	"content_id":       "Content ID",
 	"piff":             "PIFF download",
 	"smooth":           "Smooth Streaming",
@@ -71,10 +72,13 @@ var remedy = map[services.Remedy]string{
 	services.RemedyGiveCredentials: "; enter a connection string or SAS URL, choose a saved target," +
 		" or set AZURE_STORAGE_CONNECTION_STRING",
 	services.RemedySelectAssets: "; tick at least one asset on the Assets screen",
-	services.RemedySmallerRung:  "; lower that row's resolution, remove it, or pick the auto preset",
-	services.RemedyFixLadder:    "; correct the row in the ladder editor",
-	services.RemedyOtherMaster:  "; choose a video file ffmpeg reads (MOV/ProRes, MXF, MKV, MP4)",
-	services.RemedyInstallTool:  "; install ffmpeg with libx264, libx265 and libsvtav1, or choose another codec",
+	services.RemedyOtherOutput: "; choose another output folder (Satchel replaces only a package it made," +
+		" never a folder holding an input or a workspace)",
+	services.RemedyAccountKey:  "; enter a connection string with the account key, or leave SAS validity empty",
+	services.RemedySmallerRung: "; lower that row's resolution, remove it, or pick the auto preset",
+	services.RemedyFixLadder:   "; correct the row in the ladder editor",
+	services.RemedyOtherMaster: "; choose a video file ffmpeg reads (MOV/ProRes, MXF, MKV, MP4)",
+	services.RemedyInstallTool: "; install ffmpeg with libx264, libx265 and libsvtav1, or choose another codec",
 }
 
 // explain phrases err for a dialog or an inline message: field problems name the form

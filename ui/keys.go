@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"os"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -79,6 +80,13 @@ func newKeysScreen(a *App) *keysScreen {
 			defer w.Close()
 			if err := a.svc.ExportCPIX(ks.Name, w); err != nil {
 				a.showErr(err)
+				return
+			}
+			// The CPIX holds the keys in the clear: readable by the owner only.
+			if w.URI().Scheme() == "file" {
+				if err := os.Chmod(w.URI().Path(), 0o600); err != nil {
+					a.log.Warn("restrict the CPIX export to its owner", "path", w.URI().Path(), "err", err)
+				}
 			}
 		}, a.win)
 	})

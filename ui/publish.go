@@ -168,6 +168,9 @@ func (s *publishScreen) finished(rec jobs.Record, res any, err error) {
 		return
 	}
 	txt := fmt.Sprintf("%d uploaded, %d unchanged, %s to %s", len(r.Report.Uploaded), len(r.Report.Skipped), humanize.Bytes(r.Report.Bytes), r.Report.Target)
+	if left := r.Report.Left(); left != "" {
+		txt += "\nNot published: " + left
+	}
 	if r.Report.CORSRule != nil {
 		txt += "\nCORS rule: " + r.Report.CORSRule.String()
 	}

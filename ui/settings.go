@@ -22,6 +22,7 @@ type settingsScreen struct {
 	theme   *widget.Select
 	licAddr *widget.Entry
 	origin  *widget.Entry
+	keep    *widget.Entry
 	pass    *widget.Entry
 	status  *widget.Label
 }
@@ -35,6 +36,8 @@ func newSettingsScreen(a *App) *settingsScreen {
 	s.licAddr = widget.NewEntry()
 	s.origin = widget.NewEntry()
 	s.origin.SetPlaceHolder("https://player.example.com (CORS checks)")
+	s.keep = widget.NewEntry()
+	s.keep.SetPlaceHolder(fmt.Sprintf("0 = %d", store.DefaultLedgerKeep))
 	s.pass = widget.NewPasswordEntry()
 	s.pass.SetPlaceHolder("new passphrase (empty removes it)")
 	s.status = widget.NewLabel("")
@@ -50,7 +53,12 @@ func newSettingsScreen(a *App) *settingsScreen {
 			a.showErr(fmt.Errorf("concurrency %q: write a whole number (0 = one per CPU)", s.conc.Text))
 			return
 		}
-		st.Concurrency, st.Theme = n, store.Theme(s.theme.Selected)
+		keep, err := strconv.Atoi(strings.TrimSpace(s.keep.Text))
+		if err != nil {
+			a.showErr(fmt.Errorf("ledger entries kept %q: write a whole number (0 = %d)", s.keep.Text, store.DefaultLedgerKeep))
+			return
+		}
+		st.Concurrency, st.Theme, st.LedgerKeep = n, store.Theme(s.theme.Selected), keep
 		st.LicenseAddr, st.PlayerOrigin = strings.TrimSpace(s.licAddr.Text), strings.TrimSpace(s.origin.Text)
 		if err := a.svc.SaveSettings(st); err != nil {
 			a.showErr(err)
@@ -71,7 +79,8 @@ func newSettingsScreen(a *App) *settingsScreen {
 	about.Wrapping = fyne.TextWrapWord
 	form := widget.NewForm(widget.NewFormItem("Workspace", s.ws), widget.NewFormItem("Default output folder", s.outDir),
 		widget.NewFormItem("Concurrency (0 = CPUs)", s.conc), widget.NewFormItem("Theme", s.theme),
-		widget.NewFormItem("License server address", s.licAddr), widget.NewFormItem("Player origin", s.origin))
+		widget.NewFormItem("License server address", s.licAddr), widget.NewFormItem("Player origin", s.origin),
+		widget.NewFormItem("Ledger entries kept", s.keep))
 	s.obj = container.NewVScroll(container.NewVBox(heading("Settings"), form, save,
 		widget.NewSeparator(), widget.NewLabel("Secrets (content keys, FairPlay ASk, storage credentials) are encrypted at rest; a passphrase also protects the key file."),
 		container.NewBorder(nil, nil, nil, setPass, s.pass), s.status,
@@ -90,4 +99,5 @@ func (s *settingsScreen) refresh() {
 	s.theme.SetSelected(string(st.Theme))
 	s.licAddr.SetText(st.LicenseAddr)
 	s.origin.SetText(st.PlayerOrigin)
+	s.keep.SetText(strconv.Itoa(st.LedgerKeep))
 }

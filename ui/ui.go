@@ -72,6 +72,10 @@ func Main(ctx context.Context, args []string) int {
 		return 2
 	}
 	defer svc.Close()
+	if svc.PassphraseUnused {
+		svc.Log.Warn("SATCHEL_PASSPHRASE is set but the workspace is not protected by a passphrase; it was not used "+
+			"(set one in Settings)", "workspace", svc.Dir)
+	}
 	a := New(ctx, fa, svc)
 	if *samples != "" {
 		a.addSamples(*samples)

@@ -4,7 +4,8 @@
 // and renders the result and the job's events. It holds no media logic and assembles no
 // operation of its own; it phrases errors with its own vocabulary (flag names).
 //
-// Exit status (DESIGN.md, "CLI contract"): 0 success, 1 a check failed, 2 usage or input error.
+// Exit status (DESIGN.md, "CLI contract"): 0 success, 1 a check failed, 2 usage or input error,
+// 3 a bug in Satchel (a panic; the message asks to report it and the stack goes to stderr).
 // `--json` makes a command print exactly one JSON document on stdout; progress goes to stderr
 // (a bar on a terminal, JSON lines with --json).
 package cli
@@ -21,14 +22,17 @@ import (
 	"strings"
 
 	"satchel/engine/drm"
+	"satchel/internal/bug"
 	"satchel/internal/version"
 )
 
 // Exit codes.
 const (
-	ExitOK      = 0
-	ExitFailed  = 1
-	ExitUsage   = 2
+	ExitOK     = 0
+	ExitFailed = 1
+	ExitUsage  = 2
+	// ExitBug means Satchel itself failed (a recovered panic): never an input problem.
+	ExitBug     = 3
 	exitUnknown = 2
 )
 
@@ -110,8 +114,13 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprintf(stderr, "satchel: unknown command %q; run `satchel help` for the list\n", args[0])
 		return ExitUsage
 	}
-	err := c.run(e, args[1:])
-	return exitCode(stderr, c, err)
+	return exitCode(stderr, c, runCommand(c, e, args[1:]))
+}
+
+// runCommand runs c, turning a panic of the command's goroutine into a *bug.Error.
+func runCommand(c *command, e *env, args []string) (err error) {
+	defer bug.Recover(&err)
+	return c.run(e, args)
 }
 
 func exitCode(stderr io.Writer, c *command, err error) int {
@@ -120,6 +129,10 @@ func exitCode(stderr io.Writer, c *command, err error) int {
 	}
 	if errors.Is(err, flag.ErrHelp) {
 		return ExitOK
+	}
+	if b, ok := bug.As(err); ok {
+		fmt.Fprintf(stderr, "satchel %s: %s\n\n%s", c.name, b.Error(), b.Stack)
+		return ExitBug
 	}
 	if errors.Is(err, CheckFailed) {
 		return ExitFailed
@@ -153,7 +166,8 @@ func printHelp(w io.Writer) {
 	for _, n := range names {
 		fmt.Fprintf(w, "  %-9s %s\n", n, commands[n].summary)
 	}
-	fmt.Fprintln(w, "\nRun `satchel help COMMAND` for a command's flags. Exit status: 0 ok, 1 check failed, 2 usage or input error.")
+	fmt.Fprintln(w, "\nRun `satchel help COMMAND` for a command's flags. Exit status: 0 ok, 1 check failed, 2 usage or input error,"+
+		" 3 a bug in Satchel (please report it).")
 }
 
 // newFlags returns a FlagSet that reports errors instead of exiting, with the common flags.

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -272,5 +273,43 @@ func TestEveryRemedyWorded(t *testing.T) {
 		if remedy[r] == "" {
 			t.Errorf("remedy %d has no CLI wording", r)
 		}
+	}
+}
+
+// TestPanicIsABug: a panic in a command exits 3 with a request to report it and the stack on
+// stderr, never 2 (an input error).
+func TestPanicIsABug(t *testing.T) {
+	register(&command{name: "test-panic", usage: "satchel test-panic", run: func(e *env, args []string) error {
+		var m map[string]int
+		m["boom"]++
+		return nil
+	}})
+	defer delete(commands, "test-panic")
+	code, _, errOut := run(t, "test-panic")
+	if code != ExitBug || !strings.Contains(errOut, "this is a bug in Satchel, please report it") ||
+		!strings.Contains(errOut, "goroutine") {
+		t.Fatalf("code %d, stderr %q", code, errOut)
+	}
+}
+
+// TestUnusedPassphraseWarns: SATCHEL_PASSPHRASE on an unprotected workspace is not silently
+// ignored: the command works and warns.
+func TestUnusedPassphraseWarns(t *testing.T) {
+	ws := t.TempDir()
+	if code, _, errOut := run(t, "keys", "gen", "show", "--workspace", ws); code != 0 {
+		t.Fatalf("keys gen: %d %s", code, errOut)
+	}
+	t.Setenv("SATCHEL_PASSPHRASE", "secret")
+	code, _, errOut := run(t, "keys", "list", "--workspace", ws)
+	if code != 0 || !strings.Contains(errOut, "warning: SATCHEL_PASSPHRASE is set but workspace") {
+		t.Fatalf("code %d, stderr %q", code, errOut)
+	}
+	// The CPIX export holds keys in the clear: owner-only.
+	out := filepath.Join(t.TempDir(), "keys.xml")
+	if code, _, errOut := run(t, "keys", "export", "show", "--out", out, "--workspace", ws); code != 0 {
+		t.Fatalf("export: %d %s", code, errOut)
+	}
+	if st, err := os.Stat(out); err != nil || runtime.GOOS != "windows" && st.Mode().Perm() != 0o600 {
+		t.Fatalf("CPIX export mode %v (%v), want 0600", st.Mode().Perm(), err)
 	}
 }

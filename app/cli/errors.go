@@ -34,6 +34,7 @@ var flagFor = map[string]string{
 	"content_dir":      "--content",
 	"name":             "--name",
 	"track_types":      "--types",
+	"ledger_keep":      "--ledger-keep",
 	"content_id":       "--content-id",
 	"piff":             "--piff",
 	"smooth":           "--smooth",
@@ -86,9 +87,13 @@ var remedy = map[services.Remedy]string{
 		" (or AZURE_STORAGE_ACCOUNT and AZURE_STORAGE_KEY)," +
 		" or pass --connection-string or --sas-url",
 	services.RemedySelectAssets: "give the renditions with --in",
-	services.RemedySmallerRung:  "remove that rung or make it smaller, or use --ladder auto (never larger than the master)",
-	services.RemedyFixLadder:    "correct the ladder (`satchel help encode` shows the ladder file format)",
-	services.RemedyOtherMaster:  "give a video file ffmpeg reads (MOV/ProRes, MXF, MKV, MP4)",
+	services.RemedyOtherOutput: "choose another folder with --out (--overwrite replaces only a package Satchel made," +
+		" never one holding an input or a workspace)",
+	services.RemedyAccountKey: "publish with --connection-string (or AZURE_STORAGE_CONNECTION_STRING) holding the" +
+		" account key, or drop --sas-expiry and share links you sign yourself",
+	services.RemedySmallerRung: "remove that rung or make it smaller, or use --ladder auto (never larger than the master)",
+	services.RemedyFixLadder:   "correct the ladder (`satchel help encode` shows the ladder file format)",
+	services.RemedyOtherMaster: "give a video file ffmpeg reads (MOV/ProRes, MXF, MKV, MP4)",
 	services.RemedyInstallTool: "install ffmpeg with libx264, libx265 and libsvtav1 (scripts/deps.sh installs Debian's)" +
 		" or choose another --codec",
 }

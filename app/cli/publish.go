@@ -42,7 +42,6 @@ func runPublish(e *env, args []string) error {
 	doVerify := fs.Bool("verify", false, "after publishing, fetch the published manifest over HTTP and run the checker on it")
 	concurrency := fs.Int("concurrency", 0, "parallel uploads (0 = the workspace setting, else 8)")
 	blockSize := fs.Int64("block-size", 0, "block size in bytes for block uploads (0 = 4 MiB)")
-	includeKeys := fs.Bool("include-keys", false, "also upload keys.cpix.xml and policy.json (normally kept private)")
 	asJSON := fs.Bool("json", false, "print one JSON document; progress as JSON lines on stderr")
 	wsDir := workspaceFlag(fs)
 	pos, err := parse(fs, args)
@@ -63,7 +62,6 @@ func runPublish(e *env, args []string) error {
 		Verify:      *doVerify,
 		Concurrency: *concurrency,
 		BlockSize:   *blockSize,
-		IncludeKeys: *includeKeys,
 	}
 	req.Credentials = adHocCredentials(*connStr, *sasURL)
 	if err := req.Validate(); err != nil {
@@ -106,6 +104,9 @@ func printPublish(e *env, src string, out publishOutput) error {
 	rep := out.Report
 	fmt.Fprintf(e.stdout, "Published %s to %s: %d uploaded, %d unchanged (skipped), %s in %.1fs\n",
 		src, rep.BaseURL, len(rep.Uploaded), len(rep.Skipped), humanize.Bytes(rep.Bytes), out.Seconds)
+	if left := rep.Left(); left != "" {
+		fmt.Fprintf(e.stdout, "Not published: %s\n", left)
+	}
 	if rep.CORSRule != nil {
 		fmt.Fprintf(e.stdout, "CORS rule: %s\n", rep.CORSRule)
 	}

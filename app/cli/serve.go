@@ -12,7 +12,7 @@ func init() {
 	register(&command{
 		name:    "serve",
 		summary: "Run the embedded license server (ClearKey + test license endpoints) and the demo player.",
-		usage:   "satchel serve [--addr 127.0.0.1:8787] [--content DIR] [--policy NAME] [--tls-cert FILE --tls-key FILE] [--workspace DIR]",
+		usage:   "satchel serve [--addr 127.0.0.1:8787] [--content DIR] [--policy NAME] [--tls-cert FILE --tls-key FILE] [--ledger-keep N] [--workspace DIR]",
 		run:     runServe,
 	})
 }
@@ -24,6 +24,8 @@ func runServe(e *env, args []string) error {
 	pol := fs.String("policy", "", "policy (name in the workspace or preset) the licenses follow; default: none (open)")
 	cert := fs.String("tls-cert", "", "TLS certificate (PEM) for HTTPS")
 	key := fs.String("tls-key", "", "TLS private key (PEM) for HTTPS")
+	keep := fs.Int("ledger-keep", 0, "ledger entries kept, the oldest dropped as licenses are issued "+
+		"(default: the workspace setting, else 100000)")
 	wsDir := workspaceFlag(fs)
 	pos, err := parse(fs, args)
 	if err != nil {
@@ -40,7 +42,8 @@ func runServe(e *env, args []string) error {
 		return err
 	}
 	defer svc.Close()
-	opts := services.LicenseOptions{Addr: *addr, ContentDir: *content, Policy: *pol, TLSCert: *cert, TLSKey: *key}
+	opts := services.LicenseOptions{Addr: *addr, ContentDir: *content, Policy: *pol, TLSCert: *cert, TLSKey: *key,
+		LedgerKeep: *keep}
 	url, err := svc.StartLicenseServer(e.ctx, opts)
 	if err != nil {
 		return &InputError{Err: err}

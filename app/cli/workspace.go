@@ -22,5 +22,9 @@ func openWorkspace(e *env, dir string) (*services.Service, error) {
 	if err != nil {
 		return nil, &InputError{Err: fmt.Errorf("open workspace: %w", err)}
 	}
+	if svc.PassphraseUnused {
+		fmt.Fprintf(e.stderr, "satchel: warning: SATCHEL_PASSPHRASE is set but workspace %s is not protected by a "+
+			"passphrase, so it was not used; set one in the app's Settings, or unset SATCHEL_PASSPHRASE\n", svc.Dir)
+	}
 	return svc, nil
 }

@@ -13,6 +13,8 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+
+	"satchel/internal/bug"
 )
 
 // State is a job's lifecycle state.
@@ -67,6 +69,10 @@ type Record struct {
 	Created  time.Time        `json:"created"`
 	Started  time.Time        `json:"started,omitempty"`
 	Finished time.Time        `json:"finished,omitempty"`
+	// Bug is set when the job failed because Satchel itself panicked (Error asks to report
+	// it, and the error is a *bug.Error); a failure of the input or the environment leaves it
+	// false.
+	Bug bool `json:"bug,omitempty"`
 }
 
 // Recorder persists job records (the workspace store implements it). Save is called on state
@@ -273,6 +279,10 @@ func (m *Manager) run(ctx context.Context, j *Job, fn RunFunc) {
 	default:
 		j.rec.State = Failed
 		j.rec.Error = err.Error()
+		if b, ok := bug.As(err); ok {
+			j.rec.Bug = true
+			m.log.Error("job failed with a bug", "job", id, "panic", fmt.Sprint(b.Value), "stack", string(b.Stack))
+		}
 	}
 	final := Event{JobID: id, Kind: kind, State: j.rec.State, Error: j.rec.Error}
 	j.mu.Unlock()
@@ -280,13 +290,10 @@ func (m *Manager) run(ctx context.Context, j *Job, fn RunFunc) {
 	m.publish(final)
 }
 
-// safeRun turns a panic in a job into a failed job instead of a crashed app.
+// safeRun turns a panic in a job into a failed job (with a *bug.Error: a bug, never an input
+// problem) instead of a crashed app.
 func safeRun(ctx context.Context, fn RunFunc, report func(Event)) (result any, err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("internal error (please report it): %v", p)
-		}
-	}()
+	defer bug.Recover(&err)
 	return fn(ctx, report)
 }
 

@@ -3,9 +3,12 @@ package jobs
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"satchel/internal/bug"
 )
 
 type memRecorder struct {
@@ -36,25 +39,26 @@ func TestJobOutcomes(t *testing.T) {
 		fn    RunFunc
 		want  State
 		errIs error
+		bug   bool // the job fails with a *bug.Error and Record.Bug
 	}{
 		{"done", func(ctx context.Context, report func(Event)) (any, error) {
 			for i := 1; i <= 3; i++ {
 				report(Event{Item: "v360", Done: int64(i), Total: 3, Unit: "fragments"})
 			}
 			return map[string]int{"files": 3}, nil
-		}, Done, nil},
+		}, Done, nil, false},
 		{"failed", func(ctx context.Context, report func(Event)) (any, error) {
 			return nil, errors.New("disk full")
-		}, Failed, nil},
+		}, Failed, nil, false},
 		{"panic becomes failure", func(ctx context.Context, report func(Event)) (any, error) {
 			var m map[string]int
 			m["x"] = 1
 			return nil, nil
-		}, Failed, nil},
+		}, Failed, nil, true},
 		{"cancelled", func(ctx context.Context, report func(Event)) (any, error) {
 			<-ctx.Done()
 			return nil, ctx.Err()
-		}, Cancelled, context.Canceled},
+		}, Cancelled, context.Canceled, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -78,6 +82,12 @@ func TestJobOutcomes(t *testing.T) {
 			}
 			if got := rec.last(j.ID()).State; got != tc.want {
 				t.Fatalf("persisted state = %s, want %s", got, tc.want)
+			}
+			// A panic is a bug, told apart from a failure of the input.
+			if b, ok := bug.As(err); ok != tc.bug || rec.last(j.ID()).Bug != tc.bug {
+				t.Fatalf("bug = %v (%v), record.Bug = %v, want %v", ok, err, rec.last(j.ID()).Bug, tc.bug)
+			} else if ok && (!strings.Contains(err.Error(), "this is a bug") || len(b.Stack) == 0) {
+				t.Fatalf("bug error %q without the report request or the stack", err)
 			}
 			// The final event reaches subscribers.
 			deadline := time.After(2 * time.Second)

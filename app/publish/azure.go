@@ -2,13 +2,16 @@ package publish
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 
@@ -21,6 +24,8 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/sas"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/service"
+
+	"satchel/engine/manifest"
 )
 
 // Credentials reach a storage account: a connection string, an account name + key (+
@@ -199,15 +204,28 @@ func (b *azureBackend) put(ctx context.Context, f file, o *Options, progress fun
 }
 
 func (b *azureBackend) url(rel string) string {
-	u := b.cc.URL()
-	if i := strings.IndexByte(u, '?'); i >= 0 {
-		u = u[:i]
-	}
-	u = strings.TrimRight(u, "/")
+	u := b.containerURL()
 	if rel == "" && b.prefix == "" {
 		return u + "/"
 	}
 	return u + "/" + path.Join(b.prefix, rel)
+}
+
+// containerURL is the container's URL without a query.
+func (b *azureBackend) containerURL() string {
+	u := b.cc.URL()
+	if i := strings.IndexByte(u, '?'); i >= 0 {
+		u = u[:i]
+	}
+	return strings.TrimRight(u, "/")
+}
+
+// containerName is the last path element of the container URL.
+func (b *azureBackend) containerName() string { return path.Base(b.containerURL()) }
+
+// blobURL is the URL of the blob name (a full blob name, prefix included), escaped.
+func (b *azureBackend) blobURL(name string) string {
+	return b.containerURL() + "/" + (&url.URL{Path: name}).EscapedPath()
 }
 
 func (b *azureBackend) cors(ctx context.Context, origin string) (*CORSRule, error) {
@@ -256,49 +274,230 @@ type SAS struct {
 	Expires time.Time `json:"expires"`
 }
 
-// SASURLs returns read-only SAS URLs, valid for expiry, for the top-level manifests, the Smooth
-// client manifests (.ismc, in cenc/) and the single-file downloads among files (paths relative to the package). A download's token opens
-// that blob only; a manifest's token is a read-only container SAS, because the segments it
-// references need the token too (append it to segment requests, or serve the container
-// publicly or through a CDN for players that do not carry query strings over).
+// ErrCannotSign says read-only links were asked for with a SAS credential: links are signed
+// with the account key, which a SAS does not carry (and handing out the credential's own
+// token would hand out its write permission).
+var ErrCannotSign = errors.New("read-only links are signed with the storage account key; " +
+	"a SAS credential cannot sign them")
+
+// sasDir is the folder, inside the target prefix, of the signed manifest copies.
+const sasDir = ".sas"
+
+// SASURLs returns read-only links, valid for expiry, for the manifests (every .mpd and every
+// master*.m3u8) and the single-file downloads (files in a download/ folder) among files (paths
+// relative to the package). Every token opens exactly one blob:
+//   - a download's link is the blob's URL with its own token;
+//   - a manifest's link opens a signed copy of the manifest, uploaded under PREFIX/.sas/, in
+//     which every init segment, media segment and media playlist is an absolute URL with that
+//     blob's own token (DASH SegmentTemplates become SegmentLists).
+//
+// So a link of one title never reads another title's blob, nor anything the manifest does not
+// reference, though the titles share a container (see sign.go for why there is no directory
+// SAS). The copies of earlier runs whose links have expired are deleted. Signing needs the
+// account key: with a SAS credential it returns ErrCannotSign.
+//
+// A Smooth Streaming client manifest (.ismc) gets no link: its clients build every fragment URL
+// from one Url template, so no manifest copy can give each fragment its own token, and a token
+// that opens every fragment would open every title of the container. Serve Smooth titles
+// publicly, through a CDN with its own token scheme, or with satchel serve.
 func SASURLs(ctx context.Context, creds Credentials, target Target, files []string, expiry time.Duration) ([]SAS, error) {
 	if target.Kind != TargetAzure {
 		return nil, errors.New("SAS URLs exist only for Azure targets")
 	}
-	_, cc, cred, q, err := clients(creds, target.Container, &Options{})
+	_, cc, cred, _, err := clients(creds, target.Container, &Options{})
 	if err != nil {
 		return nil, err
 	}
-	b := &azureBackend{cc: cc, prefix: target.Prefix, cred: cred, sasQ: q}
-	exp := time.Now().UTC().Add(expiry).Truncate(time.Second)
+	if cred == nil {
+		return nil, ErrCannotSign
+	}
+	b := &azureBackend{cc: cc, prefix: target.Prefix, cred: cred}
+	s, err := newSASSigner(ctx, b, time.Now().UTC().Add(expiry).Truncate(time.Second))
+	if err != nil {
+		return nil, err
+	}
 	var out []SAS
 	for _, rel := range files {
-		top := !strings.Contains(rel, "/") || strings.HasSuffix(rel, ".ismc") // the Smooth manifest sits in cenc/
-		if !(isManifest(rel) && top) && !strings.HasPrefix(rel, "download/") {
-			continue // top-level manifests, Smooth manifests and single-file downloads
-		}
 		var u string
-		if cred != nil {
-			v := sas.BlobSignatureValues{Protocol: sas.ProtocolHTTPSandHTTP, StartTime: time.Now().UTC().Add(-5 * time.Minute), ExpiryTime: exp,
-				Permissions: to.Ptr(sas.BlobPermissions{Read: true}).String(), ContainerName: target.Container, BlobName: b.name(rel)}
-			if isManifest(rel) {
-				// A manifest is useless without its segments: sign the container (read only) so
-				// the same token also opens every segment the manifest references.
-				v.BlobName = ""
-				v.Permissions = to.Ptr(sas.ContainerPermissions{Read: true}).String()
+		switch {
+		case isDownload(rel):
+			var ok bool
+			if u, ok = s.blobURL(rel); !ok {
+				return nil, fmt.Errorf("SAS for %s: it is not published at %s", rel, target)
 			}
-			qp, err := v.SignWithSharedKey(cred)
-			if err != nil {
-				return nil, fmt.Errorf("sign SAS for %s: %w", rel, err)
+		case isTopManifest(rel):
+			if u, err = s.signedManifest(ctx, rel); err != nil {
+				return nil, fmt.Errorf("SAS for %s: %w", rel, err)
 			}
-			u = b.url(rel) + "?" + qp.Encode()
-		} else {
-			// With a container SAS the existing token is reused (its own expiry applies).
-			u = b.url(rel) + "?" + q
+		default:
+			continue
 		}
-		out = append(out, SAS{Name: rel, URL: u, Expires: exp})
+		out = append(out, SAS{Name: rel, URL: u, Expires: s.expires})
 	}
 	return out, nil
+}
+
+func isDownload(rel string) bool {
+	return rel == manifest.DirDownload || strings.HasPrefix(rel, manifest.DirDownload+"/") ||
+		strings.Contains(rel, "/"+manifest.DirDownload+"/")
+}
+
+// isTopManifest: a DASH MPD, or an HLS multivariant playlist (master*.m3u8), at any depth.
+func isTopManifest(rel string) bool {
+	base := strings.ToLower(path.Base(rel))
+	return strings.HasSuffix(base, ".mpd") || strings.HasPrefix(base, "master") && strings.HasSuffix(base, ".m3u8")
+}
+
+// sasSigner signs the blobs of one target for one expiry.
+type sasSigner struct {
+	b         *azureBackend
+	expires   time.Time
+	published map[string]bool   // package-relative names of the blobs at the target
+	stamp     string            // this run's folder under sasDir
+	copies    map[string]string // package file → URL of its signed copy (media playlists)
+}
+
+func newSASSigner(ctx context.Context, b *azureBackend, expires time.Time) (*sasSigner, error) {
+	have, err := b.existing(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s := &sasSigner{b: b, expires: expires, published: map[string]bool{}, copies: map[string]string{}}
+	for rel := range have {
+		if !strings.HasPrefix(rel, sasDir+"/") {
+			s.published[rel] = true
+		}
+	}
+	if err := s.removeExpired(ctx, have); err != nil {
+		return nil, err
+	}
+	var rnd [4]byte
+	if _, err := rand.Read(rnd[:]); err != nil {
+		return nil, err
+	}
+	s.stamp = fmt.Sprintf("%s/%d-%x", sasDir, expires.Unix(), rnd)
+	return s, nil
+}
+
+// removeExpired deletes the signed copies whose links have expired.
+func (s *sasSigner) removeExpired(ctx context.Context, have map[string][]byte) error {
+	now := time.Now().Unix()
+	for rel := range have {
+		rest, ok := strings.CutPrefix(rel, sasDir+"/")
+		if !ok {
+			continue
+		}
+		stamp, _, _ := strings.Cut(rest, "/")
+		exp, _, _ := strings.Cut(stamp, "-")
+		if t, err := strconv.ParseInt(exp, 10, 64); err != nil || t > now {
+			continue
+		}
+		_, err := s.b.cc.NewBlobClient(s.b.name(rel)).Delete(ctx, nil)
+		if err != nil && !bloberror.HasCode(err, bloberror.BlobNotFound) {
+			return classify(err, "delete expired signed copy "+rel)
+		}
+	}
+	return nil
+}
+
+// sign returns the URL of blob name (full blob name) with a read-only token for it alone.
+func (s *sasSigner) sign(name string) (string, error) {
+	v := sas.BlobSignatureValues{Protocol: sas.ProtocolHTTPSandHTTP, StartTime: time.Now().UTC().Add(-5 * time.Minute),
+		ExpiryTime: s.expires, Permissions: to.Ptr(sas.BlobPermissions{Read: true}).String(),
+		ContainerName: s.b.containerName(), BlobName: name}
+	qp, err := v.SignWithSharedKey(s.b.cred)
+	if err != nil {
+		return "", fmt.Errorf("sign SAS for %s: %w", name, err)
+	}
+	return s.b.blobURL(name) + "?" + qp.Encode(), nil
+}
+
+// blobURL is the signer for the manifests: the signed URL of a published package file (its
+// signed copy for a media playlist already signed).
+func (s *sasSigner) blobURL(rel string) (string, bool) {
+	if u, ok := s.copies[rel]; ok {
+		return u, true
+	}
+	if !s.published[rel] {
+		return "", false
+	}
+	u, err := s.sign(s.b.name(rel))
+	return u, err == nil
+}
+
+// signedManifest makes the signed copy of the manifest rel (and of the media playlists it
+// references) and returns the copy's signed URL.
+func (s *sasSigner) signedManifest(ctx context.Context, rel string) (string, error) {
+	if !s.published[rel] {
+		return "", fmt.Errorf("it is not published")
+	}
+	src, err := s.download(ctx, rel)
+	if err != nil {
+		return "", err
+	}
+	var signed []byte
+	if strings.HasSuffix(strings.ToLower(rel), ".mpd") {
+		signed, err = signMPD(rel, src, s.blobURL)
+	} else {
+		for _, child := range hlsChildren(rel, src) {
+			if _, done := s.copies[child]; done || !s.published[child] {
+				continue // unpublished references are reported by signHLS below
+			}
+			if s.copies[child], err = s.signCopy(ctx, child, signHLS); err != nil {
+				return "", err
+			}
+		}
+		signed, err = signHLS(rel, src, s.blobURL)
+	}
+	if err != nil {
+		return "", err
+	}
+	return s.upload(ctx, rel, signed)
+}
+
+// signCopy signs the playlist rel with fn and uploads the copy.
+func (s *sasSigner) signCopy(ctx context.Context, rel string, fn func(string, []byte, signer) ([]byte, error)) (string, error) {
+	src, err := s.download(ctx, rel)
+	if err != nil {
+		return "", err
+	}
+	signed, err := fn(rel, src, s.blobURL)
+	if err != nil {
+		return "", err
+	}
+	return s.upload(ctx, rel, signed)
+}
+
+// maxManifestBytes bounds a manifest read back for signing.
+const maxManifestBytes = 32 << 20
+
+func (s *sasSigner) download(ctx context.Context, rel string) ([]byte, error) {
+	resp, err := s.b.cc.NewBlobClient(s.b.name(rel)).DownloadStream(ctx, nil)
+	if err != nil {
+		return nil, classify(err, "read "+rel)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, maxManifestBytes+1))
+	if err != nil {
+		return nil, classify(err, "read "+rel)
+	}
+	if len(b) > maxManifestBytes {
+		return nil, fmt.Errorf("%s is over %d MiB; not a manifest", rel, maxManifestBytes>>20)
+	}
+	return b, nil
+}
+
+// upload stores the signed copy of rel under this run's folder and returns its signed URL.
+func (s *sasSigner) upload(ctx context.Context, rel string, content []byte) (string, error) {
+	name := s.b.name(s.stamp + "/" + rel)
+	_, err := s.b.cc.NewBlockBlobClient(name).UploadBuffer(ctx, content, &blockblob.UploadBufferOptions{
+		HTTPHeaders: &blob.HTTPHeaders{BlobContentType: to.Ptr(ContentType(rel)),
+			BlobCacheControl: to.Ptr("private, no-cache")},
+	})
+	if err != nil {
+		return "", classify(err, "upload the signed copy of "+rel)
+	}
+	return s.sign(name)
 }
 
 // classify turns storage errors into messages a user can act on.

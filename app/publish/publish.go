@@ -22,7 +22,9 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"satchel/engine/manifest"
+	"satchel/internal/bug"
 	"satchel/internal/field"
+	"satchel/internal/guard"
 )
 
 // TargetKind is the kind of destination.
@@ -95,7 +97,6 @@ type Options struct {
 	CacheControlManifest string
 	CacheControlMedia    string
 	CORSOrigin           string // set a CORS rule for this origin ("" leaves CORS alone)
-	IncludeKeys          bool   // also publish keys.cpix.xml and policy.json (normally private)
 	Progress             func(Progress)
 	// Verify, when set, runs after a successful publish with the URL of the main manifest.
 	Verify func(ctx context.Context, manifestURL string) error
@@ -116,17 +117,36 @@ type Progress struct {
 
 // Report is the result of a publish run.
 type Report struct {
-	Target    string        `json:"target"`
-	BaseURL   string        `json:"base_url"`
-	Uploaded  []string      `json:"uploaded"`
-	Skipped   []string      `json:"skipped"`
-	Withheld  []string      `json:"withheld,omitempty"` // keys and policy, not published
-	Published []string      `json:"published"`          // every file now at the target
-	Order     []string      `json:"-"`                  // upload completion order (tests)
+	Target   string   `json:"target"`
+	BaseURL  string   `json:"base_url"`
+	Uploaded []string `json:"uploaded"`
+	Skipped  []string `json:"skipped"`
+	Withheld []string `json:"withheld,omitempty"` // keys and policy (any depth): never published
+	// Links are symbolic links in the folder: never followed, never published.
+	Links []string `json:"links_skipped,omitempty"`
+	// Special are named pipes, devices and sockets in the folder: never published.
+	Special   []string      `json:"special_skipped,omitempty"`
+	Published []string      `json:"published"` // every file now at the target
+	Order     []string      `json:"-"`         // upload completion order (tests)
 	Bytes     int64         `json:"bytes"`
 	Duration  time.Duration `json:"duration_ns"`
 	CORSRule  *CORSRule     `json:"cors_rule,omitempty"`
 	Manifest  string        `json:"manifest,omitempty"` // main manifest URL (or path)
+}
+
+// Left describes what the run did not publish and why ("" when everything was published).
+func (r *Report) Left() string {
+	var parts []string
+	if len(r.Withheld) > 0 {
+		parts = append(parts, "kept private (keys and policy): "+strings.Join(r.Withheld, ", "))
+	}
+	if len(r.Links) > 0 {
+		parts = append(parts, "symbolic links, never followed: "+strings.Join(r.Links, ", "))
+	}
+	if len(r.Special) > 0 {
+		parts = append(parts, "not regular files: "+strings.Join(r.Special, ", "))
+	}
+	return strings.Join(parts, "; ")
 }
 
 // CORSRule is the CORS rule in use on the blob service.
@@ -196,50 +216,79 @@ func isManifest(rel string) bool {
 	return ext == ".mpd" || ext == ".m3u8" || ext == ".ismc"
 }
 
-// scan lists the package files with their MD5s.
-func scan(ctx context.Context, src string, includeKeys bool) (files, withheld []file, err error) {
-	err = filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+// scanned is what scan found in the folder.
+type scanned struct {
+	files    []file   // to publish, sorted
+	withheld []string // keys and policy files, at any depth
+	links    []string // symbolic links: never followed
+	special  []string // pipes, devices, sockets
+}
+
+// scan lists the package files with their MD5s. Key and policy files (manifest.IsPrivate, at
+// any depth) are withheld, symbolic links are never followed (a link to /etc/passwd named
+// notes.txt would publish that file), hidden files and anything but regular files are left out.
+func scan(ctx context.Context, src string) (*scanned, error) {
+	out := &scanned{}
+	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		if d.IsDir() {
-			return nil
-		}
 		rel, _ := filepath.Rel(src, p)
 		rel = filepath.ToSlash(rel)
-		if strings.HasPrefix(path.Base(rel), ".") {
+		switch {
+		case d.IsDir():
+			return nil
+		case d.Type()&fs.ModeSymlink != 0:
+			out.links = append(out.links, rel)
+			return nil
+		case !d.Type().IsRegular():
+			out.special = append(out.special, rel)
+			return nil
+		case strings.HasPrefix(path.Base(rel), "."):
+			return nil
+		case manifest.IsPrivate(rel):
+			out.withheld = append(out.withheld, rel)
 			return nil
 		}
-		f := file{rel: rel, abs: p, manifest: isManifest(rel)}
-		if manifest.IsPrivate(rel) && !includeKeys {
-			withheld = append(withheld, f)
-			return nil
-		}
-		h := md5.New()
-		fh, err := os.Open(p)
+		f, err := hashFile(p, rel)
 		if err != nil {
 			return err
 		}
-		n, err := io.Copy(h, fh)
-		fh.Close()
-		if err != nil {
-			return err
-		}
-		f.size, f.md5 = n, h.Sum(nil)
-		files = append(files, f)
+		out.files = append(out.files, f)
 		return nil
 	})
 	if err != nil {
-		return nil, nil, fmt.Errorf("publish %s: %w", src, err)
+		return nil, fmt.Errorf("publish %s: %w", src, err)
 	}
-	if len(files) == 0 {
-		return nil, nil, fmt.Errorf("publish %s: the folder is empty", src)
+	if len(out.files) == 0 {
+		return nil, fmt.Errorf("publish %s: the folder has no file to publish", src)
 	}
-	sort.Slice(files, func(i, j int) bool { return files[i].rel < files[j].rel })
-	return files, withheld, nil
+	sort.Slice(out.files, func(i, j int) bool { return out.files[i].rel < out.files[j].rel })
+	return out, nil
+}
+
+// hashFile opens the regular file p (never following a link: it was checked by the walk, and
+// is checked again once open) and returns it with its size and MD5.
+func hashFile(p, rel string) (file, error) {
+	f := file{rel: rel, abs: p, manifest: isManifest(rel)}
+	fh, err := os.Open(p)
+	if err != nil {
+		return f, err
+	}
+	defer fh.Close()
+	if st, err := fh.Stat(); err != nil || !st.Mode().IsRegular() {
+		return f, fmt.Errorf("%s changed while publishing (not a regular file now)", rel)
+	}
+	h := md5.New()
+	n, err := io.Copy(h, fh)
+	if err != nil {
+		return f, err
+	}
+	f.size, f.md5 = n, h.Sum(nil)
+	return f, nil
 }
 
 // backend is one kind of destination.
@@ -259,6 +308,16 @@ func (o *Options) Validate() error {
 	if st, err := os.Stat(o.SrcDir); err != nil || !st.IsDir() {
 		return field.Errorf("src_dir", o.SrcDir, "not a folder")
 	}
+	if err := checkSource(o.SrcDir); err != nil {
+		return err
+	}
+	if o.Target.Kind == TargetDir && o.Target.Dir != "" {
+		src, _ := guard.Resolve(o.SrcDir)
+		dst, _ := guard.Resolve(o.Target.Dir)
+		if guard.Within(src, dst) || guard.Within(dst, src) {
+			return field.Errorf("target", o.Target.Dir, "is the package folder, inside it, or holds it; choose another folder")
+		}
+	}
 	if o.Target.Kind != TargetAzure && o.Target.Kind != TargetDir {
 		return field.Errorf("target", nil, "no destination given")
 	}
@@ -267,6 +326,41 @@ func (o *Options) Validate() error {
 	}
 	if o.BlockSize != 0 && (o.BlockSize < MinBlockSize || o.BlockSize > MaxBlockSize) {
 		return field.Errorf("block_size", o.BlockSize, "must be %d to %d bytes", MinBlockSize, MaxBlockSize)
+	}
+	return nil
+}
+
+// WorkspaceError says the folder to publish holds a Satchel workspace, or is inside one: its
+// database and data key must never leave the machine, so nothing is published.
+type WorkspaceError struct {
+	Dir       string // the folder to publish
+	Workspace string // the workspace file inside it, or the workspace folder around it
+	Inside    bool   // Dir is inside the workspace (rather than holding it)
+}
+
+func (e *WorkspaceError) Error() string {
+	if e.Inside {
+		return fmt.Sprintf("%s is inside the Satchel workspace %s; publish a package folder outside the workspace", e.Dir, e.Workspace)
+	}
+	return fmt.Sprintf("%s holds a Satchel workspace (%s); publish the package folder alone, never a folder "+
+		"holding the workspace", e.Dir, e.Workspace)
+}
+
+// checkSource refuses a folder that holds a workspace or is inside one.
+func checkSource(dir string) error {
+	real, err := guard.Resolve(dir)
+	if err != nil {
+		return fmt.Errorf("publish %s: %w", dir, err)
+	}
+	if ws, ok := guard.InsideWorkspace(real); ok {
+		return &WorkspaceError{Dir: dir, Workspace: ws, Inside: true}
+	}
+	ws, ok, err := guard.FindWorkspace(real)
+	if err != nil {
+		return fmt.Errorf("publish %s: %w", dir, err)
+	}
+	if ok {
+		return &WorkspaceError{Dir: dir, Workspace: ws}
 	}
 	return nil
 }
@@ -312,10 +406,11 @@ func Publish(ctx context.Context, opts Options) (*Report, error) {
 	if opts.CacheControlMedia == "" {
 		opts.CacheControlMedia = "public, max-age=31536000, immutable"
 	}
-	files, withheld, err := scan(ctx, opts.SrcDir, opts.IncludeKeys)
+	sc, err := scan(ctx, opts.SrcDir)
 	if err != nil {
 		return nil, err
 	}
+	files := sc.files
 	var be backend
 	switch opts.Target.Kind {
 	case TargetDir:
@@ -325,10 +420,8 @@ func Publish(ctx context.Context, opts Options) (*Report, error) {
 			return nil, err
 		}
 	}
-	rep := &Report{Target: opts.Target.String(), BaseURL: be.url("")}
-	for _, w := range withheld {
-		rep.Withheld = append(rep.Withheld, w.rel)
-	}
+	rep := &Report{Target: opts.Target.String(), BaseURL: be.url(""), Withheld: sc.withheld, Links: sc.links,
+		Special: sc.special}
 	if opts.CORSOrigin != "" {
 		if rep.CORSRule, err = be.cors(ctx, opts.CORSOrigin); err != nil {
 			return nil, err
@@ -373,12 +466,13 @@ func Publish(ctx context.Context, opts Options) (*Report, error) {
 		g, ctx := errgroup.WithContext(ctx)
 		g.SetLimit(opts.Concurrency)
 		for _, f := range batch {
-			g.Go(func() error {
+			g.Go(func() (err error) {
+				defer bug.Recover(&err)
 				if err := ctx.Err(); err != nil {
 					return err
 				}
 				var last int64
-				err := be.put(ctx, f, &opts, func(n int64) {
+				err = be.put(ctx, f, &opts, func(n int64) {
 					if n > last {
 						done.Add(n - last)
 						last = n

@@ -160,11 +160,14 @@ func (s *Service) SaveKeySet(name string, keys []drm.ContentKey) (*KeySet, error
 		sec = append(sec, keySecret{TrackType: k.TrackType, KID: k.KID.String(), Key: k.KeyHex()})
 	}
 	b, _ := json.Marshal(sec)
-	if err := s.WS.PutSecret("keyset/"+ks.ID, b); err != nil {
-		return nil, err
-	}
-	if err := s.WS.Put(store.BucketKeySets, ks.ID, meta); err != nil {
-		return nil, err
+	err := s.WS.Update(func(tx *store.Tx) error {
+		if err := tx.PutSecret("keyset/"+ks.ID, b); err != nil {
+			return err
+		}
+		return tx.Put(store.BucketKeySets, ks.ID, meta)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("save key set %q: %w", name, err)
 	}
 	return ks, nil
 }
@@ -298,13 +301,41 @@ func (s *Service) DeleteKeySet(name string) error {
 	if err := s.WS.Get(store.BucketKeySets, id, &meta); err != nil {
 		return &NotFoundError{What: "key set", Name: name}
 	}
-	if err := s.WS.DeleteSecret("keyset/" + id); err != nil {
-		return err
+	// One transaction: a process killed half way leaves the whole key set or none of it.
+	err := s.WS.Update(func(tx *store.Tx) error {
+		if err := tx.DeleteSecret("keyset/" + id); err != nil {
+			return err
+		}
+		return tx.Delete(store.BucketKeySets, id)
+	})
+	if err != nil {
+		return fmt.Errorf("delete key set %q: %w", name, err)
 	}
-	return s.WS.Delete(store.BucketKeySets, id)
+	return nil
 }
 
-// AllKeys returns the keys of every key set (the license server's key store).
+// keyByKID finds the key for kid in the key set whose metadata lists it.
+func (s *Service) keyByKID(kid drm.KID) (drm.ContentKey, bool, error) {
+	entries, err := list[store.MigratedKeySet](s, store.BucketKeySets)
+	if err != nil {
+		return drm.ContentKey{}, false, err
+	}
+	for _, e := range entries {
+		if !slices.ContainsFunc(e.Value.KIDs, func(s string) bool { k, err := drm.ParseKID(s); return err == nil && k == kid }) {
+			continue
+		}
+		ks, err := s.loadKeySet(e.ID, e.Value)
+		if err != nil {
+			return drm.ContentKey{}, false, err
+		}
+		if ck, ok := drm.KeyByKID(ks.Keys, kid); ok {
+			return ck, true, nil
+		}
+	}
+	return drm.ContentKey{}, false, nil
+}
+
+// AllKeys returns the keys of every key set.
 func (s *Service) AllKeys() ([]drm.ContentKey, error) {
 	sets, err := s.KeySets()
 	if err != nil {
@@ -326,10 +357,16 @@ func (s *Service) SavePolicy(p *policy.Policy) error {
 	id := idFor("policy:" + p.Name)
 	secrets, bare := p.Secrets()
 	b, _ := json.Marshal(secrets)
-	if err := s.WS.PutSecret("policy/"+id, b); err != nil {
-		return err
+	err := s.WS.Update(func(tx *store.Tx) error {
+		if err := tx.PutSecret("policy/"+id, b); err != nil {
+			return err
+		}
+		return tx.Put(store.BucketPolicies, id, bare)
+	})
+	if err != nil {
+		return fmt.Errorf("save policy %q: %w", p.Name, err)
 	}
-	return s.WS.Put(store.BucketPolicies, id, bare)
+	return nil
 }
 
 // PolicyByName loads a policy with its secrets.
@@ -386,10 +423,16 @@ func (s *Service) DeletePolicy(name string) error {
 		}
 		return err
 	}
-	if err := s.WS.DeleteSecret("policy/" + id); err != nil && !isNotFound(err) {
-		return err
+	err := s.WS.Update(func(tx *store.Tx) error {
+		if err := tx.DeleteSecret("policy/" + id); err != nil {
+			return err
+		}
+		return tx.Delete(store.BucketPolicies, id)
+	})
+	if err != nil {
+		return fmt.Errorf("delete policy %q: %w", name, err)
 	}
-	return s.WS.Delete(store.BucketPolicies, id)
+	return nil
 }
 
 // PolicyNames lists the presets and the workspace's policies, by name, presets first (the

@@ -3,10 +3,10 @@ package services
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 
 	"satchel/app/store"
@@ -15,7 +15,7 @@ import (
 	"satchel/engine/license"
 	"satchel/engine/manifest"
 	"satchel/engine/policy"
-	"satchel/engine/probe"
+	"satchel/internal/bug"
 	"satchel/internal/field"
 )
 
@@ -31,6 +31,17 @@ type LicenseOptions struct {
 	Policy     string // policy name; empty serves keys without restrictions (temporary or persistent as asked)
 	TLSCert    string
 	TLSKey     string
+	// LedgerKeep is how many ledger entries are kept (the oldest go as new ones arrive); 0
+	// takes the workspace setting (store.Settings.LedgerKeep).
+	LedgerKeep int
+}
+
+// Validate checks the options; problems are *field.Error values.
+func (o LicenseOptions) Validate() error {
+	if o.LedgerKeep != 0 && (o.LedgerKeep < store.MinLedgerKeep || o.LedgerKeep > store.MaxLedgerKeep) {
+		return field.Errorf("ledger_keep", o.LedgerKeep, "must be %d to %d entries", store.MinLedgerKeep, store.MaxLedgerKeep)
+	}
+	return nil
 }
 
 type licenseRuntime struct {
@@ -72,11 +83,16 @@ func (s *Service) SubscribeLedger() (<-chan license.Entry, func()) {
 	}
 }
 
-// workspaceLedger records entries in the workspace and notifies subscribers.
-type workspaceLedger struct{ s *Service }
+// workspaceLedger records entries in the workspace (keeping the newest keep) and notifies
+// subscribers. The entry is committed before Record returns, so the server issues no license
+// whose entry is not on disk.
+type workspaceLedger struct {
+	s    *Service
+	keep int
+}
 
 func (l workspaceLedger) Record(e license.Entry) error {
-	if _, err := l.s.WS.Append(store.BucketLedger, e); err != nil {
+	if _, err := l.s.WS.AppendKeep(store.BucketLedger, e, l.keep); err != nil {
 		return err
 	}
 	l.s.ledger.publish(e)
@@ -105,15 +121,20 @@ type workspaceKeys struct {
 	extra []drm.ContentKey
 }
 
+// Key implements license.KeyStore; the server calls LookupKey, which reports read errors.
 func (k workspaceKeys) Key(kid drm.KID) (drm.ContentKey, bool) {
+	ck, ok, _ := k.LookupKey(kid)
+	return ck, ok
+}
+
+// LookupKey implements license.KeyLookup: the served package's keys first, then the one key
+// set whose metadata lists kid (only its secret is decrypted). A set that cannot be read is an
+// error, never "unknown KID".
+func (k workspaceKeys) LookupKey(kid drm.KID) (drm.ContentKey, bool, error) {
 	if ck, ok := drm.KeyByKID(k.extra, kid); ok {
-		return ck, true
+		return ck, true, nil
 	}
-	all, err := k.s.AllKeys()
-	if err != nil {
-		return drm.ContentKey{}, false
-	}
-	return drm.KeyByKID(all, kid)
+	return k.s.keyByKID(kid)
 }
 
 // StartLicenseServer starts the license server (and demo player) and returns its base URL.
@@ -124,12 +145,18 @@ func (s *Service) StartLicenseServer(ctx context.Context, opts LicenseOptions) (
 	if s.license != nil {
 		return s.license.url, nil
 	}
+	if err := opts.Validate(); err != nil {
+		return "", err
+	}
+	st, err := s.Settings()
+	if err != nil {
+		return "", err
+	}
 	if opts.Addr == "" {
-		st, err := s.Settings()
-		if err != nil {
-			return "", err
-		}
 		opts.Addr = st.LicenseAddr
+	}
+	if opts.LedgerKeep == 0 {
+		opts.LedgerKeep = st.LedgerKeepOrDefault()
 	}
 	var pol *policy.Policy
 	if opts.Policy != "" {
@@ -152,7 +179,8 @@ func (s *Service) StartLicenseServer(ctx context.Context, opts LicenseOptions) (
 			ks.extra = doc.Keys
 		}
 	}
-	srv := &license.Server{Keys: ks, Ledger: workspaceLedger{s}, Logger: s.Log, Policy: func() *policy.Policy { return pol }}
+	srv := &license.Server{Keys: ks, Ledger: workspaceLedger{s: s, keep: opts.LedgerKeep}, Logger: s.Log,
+		Policy: func() *policy.Policy { return pol }}
 	ln, err := license.Listen(opts.Addr, s.Log)
 	if err != nil {
 		return "", err
@@ -192,17 +220,21 @@ func (s *Service) licenseMux(srv *license.Server, contentDir string) http.Handle
 		http.NotFound(w, r)
 	})
 	if contentDir != "" {
-		files := http.StripPrefix("/content/", http.FileServer(http.Dir(contentDir)))
-		mux.Handle("/content/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if manifest.IsPrivate(r.URL.Path) {
-				http.Error(w, "keys are not served", http.StatusForbidden)
-				return
-			}
-			w.Header().Set("Access-Control-Allow-Origin", "*")
-			files.ServeHTTP(w, r)
-		}))
+		root, err := newContentRoot(contentDir)
+		if err != nil {
+			s.Log.Error("content folder", "dir", contentDir, "err", err)
+			return mux
+		}
+		mux.Handle("/content/", http.StripPrefix("/content/", root))
 		mux.HandleFunc("/api/downloads", func(w http.ResponseWriter, r *http.Request) {
-			list, err := downloads(r.Context(), contentDir)
+			defer func() {
+				if p := recover(); p != nil {
+					b := bug.Capture(p)
+					s.Log.Error("downloads list panic: a bug", "panic", fmt.Sprint(p), "stack", string(b.Stack))
+					http.Error(w, b.Error(), http.StatusInternalServerError)
+				}
+			}()
+			list, err := root.downloads(r.Context())
 			if err != nil {
 				http.Error(w, err.Error(), http.StatusInternalServerError)
 				return
@@ -212,34 +244,6 @@ func (s *Service) licenseMux(srv *license.Server, contentDir string) http.Handle
 		})
 	}
 	return mux
-}
-
-// Download is a single-file rendition the demo player can play.
-type Download struct {
-	Name   string `json:"name"`
-	URL    string `json:"url"`
-	Codecs string `json:"codecs"`
-}
-
-func downloads(ctx context.Context, dir string) ([]Download, error) {
-	matches, err := filepath.Glob(filepath.Join(dir, manifest.DirDownload, "*.mp4"))
-	if err != nil {
-		return nil, err
-	}
-	out := []Download{}
-	for _, m := range matches {
-		a, err := probe.Probe(ctx, m)
-		if err != nil {
-			continue // not playable: the player lists only what it can play
-		}
-		var codecs []string
-		for _, t := range a.Tracks {
-			codecs = append(codecs, t.Codec)
-		}
-		out = append(out, Download{Name: filepath.Base(m), URL: "/content/" + manifest.DirDownload + "/" + filepath.Base(m),
-			Codecs: strings.Join(codecs, ",")})
-	}
-	return out, nil
 }
 
 // StopLicenseServer stops the license server if it runs.

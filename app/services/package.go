@@ -271,7 +271,7 @@ func (s *Service) planPackage(req PackageRequest) (*packagePlan, error) {
 		return p, nil
 	}
 	// A full output folder must fail now, not after minutes of encoding.
-	if err := packaging.CheckOutDir(req.OutDir, req.Overwrite); err != nil {
+	if err := packaging.CheckOutDir(req.OutDir, req.Overwrite, req.Encode.Master); err != nil {
 		return nil, err
 	}
 	return p, nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"path"
 	"path/filepath"
 	"strings"
@@ -36,10 +37,16 @@ func (s *Service) SaveTarget(t PublishTarget, creds publish.Credentials) error {
 	if err != nil {
 		return fmt.Errorf("save target %q: %w", t.Name, err)
 	}
-	if err := s.WS.PutSecret("target/"+id, b); err != nil {
-		return err
+	err = s.WS.Update(func(tx *store.Tx) error {
+		if err := tx.PutSecret("target/"+id, b); err != nil {
+			return err
+		}
+		return tx.Put(store.BucketTargets, id, t)
+	})
+	if err != nil {
+		return fmt.Errorf("save target %q: %w", t.Name, err)
 	}
-	return s.WS.Put(store.BucketTargets, id, t)
+	return nil
 }
 
 // Targets lists saved publish targets.
@@ -100,7 +107,6 @@ type PublishRequest struct {
 	// means publish.DefaultConcurrency).
 	Concurrency int   `json:"concurrency,omitempty"`
 	BlockSize   int64 `json:"block_size,omitempty"` // 0: publish's default (4 MiB)
-	IncludeKeys bool  `json:"include_keys,omitempty"`
 }
 
 // Validate checks the request without the workspace; problems are *field.Error values.
@@ -168,8 +174,11 @@ func (s *Service) planPublish(req PublishRequest) (*publishPlan, error) {
 	if target.Kind == publish.TargetAzure && creds.Missing() {
 		return nil, publish.ErrNoCredentials
 	}
+	if target.Kind == publish.TargetAzure && req.SASExpiry > 0 && creds.SASURL != "" {
+		return nil, publish.ErrCannotSign
+	}
 	p := &publishPlan{opts: publish.Options{SrcDir: req.SrcDir, Target: target, Creds: creds, CORSOrigin: req.CORSOrigin,
-		Concurrency: req.Concurrency, BlockSize: req.BlockSize, IncludeKeys: req.IncludeKeys}}
+		Concurrency: req.Concurrency, BlockSize: req.BlockSize}}
 	if p.opts.Concurrency == 0 {
 		p.opts.Concurrency = min(st.Concurrency, publish.MaxConcurrency)
 	}
@@ -221,13 +230,23 @@ func (s *Service) StartPublish(ctx context.Context, req PublishRequest) (*jobs.J
 func (s *Service) verifyPublished(ctx context.Context, opts publish.Options, manifestURL string,
 	report func(jobs.Event)) (*verify.Report, error) {
 	if opts.Target.Kind == publish.TargetAzure {
-		// A private container needs a SAS to be read back.
-		sas, err := publish.SASURLs(ctx, opts.Creds, opts.Target, []string{path.Base(manifestURL)}, time.Hour)
-		if err != nil {
-			return nil, err
-		}
-		if len(sas) > 0 {
-			manifestURL = sas[0].URL
+		// A private container is read back through a link: a signed copy of the manifest (one
+		// token per blob) with the account key, else the credential's own SAS, which is never
+		// shown or stored (the saved report keeps the URL without its query).
+		if opts.Creds.SASURL != "" {
+			u, err := url.Parse(opts.Creds.SASURL)
+			if err != nil {
+				return nil, err
+			}
+			manifestURL += "?" + u.RawQuery
+		} else {
+			sas, err := publish.SASURLs(ctx, opts.Creds, opts.Target, []string{path.Base(manifestURL)}, time.Hour)
+			if err != nil {
+				return nil, err
+			}
+			if len(sas) > 0 {
+				manifestURL = sas[0].URL
+			}
 		}
 	}
 	in, found, err := s.verifyInput(VerifyRequest{Path: manifestURL}, opts.SrcDir)
@@ -239,6 +258,9 @@ func (s *Service) verifyPublished(ctx context.Context, opts publish.Options, man
 	rep, err := verify.Verify(ctx, in)
 	if err != nil {
 		return nil, err
+	}
+	if i := strings.IndexByte(rep.Target, '?'); i >= 0 {
+		rep.Target = rep.Target[:i] // no token in the report
 	}
 	s.saveReport(rep)
 	return rep, nil

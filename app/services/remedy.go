@@ -27,6 +27,8 @@ const (
 	RemedyRepeat                 // *publish.IncompleteError: run the publish again to finish
 	RemedyGiveCredentials        // publish.ErrNoCredentials
 	RemedySelectAssets           // ErrNoSelection
+	RemedyOtherOutput            // *packaging.OutputConflictError: that folder is never replaced
+	RemedyAccountKey             // publish.ErrCannotSign: links need the account key
 	RemedySmallerRung            // *encode.UpscaleError: a rung larger than the master
 	RemedyFixLadder              // *encode.LadderError, *encode.SyntaxError: a bad rung or ladder file
 	RemedyOtherMaster            // *encode.MasterError: not a video ffmpeg reads
@@ -35,14 +37,15 @@ const (
 
 // Remedies lists every remedy but RemedyNone (edges check that they word each one).
 var Remedies = []Remedy{RemedyCloseOther, RemedyNewOutput, RemedyGiveKey, RemedyListKeySets, RemedyListPolicies,
-	RemedyCheckName, RemedyRepeat, RemedyGiveCredentials, RemedySelectAssets, RemedySmallerRung, RemedyFixLadder,
-	RemedyOtherMaster, RemedyInstallTool}
+	RemedyCheckName, RemedyRepeat, RemedyGiveCredentials, RemedySelectAssets, RemedyOtherOutput,
+	RemedyAccountKey, RemedySmallerRung, RemedyFixLadder, RemedyOtherMaster, RemedyInstallTool}
 
 // RemedyFor returns the remedy for err (RemedyNone when the message says it all).
 func RemedyFor(err error) Remedy {
 	var (
 		inUse    *store.InUseError
 		exists   *packaging.OutputExistsError
+		conflict *packaging.OutputConflictError
 		missing  *cenc.MissingKeyError
 		notFound *NotFoundError
 		stopped  *publish.IncompleteError
@@ -55,6 +58,8 @@ func RemedyFor(err error) Remedy {
 		return RemedyCloseOther
 	case errors.As(err, &exists):
 		return RemedyNewOutput
+	case errors.As(err, &conflict):
+		return RemedyOtherOutput
 	case errors.As(err, &missing):
 		return RemedyGiveKey
 	case errors.As(err, &notFound) && notFound.What == "key set":
@@ -69,6 +74,8 @@ func RemedyFor(err error) Remedy {
 		return RemedyGiveCredentials
 	case errors.Is(err, ErrNoSelection):
 		return RemedySelectAssets
+	case errors.Is(err, publish.ErrCannotSign):
+		return RemedyAccountKey
 	}
 	return RemedyNone
 }

@@ -43,6 +43,11 @@ type Service struct {
 	Log  *slog.Logger
 	Dir  string
 
+	// PassphraseUnused is set when Options.Passphrase was given for a workspace that is not
+	// protected by one: it was ignored (a new workspace is protected with it instead). Edges
+	// warn; it is not an error, because one environment may serve several workspaces.
+	PassphraseUnused bool
+
 	mu      sync.Mutex
 	license *licenseRuntime
 	ledger  *ledgerHub
@@ -80,6 +85,7 @@ func Open(opts Options) (*Service, error) {
 		return nil, err
 	}
 	s := &Service{WS: ws, Log: log, Dir: abs, ledger: &ledgerHub{}}
+	s.PassphraseUnused = opts.Passphrase != "" && !ws.Protected()
 	s.Jobs = jobs.NewManager(jobRecorder{ws}, log)
 	return s, nil
 }

@@ -341,10 +341,15 @@ func (sim *simulation) checkSystems(what string) error {
 // private embedded one loaded with the keys and the policy; licenses are kept in the
 // workspace and every decision goes to the ledger.
 func (s *Service) runSimulation(ctx context.Context, sim *simulation) (*simulate.Timeline, error) {
+	st, err := s.Settings()
+	if err != nil {
+		return nil, err
+	}
+	ledger := workspaceLedger{s: s, keep: st.LedgerKeepOrDefault()}
 	base := sim.url
 	if base == "" {
 		srv := &license.Server{Keys: license.StaticKeys(sim.keys), Policy: func() *policy.Policy { return sim.policy },
-			Ledger: workspaceLedger{s}, Logger: s.Log}
+			Ledger: ledger, Logger: s.Log}
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			return nil, fmt.Errorf("start the simulator's license server: %w", err)
@@ -359,7 +364,7 @@ func (s *Service) runSimulation(ctx context.Context, sim *simulation) (*simulate
 		base = "http://" + ln.Addr().String()
 	}
 	dev := &simulate.Device{ID: "simulated-device", Client: license.NewClient(base, sim.token),
-		Store: workspaceLicenses{s}, Ledger: workspaceLedger{s}}
+		Store: workspaceLicenses{s}, Ledger: ledger}
 	if sim.profile != nil {
 		dev.ID, dev.AndroidAPI = string(sim.profile.ID), sim.profile.AndroidAPI
 	}

@@ -16,11 +16,13 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
 
 	"satchel/internal/field"
+	"satchel/internal/guard"
 )
 
 // Bucket names.
@@ -49,8 +51,8 @@ const SchemaVersion = 2
 
 // File names inside the workspace folder.
 const (
-	DBFile  = "satchel.db"
-	KeyFile = "satchel.key"
+	DBFile  = guard.DBFile
+	KeyFile = guard.KeyFile
 	PIDFile = "satchel.pid"
 )
 
@@ -90,6 +92,9 @@ type Workspace struct {
 	db      *bolt.DB
 	dataKey []byte
 	mu      sync.Mutex
+	hook    func(op string) error // SetWriteHook (tests)
+	// appending counts AppendKeep calls in progress (they batch when concurrent).
+	appending atomic.Int64
 }
 
 // DefaultDir is $SATCHEL_WORKSPACE or <user config dir>/satchel/workspace.
@@ -121,6 +126,8 @@ func Open(dir string, opts Options) (*Workspace, error) {
 		}
 		return nil, fmt.Errorf("open workspace %s: %w", dir, err)
 	}
+	// Batched writes (AppendKeep) wait at most this long for company before committing.
+	db.MaxBatchDelay = 2 * time.Millisecond
 	w := &Workspace{dir: dir, db: db}
 	fail := func(err error) (*Workspace, error) {
 		db.Close()
@@ -131,7 +138,7 @@ func Open(dir string, opts Options) (*Workspace, error) {
 			return fail(err)
 		}
 	}
-	if w.dataKey, err = loadDataKey(dir, opts.Passphrase); err != nil {
+	if err := w.loadCheckedDataKey(opts.Passphrase, opts.ReadOnly); err != nil {
 		return fail(err)
 	}
 	if !opts.ReadOnly {
@@ -331,6 +338,25 @@ type Settings struct {
 	WindowH      float32 `json:"window_h"`
 	LicenseAddr  string  `json:"license_addr"`
 	PlayerOrigin string  `json:"player_origin"`
+	// LedgerKeep is how many license ledger entries are kept: the oldest go as new ones
+	// arrive. 0 means DefaultLedgerKeep.
+	LedgerKeep int `json:"ledger_keep,omitempty"`
+}
+
+// The bounds of Settings.LedgerKeep. A ledger entry takes about 600 bytes, so the default
+// keeps the ledger near 60 MB.
+const (
+	DefaultLedgerKeep = 100_000
+	MinLedgerKeep     = 100
+	MaxLedgerKeep     = 10_000_000
+)
+
+// LedgerKeepOrDefault returns LedgerKeep, or DefaultLedgerKeep when it is 0.
+func (s Settings) LedgerKeepOrDefault() int {
+	if s.LedgerKeep == 0 {
+		return DefaultLedgerKeep
+	}
+	return s.LedgerKeep
 }
 
 // Settings returns the stored settings (defaults when none).
@@ -346,13 +372,18 @@ func (w *Workspace) Settings() (Settings, error) {
 // MaxConcurrency is the highest Concurrency setting.
 const MaxConcurrency = 64
 
-// Validate checks the settings; problems are *field.Error values (concurrency, theme).
+// Validate checks the settings; problems are *field.Error values (concurrency, theme,
+// ledger_keep).
 func (s Settings) Validate() error {
 	if s.Concurrency < 0 || s.Concurrency > MaxConcurrency {
 		return field.Errorf("concurrency", s.Concurrency, "must be 0 (one per CPU) to %d", MaxConcurrency)
 	}
 	if s.Theme != "" && !slices.Contains(Themes, s.Theme) {
 		return field.Errorf("theme", s.Theme, "not one of system, light, dark")
+	}
+	if s.LedgerKeep != 0 && (s.LedgerKeep < MinLedgerKeep || s.LedgerKeep > MaxLedgerKeep) {
+		return field.Errorf("ledger_keep", s.LedgerKeep, "must be 0 (default %d) or %d to %d entries",
+			DefaultLedgerKeep, MinLedgerKeep, MaxLedgerKeep)
 	}
 	return nil
 }

@@ -320,3 +320,142 @@ func TestChangePassphraseFrom(t *testing.T) {
 		t.Fatalf("secret after change: %q %v", v, err)
 	}
 }
+
+// TestMissingDataKeyIsAnError reproduces issue 16: a deleted satchel.key was silently replaced
+// by a new key, leaving a workspace that mixed two data keys.
+func TestMissingDataKeyIsAnError(t *testing.T) {
+	dir := t.TempDir()
+	w, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.PutSecret("keyset/x", []byte("content keys")); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	keyPath := filepath.Join(dir, KeyFile)
+	saved, _ := os.ReadFile(keyPath)
+	os.Remove(keyPath)
+	_, err = Open(dir, Options{})
+	var missing *DataKeyMissingError
+	if !errors.As(err, &missing) || !strings.Contains(err.Error(), "restore satchel.key from your backup") ||
+		!strings.Contains(err.Error(), "new workspace") {
+		t.Fatalf("open without the key: %v", err)
+	}
+	if _, err := os.Stat(keyPath); !errors.Is(err, os.ErrNotExist) {
+		t.Fatal("a new data key was made")
+	}
+	// Another workspace's key is refused too.
+	other := t.TempDir()
+	ow, err := Open(other, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ow.Close()
+	foreign, _ := os.ReadFile(filepath.Join(other, KeyFile))
+	os.WriteFile(keyPath, foreign, 0o600)
+	var mismatch *DataKeyMismatchError
+	if _, err := Open(dir, Options{}); !errors.As(err, &mismatch) {
+		t.Fatalf("open with another workspace's key: %v", err)
+	}
+	// Restoring the backup brings everything back.
+	os.WriteFile(keyPath, saved, 0o600)
+	w, err = Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	if v, err := w.GetSecret("keyset/x"); err != nil || string(v) != "content keys" {
+		t.Fatalf("secret after restore: %q %v", v, err)
+	}
+}
+
+// TestUpdateIsOneTransaction: a crash between two writes of one operation (simulated by
+// failing the second) leaves the old state.
+func TestUpdateIsOneTransaction(t *testing.T) {
+	w, err := Open(t.TempDir(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	if err := w.Update(func(tx *Tx) error {
+		if err := tx.PutSecret("keyset/a", []byte("k")); err != nil {
+			return err
+		}
+		return tx.Put(BucketKeySets, "a", map[string]string{"name": "a"})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	crash := errors.New("killed")
+	writes := 0
+	w.SetWriteHook(func(op string) error {
+		if writes++; writes == 2 {
+			return crash
+		}
+		return nil
+	})
+	err = w.Update(func(tx *Tx) error {
+		if err := tx.DeleteSecret("keyset/a"); err != nil {
+			return err
+		}
+		return tx.Delete(BucketKeySets, "a")
+	})
+	if !errors.Is(err, crash) {
+		t.Fatalf("update: %v", err)
+	}
+	w.SetWriteHook(nil)
+	var meta map[string]string
+	if err := w.Get(BucketKeySets, "a", &meta); err != nil {
+		t.Fatalf("metadata lost: %v", err)
+	}
+	if v, err := w.GetSecret("keyset/a"); err != nil || string(v) != "k" {
+		t.Fatalf("secret lost: %v", err)
+	}
+}
+
+func TestProtected(t *testing.T) {
+	dir := t.TempDir()
+	w, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.Protected() {
+		t.Fatal("a workspace without a passphrase is protected")
+	}
+	w.ChangePassphrase("pw")
+	if !w.Protected() {
+		t.Fatal("a workspace with a passphrase is not protected")
+	}
+	w.Close()
+}
+
+func TestAppendKeep(t *testing.T) {
+	w, err := Open(t.TempDir(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	for i := 1; i <= 12; i++ {
+		if _, err := w.AppendKeep(BucketLedger, map[string]int{"n": i}, 5); err != nil {
+			t.Fatal(err)
+		}
+	}
+	recs, _ := w.List(BucketLedger)
+	if len(recs) != 5 || !strings.Contains(string(recs[0].Data), `"n":8`) || !strings.Contains(string(recs[4].Data), `"n":12`) {
+		t.Fatalf("kept %d records, first %s", len(recs), recs[0].Data)
+	}
+	// Lowering the bound trims at the next append; keep ≤ 0 keeps everything.
+	w.AppendKeep(BucketLedger, map[string]int{"n": 13}, 2)
+	if recs, _ = w.List(BucketLedger); len(recs) != 2 {
+		t.Fatalf("kept %d, want 2", len(recs))
+	}
+	for i := 0; i < 3; i++ {
+		w.AppendKeep(BucketLedger, map[string]int{"n": 14 + i}, 0)
+	}
+	if recs, _ = w.List(BucketLedger); len(recs) != 5 {
+		t.Fatalf("keep 0 kept %d, want 5", len(recs))
+	}
+	if err := (Settings{LedgerKeep: 10}).Validate(); err == nil {
+		t.Fatal("LedgerKeep 10 accepted")
+	}
+}

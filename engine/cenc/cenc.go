@@ -123,8 +123,12 @@ func KeyMap(keys []drm.ContentKey) map[string][]byte {
 
 // TrackKID returns the default KID of a protected track in an init segment.
 func TrackKID(init *mp4.InitSegment, trackID uint32) (drm.KID, string, bool) {
+	if init == nil || init.Moov == nil {
+		return drm.KID{}, "", false
+	}
 	for _, trak := range init.Moov.Traks {
-		if trak.Tkhd.TrackID != trackID {
+		if trak.Tkhd == nil || trak.Tkhd.TrackID != trackID || trak.Mdia == nil || trak.Mdia.Minf == nil ||
+			trak.Mdia.Minf.Stbl == nil || trak.Mdia.Minf.Stbl.Stsd == nil {
 			continue
 		}
 		stsd := trak.Mdia.Minf.Stbl.Stsd

@@ -7,7 +7,6 @@
 package inspect
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -78,17 +77,22 @@ func Reader(ctx context.Context, r io.ReadSeeker, name string) ([]*Node, error) 
 	}
 	var nodes []*Node
 	var off int64
+	tb := &treeBuilder{ctx: ctx}
 	err = mp4safe.Do(func() error {
 		for _, b := range mf.Children {
-			if err := ctx.Err(); err != nil {
+			n, err := tb.node(b, off)
+			if err != nil {
 				return err
 			}
-			nodes = append(nodes, node(b, off))
+			nodes = append(nodes, n)
 			off += int64(b.Size())
 		}
 		return nil
 	})
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
 		return nil, fmt.Errorf("inspect %s: %w", name, err)
 	}
 	if off > size {
@@ -123,7 +127,21 @@ func children(b mp4.Box) []mp4.Box {
 	return nil
 }
 
-func node(b mp4.Box, offset int64) *Node {
+// treeBuilder builds Nodes, checking for cancellation every checkEvery boxes. The recursion
+// is bounded: mp4safe refused trees deeper than its limit before mp4ff decoded them.
+type treeBuilder struct {
+	ctx   context.Context
+	boxes int
+}
+
+const checkEvery = 256
+
+func (tb *treeBuilder) node(b mp4.Box, offset int64) (*Node, error) {
+	if tb.boxes++; tb.boxes%checkEvery == 0 {
+		if err := tb.ctx.Err(); err != nil {
+			return nil, err
+		}
+	}
 	n := &Node{Type: b.Type(), Size: b.Size(), Offset: offset}
 	n.Fields = ownFields(b)
 	n.DRM = drmDetails(b)
@@ -134,32 +152,34 @@ func node(b mp4.Box, offset int64) *Node {
 			childOff = offset + hs
 		}
 		for _, ch := range kids {
-			n.Children = append(n.Children, node(ch, childOff))
+			c, err := tb.node(ch, childOff)
+			if err != nil {
+				return nil, err
+			}
+			n.Children = append(n.Children, c)
 			if childOff >= 0 {
 				childOff += int64(ch.Size())
 			}
 		}
 	}
-	return n
+	return n, nil
 }
 
 // ownFields runs the box's mp4ff Info printer and keeps the box's own field lines, dropping the
 // header line and the lines of its children.
+//
+// The printer writes through a fieldWriter that stops it after maxFields lines or at the first
+// child box, so a container is not printed with its whole subtree (which made the tree cost
+// quadratic time) and a million-entry table costs no more than its first lines.
 func ownFields(b mp4.Box) []string {
 	var buf bytes.Buffer
-	if err := b.Info(&buf, "all:1", "", "  "); err != nil {
+	fw := &fieldWriter{buf: &buf}
+	if err := b.Info(fw, "all:1", "", "  "); err != nil && !errors.Is(err, errEnough) {
 		return []string{"info error: " + err.Error()}
 	}
 	var out []string
-	sc := bufio.NewScanner(&buf)
-	sc.Buffer(make([]byte, 0, 64*1024), 4*1024*1024)
-	first := true
-	for sc.Scan() {
-		line := sc.Text()
-		if first {
-			first = false
-			continue
-		}
+	lines := strings.Split(strings.TrimRight(buf.String(), "\n"), "\n")
+	for _, line := range lines[1:] {
 		if strings.HasPrefix(line, " - ") {
 			out = append(out, strings.TrimPrefix(line, " - "))
 			continue
@@ -171,11 +191,42 @@ func ownFields(b mp4.Box) []string {
 			out[len(out)-1] += " " + strings.TrimSpace(line)
 		}
 	}
-	const maxFields = 200 // senc/trun tables can be huge; the tree shows the start
-	if len(out) > maxFields {
-		out = append(out[:maxFields], fmt.Sprintf("… %d more lines", len(out)-maxFields))
+	if fw.cut {
+		out = append(out, "… more lines not shown")
 	}
 	return out
+}
+
+// maxFields is the number of field lines kept per box: senc/trun/stsz tables can be huge; the
+// tree shows their start.
+const maxFields = 200
+
+// errEnough stops mp4ff's Info printer once fieldWriter has what ownFields keeps.
+var errEnough = errors.New("enough lines")
+
+// fieldWriter passes a box's Info lines to buf until maxFields lines or the header of a child
+// box ("[type] size=…" after the first line), then fails every write so the printer stops.
+type fieldWriter struct {
+	buf     *bytes.Buffer
+	lines   int
+	stopped bool // once stopped, every write fails (nested printers start afresh)
+	cut     bool // stopped at maxFields (not at a child)
+}
+
+func (w *fieldWriter) Write(p []byte) (int, error) {
+	if w.stopped {
+		return 0, errEnough
+	}
+	if w.lines > 0 && bytes.HasPrefix(bytes.TrimLeft(p, " "), []byte("[")) {
+		w.stopped = true
+		return 0, errEnough
+	}
+	if w.lines > maxFields {
+		w.stopped, w.cut = true, true
+		return 0, errEnough
+	}
+	w.lines += bytes.Count(p, []byte("\n"))
+	return w.buf.Write(p)
 }
 
 // drmDetails decodes the DRM meaning of protection boxes beyond mp4ff's raw fields.

@@ -1,8 +1,11 @@
 package license
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
+	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -46,11 +49,23 @@ type ClearKeyTerms struct {
 	Clocks     *Clocks    `json:"clocks"`
 }
 
+// decodeStrict decodes body, which must hold exactly one JSON value (white space aside): a
+// body with trailing data is refused, not half read.
+func decodeStrict(body []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("trailing data after the JSON value")
+	}
+	return nil
+}
+
 // ParseClearKeyRequest decodes and checks a ClearKey request body.
 func ParseClearKeyRequest(body []byte) (*ClearKeyRequest, []drm.KID, error) {
 	var req ClearKeyRequest
-	dec := json.NewDecoder(strings.NewReader(string(body)))
-	if err := dec.Decode(&req); err != nil {
+	if err := decodeStrict(body, &req); err != nil {
 		return nil, nil, errorf(http.StatusBadRequest, "not a ClearKey request: %v; send {\"kids\":[\"<base64url KID>\"],\"type\":\"temporary\"}", err)
 	}
 	if req.Type == "" {
@@ -116,7 +131,9 @@ func (s *Server) clearKey(r *http.Request, body []byte) (any, error) {
 	if exp := resp.Satchel.ExpiresAt; exp != nil {
 		e.ExpiresAt = exp.Format(time.RFC3339)
 	}
-	s.record(e)
+	if err := s.record(e); err != nil {
+		return nil, err
+	}
 	return resp, nil
 }
 

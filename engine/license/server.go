@@ -26,6 +26,7 @@ import (
 
 	"satchel/engine/drm"
 	"satchel/engine/policy"
+	"satchel/internal/bug"
 )
 
 // MaxRequestBytes bounds license request bodies.
@@ -34,6 +35,13 @@ const MaxRequestBytes = 64 << 10
 // KeyStore finds content keys by KID.
 type KeyStore interface {
 	Key(kid drm.KID) (drm.ContentKey, bool)
+}
+
+// KeyLookup is a KeyStore that can fail to read its keys (a workspace on a broken disk, a
+// damaged record). The server prefers it to Key: a lookup error answers 503 and issues
+// nothing, instead of a misleading "unknown KID" 404.
+type KeyLookup interface {
+	LookupKey(kid drm.KID) (drm.ContentKey, bool, error)
 }
 
 // StaticKeys is a KeyStore over a fixed key list.
@@ -90,6 +98,10 @@ const (
 // maxHeaderText bounds the device and scenario-time values kept in the ledger.
 const maxHeaderText = 80
 
+// MaxClientText bounds the client description (User-Agent, a test request's "client") kept in
+// the ledger: a client must not grow the ledger by sending a megabyte-long User-Agent.
+const MaxClientText = 200
+
 // setRequester copies the device and scenario-time headers of r into e, trimmed to printable
 // text of at most maxHeaderText runes.
 func (e *Entry) setRequester(r *http.Request) {
@@ -97,11 +109,18 @@ func (e *Entry) setRequester(r *http.Request) {
 	e.ScenarioTime = headerText(r.Header.Get(HeaderScenarioTime))
 }
 
-func headerText(v string) string {
+func headerText(v string) string { return boundedText(v, maxHeaderText) }
+
+// boundedText returns v trimmed to printable text of at most max runes. Only a bounded prefix
+// of v is looked at.
+func boundedText(v string, max int) string {
+	if len(v) > 4*max+4 {
+		v = v[:4*max+4]
+	}
 	var b strings.Builder
 	n := 0
 	for _, c := range strings.TrimSpace(v) {
-		if n == maxHeaderText {
+		if n == max {
 			break
 		}
 		if c < 0x20 || c == 0x7f || c == utf8.RuneError {
@@ -224,8 +243,10 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 		}
 		defer func() {
 			if p := recover(); p != nil {
-				s.Logger.Error("license handler panic", "path", r.URL.Path, "panic", p)
-				writeJSON(w, http.StatusBadRequest, map[string]string{"error": "the request could not be processed"})
+				b := bug.Capture(p)
+				s.Logger.Error("license handler panic: a bug", "path", r.URL.Path, "panic", fmt.Sprint(p),
+					"stack", string(b.Stack))
+				writeJSON(w, http.StatusInternalServerError, map[string]string{"error": b.Error()})
 			}
 		}()
 		next.ServeHTTP(w, r)
@@ -287,11 +308,7 @@ func (s *Server) authorize(r *http.Request, p *policy.Policy, kids []drm.KID) er
 	if p == nil || p.Token.Type != policy.RestrictionJWT {
 		return nil
 	}
-	auth := r.Header.Get("Authorization")
-	token, ok := strings.CutPrefix(auth, "Bearer ")
-	if !ok {
-		token = ""
-	}
+	token := bearerToken(r.Header.Get("Authorization"))
 	for _, k := range kids {
 		if err := policy.ValidateToken(p.Token, strings.TrimSpace(token), k.String(), s.Now()); err != nil {
 			if errors.Is(err, policy.ErrTokenMissing) {
@@ -303,6 +320,16 @@ func (s *Server) authorize(r *http.Request, p *policy.Policy, kids []drm.KID) er
 	return nil
 }
 
+// bearerToken returns the token of an "Authorization: Bearer <token>" header; the scheme is
+// case-insensitive (RFC 7235), so "bearer" and "BEARER" work too. Anything else gives "".
+func bearerToken(auth string) string {
+	scheme, token, ok := strings.Cut(strings.TrimSpace(auth), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return ""
+	}
+	return token
+}
+
 func (s *Server) lookup(kids []drm.KID) ([]drm.ContentKey, error) {
 	if len(kids) == 0 {
 		return nil, errorf(http.StatusBadRequest, "the request names no key IDs")
@@ -312,7 +339,11 @@ func (s *Server) lookup(kids []drm.KID) ([]drm.ContentKey, error) {
 	}
 	var keys []drm.ContentKey
 	for _, k := range kids {
-		ck, ok := s.Keys.Key(k)
+		ck, ok, err := s.key(k)
+		if err != nil {
+			s.Logger.Error("key store unreadable", "kid", k.String(), "err", err)
+			return nil, errorf(http.StatusServiceUnavailable, "the server cannot read its keys (%v); no license was issued", err)
+		}
 		if !ok {
 			return nil, errorf(http.StatusNotFound, "unknown KID %s: this server has no key for it", k)
 		}
@@ -321,13 +352,28 @@ func (s *Server) lookup(kids []drm.KID) ([]drm.ContentKey, error) {
 	return keys, nil
 }
 
-func (s *Server) record(e Entry) {
+// key finds kid through KeyLookup when the store has it, else through Key.
+func (s *Server) key(kid drm.KID) (drm.ContentKey, bool, error) {
+	if kl, ok := s.Keys.(KeyLookup); ok {
+		return kl.LookupKey(kid)
+	}
+	ck, ok := s.Keys.Key(kid)
+	return ck, ok, nil
+}
+
+// record writes e to the ledger before the license leaves the server: when the write fails
+// the request fails (503) and no license is issued, so the ledger never misses a license.
+func (s *Server) record(e Entry) error {
 	if s.Ledger == nil {
-		return
+		return nil
 	}
+	e.Client = boundedText(e.Client, MaxClientText)
 	if err := s.Ledger.Record(e); err != nil {
-		s.Logger.Error("ledger write failed", "err", err)
+		s.Logger.Error("ledger write failed; license refused", "err", err)
+		return errorf(http.StatusServiceUnavailable,
+			"the license could not be recorded in the ledger (%v); no license was issued, try again later", err)
 	}
+	return nil
 }
 
 // Listen opens addr (default 127.0.0.1:8787). A non-loopback address is allowed but logged:
@@ -353,9 +399,42 @@ func Listen(addr string, log *slog.Logger) (net.Listener, error) {
 	return ln, nil
 }
 
-// Serve serves h on ln until ctx ends, over TLS when certFile and keyFile are given.
+// Limits bound what clients can hold of the server: connections, time to send a request, idle
+// keep-alive time and header size. The server holds at most MaxConns connections (it never
+// runs out of file descriptors); a connection arriving at the cap closes the oldest one that
+// is not in a request (silent or idle), so a thousand idle connections never keep a real
+// request waiting. When all are in a request, a new one waits up to ReadHeaderTimeout.
+type Limits struct {
+	MaxConns          int           // connections served at once
+	ReadHeaderTimeout time.Duration // to send the request line and headers
+	ReadTimeout       time.Duration // to send the whole request (headers and body)
+	IdleTimeout       time.Duration // a keep-alive connection waiting for its next request
+	MaxHeaderBytes    int
+}
+
+// DefaultLimits are the limits of Serve. WriteTimeout stays unset: /content/ may stream a
+// large file to a slow player.
+var DefaultLimits = Limits{
+	MaxConns:          256,
+	ReadHeaderTimeout: 5 * time.Second,
+	ReadTimeout:       30 * time.Second,
+	IdleTimeout:       60 * time.Second,
+	MaxHeaderBytes:    64 << 10,
+}
+
+// Serve serves h on ln until ctx ends, over TLS when certFile and keyFile are given, with
+// DefaultLimits.
 func Serve(ctx context.Context, ln net.Listener, h http.Handler, certFile, keyFile string) error {
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	return ServeLimited(ctx, ln, h, certFile, keyFile, DefaultLimits)
+}
+
+// ServeLimited is Serve with lim (zero fields take DefaultLimits).
+func ServeLimited(ctx context.Context, ln net.Listener, h http.Handler, certFile, keyFile string, lim Limits) error {
+	lim = lim.withDefaults()
+	capped := newCapListener(ln, lim.MaxConns, lim.ReadHeaderTimeout)
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: lim.ReadHeaderTimeout, ReadTimeout: lim.ReadTimeout,
+		IdleTimeout: lim.IdleTimeout, MaxHeaderBytes: lim.MaxHeaderBytes, ConnState: capped.connState}
+	ln = capped
 	errc := make(chan error, 1)
 	go func() {
 		if certFile != "" && keyFile != "" {
@@ -376,4 +455,24 @@ func Serve(ctx context.Context, ln net.Listener, h http.Handler, certFile, keyFi
 		}
 		return err
 	}
+}
+
+func (l Limits) withDefaults() Limits {
+	d := DefaultLimits
+	if l.MaxConns > 0 {
+		d.MaxConns = l.MaxConns
+	}
+	if l.ReadHeaderTimeout > 0 {
+		d.ReadHeaderTimeout = l.ReadHeaderTimeout
+	}
+	if l.ReadTimeout > 0 {
+		d.ReadTimeout = l.ReadTimeout
+	}
+	if l.IdleTimeout > 0 {
+		d.IdleTimeout = l.IdleTimeout
+	}
+	if l.MaxHeaderBytes > 0 {
+		d.MaxHeaderBytes = l.MaxHeaderBytes
+	}
+	return d
 }

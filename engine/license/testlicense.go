@@ -102,7 +102,7 @@ func KIDsFromInitData(system drm.System, init []byte) ([]drm.KID, error) {
 // ParseTestRequest decodes a test-protocol request.
 func ParseTestRequest(system drm.System, body []byte) (*TestRequest, []drm.KID, *ecdh.PublicKey, error) {
 	var req TestRequest
-	if err := json.Unmarshal(body, &req); err != nil {
+	if err := decodeStrict(body, &req); err != nil {
 		return nil, nil, nil, errorf(http.StatusBadRequest, "not a test license request: %v; see docs/license-protocol.md", err)
 	}
 	init, err := base64.StdEncoding.DecodeString(req.InitData)
@@ -184,7 +184,9 @@ func (s *Server) testLicense(r *http.Request, system drm.System, body []byte) (a
 	if lb.ExpiresAt != nil {
 		e.ExpiresAt = lb.ExpiresAt.Format(time.RFC3339)
 	}
-	s.record(e)
+	if err := s.record(e); err != nil {
+		return nil, err
+	}
 	return TestResponse{License: raw, Signature: base64.StdEncoding.EncodeToString(ed25519.Sign(s.Signer, raw))}, nil
 }
 

@@ -31,6 +31,9 @@ const (
 	// DirText holds the subtitle renditions, one folder each, shared by every scheme (subtitles
 	// are never encrypted): init.mp4 and wvtt segments for DASH, WebVTT segments for HLS.
 	DirText = "text"
+	// FileMarker marks a folder as a package Satchel made: only such a folder is ever replaced
+	// (package --overwrite). It is bookkeeping, never published.
+	FileMarker = ".satchel-package"
 	// FileSmooth is the Smooth Streaming client manifest, in the cenc scheme's folder: the cenc
 	// renditions' segments sit beside it at SmoothFragmentPath names, which its Url patterns,
 	// the MPD and the HLS playlists all point to.

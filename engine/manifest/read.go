@@ -161,11 +161,30 @@ type xTemplate struct {
 	StartNumber    *int   `xml:"startNumber,attr"`
 	Duration       uint64 `xml:"duration,attr"`
 	PresentationTO uint64 `xml:"presentationTimeOffset,attr"`
-	Timeline       []struct {
-		T *uint64 `xml:"t,attr"`
-		D uint64  `xml:"d,attr"`
-		R int     `xml:"r,attr"`
-	} `xml:"SegmentTimeline>S"`
+	Timeline       []xS   `xml:"SegmentTimeline>S"`
+}
+
+// xS is one S element of a SegmentTimeline.
+type xS struct {
+	T *uint64 `xml:"t,attr"`
+	D uint64  `xml:"d,attr"`
+	R int     `xml:"r,attr"`
+}
+
+// xList is a SegmentList: explicit segment URLs (Satchel's SAS-signed copies of an MPD use it,
+// each URL carrying its own token), with the timing attributes and SegmentTimeline of the
+// SegmentTemplate it replaces.
+type xList struct {
+	Timescale   uint64 `xml:"timescale,attr"`
+	StartNumber *int   `xml:"startNumber,attr"`
+	Duration    uint64 `xml:"duration,attr"`
+	InitElem    *struct {
+		SourceURL string `xml:"sourceURL,attr"`
+	} `xml:"Initialization"`
+	Timeline []xS `xml:"SegmentTimeline>S"`
+	URLs     []struct {
+		Media string `xml:"media,attr"`
+	} `xml:"SegmentURL"`
 }
 
 type xSet struct {
@@ -184,6 +203,7 @@ type xSet struct {
 	BaseURL     string        `xml:"BaseURL"`
 	Prot        []xProt       `xml:"ContentProtection"`
 	Template    *xTemplate    `xml:"SegmentTemplate"`
+	List        *xList        `xml:"SegmentList"`
 	Reps        []struct {
 		ID        string        `xml:"id,attr"`
 		Bandwidth int64         `xml:"bandwidth,attr"`
@@ -197,6 +217,7 @@ type xSet struct {
 		BaseURL   string        `xml:"BaseURL"`
 		Prot      []xProt       `xml:"ContentProtection"`
 		Template  *xTemplate    `xml:"SegmentTemplate"`
+		List      *xList        `xml:"SegmentList"`
 		Base      *struct{}     `xml:"SegmentBase"`
 		Channels  []xDescriptor `xml:"AudioChannelConfiguration"`
 	} `xml:"Representation"`
@@ -328,11 +349,15 @@ func readSet(info *MPDInfo, x *xMPD, pi, si int, per xPeriod, set xSet, budget *
 			ri.Protection = append(ri.Protection, pi)
 		}
 		base := joinBase(x.BaseURL, per.BaseURL, set.BaseURL, rep.BaseURL)
-		tpl := rep.Template
-		if tpl == nil {
-			tpl = set.Template
+		tpl, list := rep.Template, rep.List
+		if tpl == nil && list == nil {
+			tpl, list = set.Template, set.List
 		}
 		switch {
+		case list != nil:
+			if err := expandList(&ri, list, base, budget); err != nil {
+				return fmt.Errorf("mpd: representation %s: %w", rep.ID, err)
+			}
 		case tpl != nil:
 			if err := expandTemplate(&ri, tpl, base, info.Duration, budget); err != nil {
 				return fmt.Errorf("mpd: representation %s: %w", rep.ID, err)
@@ -341,7 +366,7 @@ func readSet(info *MPDInfo, x *xMPD, pi, si int, per xPeriod, set xSet, budget *
 			ri.SingleFile = true
 			ri.InitURL = base
 		default:
-			return fmt.Errorf("mpd: representation %s has neither SegmentTemplate nor BaseURL", rep.ID)
+			return fmt.Errorf("mpd: representation %s has no SegmentTemplate, SegmentList or BaseURL", rep.ID)
 		}
 		info.Representations = append(info.Representations, ri)
 	}
@@ -439,7 +464,7 @@ func expandTemplate(ri *RepresentationInfo, tpl *xTemplate, base string, total t
 		return nil
 	}
 	if len(tpl.Timeline) > 0 {
-		return expandTimeline(tpl, start, add)
+		return expandTimeline(tpl.Timeline, start, add)
 	}
 	if tpl.Duration == 0 || tpl.Timescale == 0 || total <= 0 {
 		return fmt.Errorf("SegmentTemplate needs a SegmentTimeline or duration+timescale with mediaPresentationDuration")
@@ -456,9 +481,9 @@ func expandTemplate(ri *RepresentationInfo, tpl *xTemplate, base string, total t
 	return nil
 }
 
-func expandTimeline(tpl *xTemplate, n int, add func(n int, t, d uint64, explicit bool) error) error {
+func expandTimeline(timeline []xS, n int, add func(n int, t, d uint64, explicit bool) error) error {
 	var t uint64
-	for i, s := range tpl.Timeline {
+	for i, s := range timeline {
 		explicit := s.T != nil
 		if explicit {
 			t = *s.T
@@ -469,8 +494,8 @@ func expandTimeline(tpl *xTemplate, n int, add func(n int, t, d uint64, explicit
 		repeat := s.R
 		if repeat < 0 { // until the next S@t; a last r=-1 (live) lists what is known: one
 			repeat = 0
-			if i+1 < len(tpl.Timeline) && tpl.Timeline[i+1].T != nil && *tpl.Timeline[i+1].T > t {
-				repeat = int((*tpl.Timeline[i+1].T-t)/s.D) - 1
+			if i+1 < len(timeline) && timeline[i+1].T != nil && *timeline[i+1].T > t {
+				repeat = int((*timeline[i+1].T-t)/s.D) - 1
 			}
 		}
 		for k := 0; k <= repeat; k++ {
@@ -480,6 +505,51 @@ func expandTimeline(tpl *xTemplate, n int, add func(n int, t, d uint64, explicit
 			t += s.D
 			n++
 		}
+	}
+	return nil
+}
+
+// expandList reads a SegmentList: its URLs in order (resolved against base) and, when its
+// SegmentTimeline or duration gives one start per URL, their times.
+func expandList(ri *RepresentationInfo, l *xList, base string, budget *segBudget) error {
+	if len(l.URLs) == 0 {
+		return fmt.Errorf("SegmentList has no SegmentURL")
+	}
+	if len(l.URLs) > budget.left {
+		return &LimitError{What: "segments", Limit: budget.max}
+	}
+	budget.left -= len(l.URLs)
+	if l.InitElem != nil && l.InitElem.SourceURL != "" {
+		ri.InitURL = joinBase(base, l.InitElem.SourceURL)
+	}
+	for _, u := range l.URLs {
+		if u.Media == "" {
+			return fmt.Errorf("SegmentURL without a media attribute")
+		}
+		ri.SegmentURLs = append(ri.SegmentURLs, joinBase(base, u.Media))
+	}
+	ri.Timescale = max(l.Timescale, 1)
+	var times []SegmentTime
+	var explicit []bool
+	add := func(_ int, t, d uint64, ex bool) error {
+		if len(times) >= len(l.URLs) {
+			return fmt.Errorf("SegmentTimeline lists more segments than SegmentURLs")
+		}
+		times, explicit = append(times, SegmentTime{Start: t, Duration: d}), append(explicit, ex)
+		return nil
+	}
+	switch {
+	case len(l.Timeline) > 0:
+		if err := expandTimeline(l.Timeline, 0, add); err != nil {
+			return err
+		}
+	case l.Duration > 0:
+		for i := range l.URLs {
+			add(i, uint64(i)*l.Duration, l.Duration, false)
+		}
+	}
+	if len(times) == len(l.URLs) {
+		ri.Timeline, ri.ExplicitStarts = times, explicit
 	}
 	return nil
 }

@@ -151,7 +151,7 @@ func Open(ctx context.Context, path string) (*File, error) {
 		fh.Close()
 		return nil, &InputError{Path: path, Reason: "is a folder, not an MP4 file"}
 	}
-	if err := checkTopLevel(fh, st.Size(), path); err != nil {
+	if err := checkTopLevel(mp4safe.ReadAhead(fh, st.Size()), st.Size(), path); err != nil {
 		fh.Close()
 		return nil, err
 	}
@@ -324,10 +324,11 @@ func (f *File) Moov() *mp4.MoovBox {
 	return f.MP4.Init.Moov
 }
 
-// Trak returns the track box with the given ID.
+// Trak returns the track box with the given ID (nil when none; a track without a track
+// header has no ID and is never returned).
 func (f *File) Trak(id uint32) *mp4.TrakBox {
 	for _, t := range f.Moov().Traks {
-		if t.Tkhd.TrackID == id {
+		if t.Tkhd != nil && t.Tkhd.TrackID == id {
 			return t
 		}
 	}
@@ -344,9 +345,12 @@ func ticks(t uint64, timescale uint32) time.Duration {
 // describeTrak describes one track. Tracks Satchel cannot carry get Unsupported; an error
 // means the file is damaged.
 func describeTrak(trak *mp4.TrakBox, movieTimescale uint32, chapters map[uint32]bool) (*Track, error) {
-	if trak.Tkhd == nil || trak.Mdia == nil || trak.Mdia.Hdlr == nil || trak.Mdia.Mdhd == nil || trak.Mdia.Minf == nil ||
+	if trak.Tkhd == nil {
+		return nil, fmt.Errorf("has a track box without its track header (tkhd); the file is damaged")
+	}
+	if trak.Mdia == nil || trak.Mdia.Hdlr == nil || trak.Mdia.Mdhd == nil || trak.Mdia.Minf == nil ||
 		trak.Mdia.Minf.Stbl == nil || trak.Mdia.Minf.Stbl.Stsd == nil {
-		return nil, fmt.Errorf("has an incomplete track box (missing tkhd/mdia/minf/stbl/stsd); the file is damaged")
+		return nil, fmt.Errorf("has an incomplete track box (missing mdia/minf/stbl/stsd); the file is damaged")
 	}
 	t := &Track{ID: trak.Tkhd.TrackID, Timescale: trak.Mdia.Mdhd.Timescale, Language: trackLanguage(trak),
 		Default: trak.Tkhd.Flags&1 != 0, Role: trackRole(trak), Edit: readEdit(trak, movieTimescale)}

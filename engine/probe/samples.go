@@ -41,8 +41,11 @@ func maxSamples(size int64) int {
 }
 
 func stblSamples(trak *mp4.TrakBox, size int64) ([]Sample, error) {
-	stbl := trak.Mdia.Minf.Stbl
 	id := trak.Tkhd.TrackID
+	if trak.Mdia == nil || trak.Mdia.Minf == nil || trak.Mdia.Minf.Stbl == nil {
+		return nil, fmt.Errorf("track %d has no sample table (stbl); the file is damaged", id)
+	}
+	stbl := trak.Mdia.Minf.Stbl
 	if stbl.Stsz == nil || stbl.Stts == nil || stbl.Stsc == nil || (stbl.Stco == nil && stbl.Co64 == nil) {
 		return nil, fmt.Errorf("track %d has an incomplete sample table (stsz/stts/stsc/stco); the file is damaged", id)
 	}

@@ -5,7 +5,11 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
+
+	"satchel/internal/hostiletest"
 )
 
 // TestCraftedMP4sDoNotPanic reproduces issue 16's crafted files: a renamed tkhd (nil
@@ -68,4 +72,26 @@ func FuzzVerifyFile(f *testing.F) {
 		}
 		_, _ = verify(context.Background(), Input{Path: p, Keys: res.Keys}, false)
 	})
+}
+
+// TestMillionNestedBoxesAnsweredFast: issue 16's million nested moov boxes (a stack overflow
+// at 1.1 GB before) are a failed check in under a second, through the whole verifier.
+func TestMillionNestedBoxesAnsweredFast(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "nested.mp4")
+	if err := os.WriteFile(p, hostiletest.NestedMoov(1_000_000), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	rep, err := Verify(context.Background(), Input{Path: p})
+	took := time.Since(start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.Failed() || !strings.Contains(findings(rep, Fail), "nested more than") {
+		t.Fatalf("a million nested boxes:\n%s", findings(rep, Fail))
+	}
+	t.Logf("answered in %s", took)
+	if took > time.Second {
+		t.Fatalf("answered in %s, want under 1 s", took)
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -47,6 +48,9 @@ func (s *Server) Stop() {
 // with Azurite started into *srv. Without Azurite installed the tests run with *srv nil (tests
 // skip through Need), unless $CI or $SATCHEL_REQUIRE_AZURITE is set: then it is a failure.
 func Main(run func() int, repoRoot string, srv **Server) int {
+	if fuzzing() {
+		return run() // fuzz targets need no storage; a worker per CPU must not start Node each
+	}
 	bin, _ := filepath.Abs(filepath.Join(repoRoot, ".tools/node_modules/.bin/azurite-blob"))
 	if _, err := os.Stat(bin); err != nil {
 		if os.Getenv("CI") != "" || os.Getenv("SATCHEL_REQUIRE_AZURITE") != "" {
@@ -65,6 +69,16 @@ func Main(run func() int, repoRoot string, srv **Server) int {
 	defer s.Stop()
 	*srv = s
 	return run()
+}
+
+// fuzzing reports whether the test binary runs `go test -fuzz` (the coordinator or a worker).
+func fuzzing() bool {
+	for _, a := range os.Args[1:] {
+		if strings.HasPrefix(a, "-test.fuzz") {
+			return true
+		}
+	}
+	return false
 }
 
 func start(bin string) (*Server, error) {

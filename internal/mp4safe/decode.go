@@ -21,32 +21,46 @@ const (
 )
 
 // DecodeFile scans the whole input (see Scan) and then decodes it with mp4ff. Malformed input
-// gives an *Error; a decoder panic is turned into an *Error too.
+// gives an *Error; a decoder panic is turned into an *Error too. Reads go through a read-ahead
+// buffer (one system call per 64 KiB, not per box header), and cancelling ctx returns
+// ctx.Err() at once: the decoder finishes in the background, bounded by the scan's limits
+// (closing r makes it stop sooner).
 func DecodeFile(ctx context.Context, r io.ReadSeeker, mode Mode) (*mp4.File, error) {
 	size, err := r.Seek(0, io.SeekEnd)
 	if err != nil {
 		return nil, fmt.Errorf("find the size: %w", err)
 	}
-	if err := Scan(ctx, readerAt(r), size, DefaultLimits); err != nil {
+	br := newBufReader(readerAt(r), size)
+	if err := Scan(ctx, br, size, DefaultLimits); err != nil {
 		return nil, err
 	}
-	if _, err := r.Seek(0, io.SeekStart); err != nil {
-		return nil, fmt.Errorf("rewind: %w", err)
+	type result struct {
+		mf  *mp4.File
+		err error
 	}
-	var mf *mp4.File
-	err = Do(func() error {
-		var derr error
-		if mode == Lazy {
-			mf, derr = mp4.DecodeFile(r, mp4.WithDecodeMode(mp4.DecModeLazyMdat))
-		} else {
-			mf, derr = mp4.DecodeFile(r)
+	done := make(chan result, 1)
+	go func() {
+		var mf *mp4.File
+		err := Do(func() error {
+			var derr error
+			if mode == Lazy {
+				mf, derr = mp4.DecodeFile(br, mp4.WithDecodeMode(mp4.DecModeLazyMdat))
+			} else {
+				mf, derr = mp4.DecodeFile(br)
+			}
+			return derr
+		})
+		done <- result{mf, err}
+	}()
+	select {
+	case res := <-done:
+		if res.err != nil {
+			return nil, res.err
 		}
-		return derr
-	})
-	if err != nil {
-		return nil, err
+		return res.mf, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
 	}
-	return mf, nil
 }
 
 // DecodeBytes is DecodeFile over an in-memory input (a fetched segment or init segment).

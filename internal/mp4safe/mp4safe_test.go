@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -190,4 +191,28 @@ func FuzzDecodeFile(f *testing.F) {
 			t.Fatal("nil file without error")
 		}
 	})
+}
+
+// TestReadAhead: reads of any size and position, across window edges and past the end, give
+// what the input holds.
+func TestReadAhead(t *testing.T) {
+	data := make([]byte, 3*bufSize+123)
+	for i := range data {
+		data[i] = byte(i * 7)
+	}
+	r := ReadAhead(bytes.NewReader(data), int64(len(data)))
+	for _, c := range []struct{ off, n int }{{0, 8}, {bufSize - 4, 8}, {2*bufSize + 5, 100}, {10, bufSize}, {len(data) - 3, 3}} {
+		p := make([]byte, c.n)
+		if n, err := r.ReadAt(p, int64(c.off)); err != nil || n != c.n || !bytes.Equal(p, data[c.off:c.off+c.n]) {
+			t.Fatalf("ReadAt(%d, %d) = %d, %v", c.off, c.n, n, err)
+		}
+	}
+	if _, err := r.ReadAt(make([]byte, 8), int64(len(data)-3)); err == nil {
+		t.Fatal("a read past the end succeeded")
+	}
+	r.Seek(int64(len(data)-5), 0)
+	b, err := io.ReadAll(r)
+	if err != nil || !bytes.Equal(b, data[len(data)-5:]) {
+		t.Fatalf("Read to the end: %d bytes, %v", len(b), err)
+	}
 }
