@@ -8,8 +8,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
-	"fyne.io/fyne/v2/storage"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"satchel/app/services"
@@ -59,16 +58,11 @@ func newAssetsScreen(a *App) *assetsScreen {
 		s.entries[i].Asset.WriteText(&b)
 		s.detail.SetText(b.String())
 	}
-	add := widget.NewButton("Add MP4…", func() {
-		d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
-			if err != nil || r == nil {
-				return
-			}
-			r.Close()
-			s.add([]string{r.URI().Path()})
-		}, a.win)
-		d.SetFilter(storage.NewExtensionFileFilter([]string{".mp4", ".m4v", ".mov", ".m4a"}))
-		d.Show()
+	add := widget.NewButtonWithIcon("Add MP4…", theme.ContentAddIcon(), func() {
+		a.openFile(services.MediaExtensions, func(path string) { s.add([]string{path}) })
+	})
+	addDir := widget.NewButtonWithIcon("Add folder…", theme.FolderOpenIcon(), func() {
+		a.openFolder(func(dir string) { s.addPaths([]string{dir}) })
 	})
 	remove := widget.NewButton("Remove", func() {
 		if s.sel < 0 || s.sel >= len(s.entries) {
@@ -83,7 +77,7 @@ func newAssetsScreen(a *App) *assetsScreen {
 	})
 	hint := widget.NewLabel("Add the renditions of one title (or drop MP4 files on the window). Ticked rows form the bitrate ladder; their GOPs must line up.")
 	hint.Wrapping = fyne.TextWrapWord
-	top := container.NewVBox(heading("Assets"), hint, container.NewHBox(add, remove), s.ladder)
+	top := container.NewVBox(heading("Assets"), hint, container.NewHBox(add, addDir, remove), s.ladder)
 	split := container.NewVSplit(s.list, container.NewVScroll(s.detail))
 	split.Offset = 0.45
 	s.obj = container.NewBorder(top, nil, nil, nil, split)

@@ -7,7 +7,6 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
 
 	"satchel/app/services"
@@ -36,13 +35,7 @@ func newLicenseScreen(a *App) *licenseScreen {
 	s.addr = widget.NewEntry()
 	s.content = widget.NewEntry()
 	s.content.SetPlaceHolder("package folder for the demo player (optional)")
-	browse := widget.NewButton("Browse…", func() {
-		dialog.ShowFolderOpen(func(u fyne.ListableURI, err error) {
-			if err == nil && u != nil {
-				s.content.SetText(u.Path())
-			}
-		}, a.win)
-	})
+	browse := widget.NewButton("Browse…", func() { a.openFolder(s.content.SetText) })
 	s.policy = widget.NewSelect(nil, nil)
 	s.urls = widget.NewLabel("stopped")
 	s.urls.Wrapping = fyne.TextWrapWord
@@ -55,7 +48,10 @@ func newLicenseScreen(a *App) *licenseScreen {
 	s.playBtn = widget.NewButton("Play in browser", func() {
 		if u, ok := a.svc.LicenseURL(); ok {
 			pu, _ := url.Parse(u + "/player/")
-			a.showErr(a.fa.OpenURL(pu))
+			if err := a.openExternal(pu); err != nil {
+				a.showPath("Open the player yourself", "Satchel could not open a browser ("+err.Error()+"). "+
+					"Open this address in one:", pu.String())
+			}
 		}
 	})
 	s.ledger = widget.NewList(func() int { return len(s.entries) },
