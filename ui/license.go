@@ -26,6 +26,8 @@ type licenseScreen struct {
 	urls     *widget.Label
 	entries  []license.Entry
 	ledger   *widget.List
+	empty    *widget.Label // the ledger's empty state
+	entry    *widget.Label // the selected entry, in full
 	unsub    func()
 	offered  string // the package folder last offered as content
 }
@@ -74,6 +76,17 @@ func newLicenseScreen(a *App) *licenseScreen {
 			}
 			l.Refresh()
 		})
+	s.empty = widget.NewLabel("No licenses yet: start the server and play, run Verify or Simulate — every " +
+		"license issued and every simulated play is recorded here.")
+	s.empty.Wrapping = fyne.TextWrapWord
+	s.entry = widget.NewLabel("Select an entry to read it in full.")
+	s.entry.Wrapping = fyne.TextWrapWord
+	s.entry.Selectable = true
+	s.ledger.OnSelected = func(i widget.ListItemID) {
+		if i >= 0 && i < len(s.entries) {
+			s.entry.SetText(ledgerLine(s.entries[len(s.entries)-1-i]))
+		}
+	}
 	note := widget.NewLabel("ClearKey is the real W3C protocol that browsers speak. The Widevine, PlayReady and FairPlay endpoints use Satchel's documented TEST protocol " +
 		"(keys wrapped for the client, policy attached, signed); real devices need the vendors' license services — export keys as CPIX and policies as AMS JSON for them. " +
 		"Browsers allow EME only on HTTPS or localhost.")
@@ -82,7 +95,8 @@ func newLicenseScreen(a *App) *licenseScreen {
 	top := container.NewVBox(heading("License server"), note, form,
 		container.NewHBox(s.startBtn, s.stopBtn, s.playBtn), s.urls,
 		heading("License ledger (newest first): issued licenses, and the simulated devices' acquisitions and plays"))
-	s.obj = container.NewBorder(top, nil, nil, nil, s.ledger)
+	s.obj = container.NewBorder(top, s.entry, nil, nil,
+		container.NewStack(s.ledger, container.NewVBox(s.empty)))
 	ch, unsub := a.svc.SubscribeLedger()
 	s.unsub = unsub
 	go func() {
@@ -117,6 +131,7 @@ func (s *licenseScreen) loadLedger() {
 		return
 	}
 	s.entries = e
+	s.empty.Hidden = len(e) > 0
 	s.ledger.Refresh()
 }
 

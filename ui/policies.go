@@ -55,6 +55,7 @@ type policiesScreen struct {
 	tkIssuer, tkAudience, tkKey *widget.Entry
 	parseErrs                   []string
 	parseFault                  map[*widget.Entry]error // entries whose text does not parse
+	fault                       map[*widget.Entry]error // entries at fault: highlighted
 }
 
 func newPoliciesScreen(a *App) *policiesScreen {
@@ -147,7 +148,7 @@ func newPoliciesScreen(a *App) *policiesScreen {
 		"name":                                                s.name,
 	}
 	for _, e := range s.entries {
-		e.Validator = func(string) error { return nil } // the errors are set by changed
+		e.Validator = func(string) error { return s.fault[e] } // computed by changed
 		e.AlwaysShowValidationError = true
 	}
 	s.name.OnSubmitted = func(string) { s.save() }
@@ -468,11 +469,9 @@ func (s *policiesScreen) changed() {
 		}
 		lines = append(lines, fmt.Sprintf("%s %s: %s\n    → %s", mark, is.Field, is.Message, is.Fix))
 	}
+	s.fault = fault
 	for _, e := range s.entries {
 		e.SetValidationError(fault[e])
-	}
-	for e, err := range fault { // entries outside the map (none today) still show it
-		e.SetValidationError(err)
 	}
 	if len(lines) == 0 {
 		mode := "offline"

@@ -57,7 +57,9 @@ func (a *App) notifyEnd(rec jobs.Record, err error) {
 	case err != nil:
 		say = "failed: " + firstLine(explain(err))
 	}
-	a.fa.SendNotification(fyne.NewNotification(rec.Title, say))
+	n := fyne.NewNotification(rec.Title, say)
+	a.notified = append(a.notified, n)
+	a.fa.SendNotification(n)
 }
 
 // activeJobs returns the jobs queued or running in this session.

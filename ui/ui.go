@@ -113,6 +113,7 @@ type App struct {
 	lastError      string               // the last error shown (tests)
 	lastPathDialog string               // the last path shown with a Copy button (tests)
 	notifyAfter    time.Duration        // jobs running this long announce their end
+	notified       []*fyne.Notification // the notifications sent (tests)
 	unwatch        func()               // stops watching the jobs
 	quitAsked      bool                 // the quit confirmation was shown (tests)
 	closed         bool                 // the window was closed (tests)
