@@ -23,7 +23,9 @@ type assetsScreen struct {
 	ladder  *widget.Label
 	detail  *widget.Label
 	sel     int
-	onAdded func() // tests
+	pics    *assetPictures
+	onAdded func()            // tests
+	onThumb func(path string) // tests: a first frame was decoded
 }
 
 func newAssetsScreen(a *App) *assetsScreen {
@@ -57,6 +59,7 @@ func newAssetsScreen(a *App) *assetsScreen {
 		var b strings.Builder
 		s.entries[i].Asset.WriteText(&b)
 		s.detail.SetText(b.String())
+		s.pics.showAsset(s.entries[i])
 	}
 	add := widget.NewButtonWithIcon("Add MP4…", theme.ContentAddIcon(), func() {
 		a.openFile(services.MediaExtensions, func(path string) { s.add([]string{path}) })
@@ -78,7 +81,7 @@ func newAssetsScreen(a *App) *assetsScreen {
 	hint := widget.NewLabel("Add the renditions of one title (or drop MP4 files on the window). Ticked rows form the bitrate ladder; their GOPs must line up.")
 	hint.Wrapping = fyne.TextWrapWord
 	top := container.NewVBox(heading("Assets"), hint, container.NewHBox(add, addDir, remove), s.ladder)
-	split := container.NewVSplit(s.list, container.NewVScroll(s.detail))
+	split := container.NewVSplit(s.list, s.lowerPane())
 	split.Offset = 0.45
 	s.obj = container.NewBorder(top, nil, nil, nil, split)
 	return s
@@ -130,6 +133,7 @@ func (s *assetsScreen) refresh() {
 	}
 	s.entries = list
 	s.list.Refresh()
+	s.pics.refresh()
 	paths, err := s.a.svc.SelectedLadder()
 	switch {
 	case errors.Is(err, services.ErrNoSelection):

@@ -27,6 +27,7 @@ type licenseScreen struct {
 	entries  []license.Entry
 	ledger   *widget.List
 	empty    *widget.Label // the ledger's empty state
+	chart    *ledgerChart  // the ledger over time
 	entry    *widget.Label // the selected entry, in full
 	unsub    func()
 	offered  string // the package folder last offered as content
@@ -79,6 +80,7 @@ func newLicenseScreen(a *App) *licenseScreen {
 	s.empty = widget.NewLabel("No licenses yet: start the server and play, run Verify or Simulate — every " +
 		"license issued and every simulated play is recorded here.")
 	s.empty.Wrapping = fyne.TextWrapWord
+	s.chart = newLedgerChart()
 	s.entry = widget.NewLabel("Select an entry to read it in full.")
 	s.entry.Wrapping = fyne.TextWrapWord
 	s.entry.Selectable = true
@@ -95,8 +97,10 @@ func newLicenseScreen(a *App) *licenseScreen {
 	top := container.NewVBox(heading("License server"), note, form,
 		container.NewHBox(s.startBtn, s.stopBtn, s.playBtn), s.urls,
 		heading("License ledger (newest first): issued licenses, and the simulated devices' acquisitions and plays"))
-	s.obj = container.NewBorder(top, s.entry, nil, nil,
-		container.NewStack(s.ledger, container.NewVBox(s.empty)))
+	list := container.NewStack(s.ledger, container.NewVBox(s.empty))
+	body := container.NewVSplit(s.chart, list)
+	body.Offset = 0.35
+	s.obj = container.NewBorder(top, s.entry, nil, nil, body)
 	ch, unsub := a.svc.SubscribeLedger()
 	s.unsub = unsub
 	go func() {
@@ -133,6 +137,11 @@ func (s *licenseScreen) loadLedger() {
 	s.entries = e
 	s.empty.Hidden = len(e) > 0
 	s.ledger.Refresh()
+	buckets, step, err := s.a.svc.LedgerOverTime(40)
+	if err != nil {
+		s.a.log.Warn("ledger over time", "err", err)
+	}
+	s.chart.set(buckets, step)
 }
 
 func (s *licenseScreen) start() {
