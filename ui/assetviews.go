@@ -31,6 +31,7 @@ type assetPictures struct {
 	segments *segmentChart
 	segMsg   *widget.Label
 	thumbs   map[string][]byte // path → PNG (nil: could not decode)
+	tabs     *container.AppTabs
 }
 
 func (s *assetsScreen) lowerPane() fyne.CanvasObject {
@@ -52,9 +53,9 @@ func (s *assetsScreen) lowerPane() fyne.CanvasObject {
 	left := container.NewBorder(container.NewVBox(p.thumb, p.thumbMsg), nil, nil, nil, container.NewVScroll(s.detail))
 	segTab := container.NewBorder(container.NewVBox(container.NewBorder(nil, nil,
 		widget.NewLabel("Segment duration"), nil, p.segDur), p.segMsg), nil, nil, nil, container.NewScroll(p.segments))
-	tabs := container.NewAppTabs(container.NewTabItem("Tracks", p.tracks.table),
+	p.tabs = container.NewAppTabs(container.NewTabItem("Tracks", p.tracks.table),
 		container.NewTabItem("Segments & GOPs", segTab))
-	split := container.NewHSplit(left, tabs)
+	split := container.NewHSplit(left, p.tabs)
 	split.Offset = 0.3
 	p.obj = split
 	return p.obj

@@ -101,6 +101,7 @@ type banner struct {
 	issues  *widget.Button
 	content *fyne.Container
 	host    *fyne.Container // the container laid out around the banner (see above)
+	compact bool            // one smaller line: a summary inside a view
 }
 
 // above puts b at the top of content: the screen's layout, re-laid out when b changes.
@@ -156,7 +157,7 @@ func (b *banner) set(o outcome) {
 	b.title.Text = o.title
 	b.counts.SetText(o.counts)
 	b.detail.SetText(o.detail)
-	b.detail.Hidden = o.detail == ""
+	b.detail.Hidden = o.detail == "" || b.compact
 	b.path.SetText(strings.TrimSpace(o.pathLabel + ": " + o.path))
 	b.pathRow.Hidden = o.path == ""
 	b.actions.Objects = nil
@@ -328,9 +329,13 @@ func (r *bannerRenderer) Refresh() {
 	r.b.bg.FillColor = blend(c, theme.Color(theme.ColorNameBackground), bannerTint)
 	r.b.bg.StrokeColor = c
 	r.b.mark.Color = c
-	r.b.mark.TextSize = theme.TextSize() * 1.8
+	scale := float32(1)
+	if r.b.compact {
+		scale = 0.7
+	}
+	r.b.mark.TextSize = theme.TextSize() * 1.8 * scale
 	r.b.title.Color = theme.Color(theme.ColorNameForeground)
-	r.b.title.TextSize = theme.TextSize() * 1.5
+	r.b.title.TextSize = theme.TextSize() * 1.5 * scale
 	r.b.bg.Refresh()
 	r.b.mark.Refresh()
 	r.b.title.Refresh()

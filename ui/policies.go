@@ -163,6 +163,7 @@ func newPoliciesScreen(a *App) *policiesScreen {
 	body.Offset = 0.55
 	s.obj = container.NewBorder(header, nil, nil, nil, body)
 	s.loadPolicy(policy.Preset(policy.PresetRental48h))
+	s.pick.Selected = policy.PresetRental48h // shown, not loaded again
 	return s
 }
 

@@ -89,7 +89,7 @@ func newPublishScreen(a *App) *publishScreen {
 		"keys.cpix.xml and policy.json stay private. " +
 		"Credentials typed here are used for this run only and never stored; “Save target” stores them (encrypted).")
 	note.Wrapping = fyne.TextWrapWord
-	top := container.NewVBox(heading("Publish"), note, form, s.problem.Label, s.runBtn, s.view.box, s.result,
+	top := container.NewVBox(heading("Publish"), note, form, s.problem.Label, container.NewHBox(s.runBtn), s.view.box, s.result,
 		heading("SAS URLs"), s.sasBox)
 	submitRuns(s.runBtn, s.src, s.cors, s.sasHrs)
 	split := container.NewVSplit(container.NewVScroll(top), s.history.obj)

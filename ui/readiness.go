@@ -39,9 +39,11 @@ type readinessView struct {
 func newReadinessView(controls fyne.CanvasObject) *readinessView {
 	v := &readinessView{}
 	v.summary = newBanner(nil)
+	v.summary.compact = true
 	v.summary.set(outcome{level: levelInfo, title: "Offline readiness",
 		detail: "Verify a package to see which devices can play it offline."})
-	v.detail = widget.NewLabel("")
+	v.detail = widget.NewLabel("Verify a package to see which devices can play it offline; select a device for " +
+		"every rule, the evidence and the fix.")
 	v.detail.Wrapping = fyne.TextWrapWord
 	v.table = widget.NewTableWithHeaders(v.size, v.createCell, v.updateCell)
 	v.table.ShowHeaderColumn = false

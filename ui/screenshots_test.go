@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
@@ -24,9 +25,10 @@ import (
 // TestScreenshots is the screen tour behind `make screenshots`: on a fresh workspace it adds
 // the sample ladder, packages and verifies it, licenses a key through the running license
 // server, plays the rental scenario on a simulated device and inspects an init segment, so
-// every screen shows real results; then it renders each screen (1280×800, default theme) to a
-// PNG in $SATCHEL_SCREENSHOTS, and with $SATCHEL_SCREENSHOT_VARIANTS set the Verify and
-// Simulate screens at 1280×800 and 1920×1080 in the light and dark themes to variants/.
+// every screen shows real results (a package → verify → publish to a folder run among them);
+// then it renders each screen (1200×780, the default window, default theme) to a PNG in
+// $SATCHEL_SCREENSHOTS, and with $SATCHEL_SCREENSHOT_VARIANTS set every screen at 1200×780 and
+// 1920×1080 in the light and dark themes to variants/.
 // Without $SATCHEL_SCREENSHOTS it is skipped.
 func TestScreenshots(t *testing.T) {
 	dir := os.Getenv("SATCHEL_SCREENSHOTS")
@@ -60,6 +62,19 @@ func TestScreenshots(t *testing.T) {
 	test.Tap(a.verify.runBtn)
 	wait(t, verified, "verification")
 
+	// Publish the package to a folder, checked over HTTP.
+	a.publishFrom(a.verify.path.Text)
+	a.publish.target.SetText(filepath.Join(t.TempDir(), "www"))
+	test.Tap(a.publish.runBtn)
+	if j := a.publish.view.job; j == nil {
+		t.Fatalf("publish did not start: %s", a.publish.problem.Text)
+	} else if _, err := j.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 200 && a.publish.last == nil; i++ {
+		time.Sleep(20 * time.Millisecond)
+	}
+
 	a.Show(ScreenLicense)
 	a.license.addr.SetText("127.0.0.1:0")
 	test.Tap(a.license.startBtn)
@@ -86,14 +101,22 @@ func TestScreenshots(t *testing.T) {
 	a.Show(ScreenKeys)
 	a.keys.list.Select(0)
 	a.Show(ScreenAssets)
-	a.assets.list.Select(0)
+	thumbs := make(chan string, 1)
+	a.assets.onThumb = func(p string) { thumbs <- p }
+	a.assets.list.Select(2)
+	wait(t, thumbs, "first frame")
 
-	a.win.Resize(fyne.NewSize(1280, 800))
+	a.assets.pics.segDur.SetText("2s")
+	a.win.Resize(fyne.NewSize(1200, 780))
 	for _, s := range a.screens {
 		a.Show(s.name)
 		capture(t, a, filepath.Join(dir, screenFile(s.name)+".png"))
 	}
-	// The offline screens at the tour's size and full HD, in both themes (SATCHEL_SCREENSHOT_VARIANTS).
+	a.Show(ScreenAssets)
+	a.assets.pics.tabs.SelectIndex(1)
+	capture(t, a, filepath.Join(dir, "assets-segments.png"))
+	a.assets.pics.tabs.SelectIndex(0)
+	// Every screen at the default size and full HD, in both themes (SATCHEL_SCREENSHOT_VARIANTS).
 	if os.Getenv("SATCHEL_SCREENSHOT_VARIANTS") == "" {
 		return
 	}
@@ -103,16 +126,17 @@ func TestScreenshots(t *testing.T) {
 	}
 	for _, th := range []store.Theme{store.ThemeLight, store.ThemeDark} {
 		a.applyTheme(th)
-		for _, size := range []fyne.Size{{Width: 1280, Height: 800}, {Width: 1920, Height: 1080}} {
+		for _, size := range []fyne.Size{{Width: 1200, Height: 780}, {Width: 1920, Height: 1080}} {
 			a.win.Resize(size)
-			for _, name := range []string{ScreenVerify, ScreenSimulate} {
-				a.Show(ScreenAssets) // a fresh layout at the new size
-				a.Show(name)
-				file := fmt.Sprintf("%s-%dx%d-%s.png", screenFile(name), int(size.Width), int(size.Height), th)
+			for _, s := range a.screens {
+				a.Show(ScreenSettings) // a fresh layout at the new size
+				a.Show(s.name)
+				file := fmt.Sprintf("%s-%dx%d-%s.png", screenFile(s.name), int(size.Width), int(size.Height), th)
 				capture(t, a, filepath.Join(vdir, file))
 			}
 		}
 	}
+	a.applyTheme(store.ThemeSystem)
 }
 
 func screenFile(name string) string { return strings.ReplaceAll(strings.ToLower(name), " ", "-") }
