@@ -161,13 +161,7 @@ func piffOnly(t *testing.T, in string) string {
 	}
 	for _, trak := range f.Init.Moov.Traks {
 		for _, c := range trak.Mdia.Minf.Stbl.Stsd.Children {
-			var sinf *mp4.SinfBox
-			switch se := c.(type) {
-			case *mp4.VisualSampleEntryBox:
-				sinf = se.Sinf
-			case *mp4.AudioSampleEntryBox:
-				sinf = se.Sinf
-			}
+			sinf := cenc.SampleEntrySinf(c)
 			if sinf == nil {
 				continue
 			}

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # bench.sh measures packaging against ffmpeg on the same input, in one run:
 #   1. a ~150 MB 720p H.264+AAC rendition (40 s at 30 Mb/s, generated once into testdata/bench/):
-#      `satchel package` (cenc, DASH) vs `ffmpeg -c copy -encryption_scheme cenc-aes-ctr`;
-#      wall time, the ratio, and peak RSS of both;
+#      `satchel package` (cenc, DASH, 6 s segments) vs Shaka Packager 3.4.2 doing the same job and
+#      `ffmpeg -c copy -encryption_scheme cenc-aes-ctr` (one encrypted MP4), interleaved, three
+#      rounds; wall time, the ratios, and peak RSS of each;
 #   2. the same rendition looped 7 times (~1 GB): satchel's peak RSS (memory must not grow with size);
 #   3. two renditions at once: CPU utilisation ((user+sys)/wall; 2.0 = both cores busy);
 #   4. `satchel verify` of the ~1 GB package (decrypt every sample, decode sync samples) and
@@ -50,24 +51,51 @@ measure() { # label, command...
   printf '%-34s wall %7.2fs  peak RSS %6.1f MiB  cpu %.2f\n' "$label" "$secs" "$(echo "$rss/1024" | bc -l)" "$(echo "($user+$sys)/$secs" | bc -l)" >&2
   echo "$secs $rss"
 }
-# median3 runs a measurement three times and prints the median "secs rss" line.
-median3() {
-  local runs=()
-  for _ in 1 2 3; do
-    rm -rf "$B/out_satchel" "$B/out_ffmpeg.mp4"
-    runs+=("$(measure "$@")")
-  done
-  printf '%s\n' "${runs[@]}" | sort -n | sed -n 2p
+# interleaved3 runs the packagers of part 1 in turn, three rounds (satchel, ffmpeg, shaka,
+# satchel, …), so load changes on the machine hit each of them alike; it prints one
+# "label secs rss" line per run.
+SHAKA=.tools/node_modules/shaka-packager/bin/packager-linux-x64
+[[ $(uname -m) == aarch64 ]] && SHAKA=.tools/node_modules/shaka-packager/bin/packager-linux-arm64
+[[ -x $SHAKA ]] || bash scripts/shaka.sh
+run_satchel() {
+  measure "satchel package (cenc, dash)" ./satchel package --in "$B/bench_720p.mp4" --out "$B/out_satchel" \
+    --scheme cenc --drm widevine,playready --formats dash --segment 6s \
+    --key "HD=$KID:$KEY" --key "AUDIO=20203040506070809000a0b0c0d0e0f0:$KEY"
 }
+run_ffmpeg() {
+  measure "ffmpeg -c copy cenc-aes-ctr" ffmpeg -v error -y -i "$B/bench_720p.mp4" -c copy \
+    -encryption_scheme cenc-aes-ctr -encryption_key "$KEY" -encryption_kid "$KID" "$B/out_ffmpeg.mp4"
+}
+run_shaka() { # the same job as satchel's: CMAF segments of 6 s, DASH, cenc, Widevine + PlayReady pssh
+  measure "shaka-packager 3.4.2 (cenc, dash)" "$SHAKA" \
+    "in=$B/bench_720p.mp4,stream=video,init_segment=$B/out_shaka/v/init.mp4,segment_template=$B/out_shaka/v/\$Number\$.m4s" \
+    "in=$B/bench_720p.mp4,stream=audio,init_segment=$B/out_shaka/a/init.mp4,segment_template=$B/out_shaka/a/\$Number\$.m4s" \
+    --enable_raw_key_encryption --protection_scheme cenc --protection_systems Widevine,PlayReady \
+    --keys "label=:key_id=$KID:key=$KEY" --clear_lead 0 --segment_duration 6 --fragment_duration 6 \
+    --mpd_output "$B/out_shaka/manifest.mpd"
+}
+interleaved3() {
+  for _ in 1 2 3; do
+    for p in satchel ffmpeg shaka; do
+      rm -rf "$B/out_satchel" "$B/out_ffmpeg.mp4" "$B/out_shaka"
+      echo "$p $("run_$p")"
+    done
+  done
+}
+# median prints the median "secs rss" of label's runs in the interleaved3 output.
+median() { grep "^$1 " <<<"$2" | cut -d' ' -f2- | sort -n | sed -n 2p; }
 size=$(stat -c %s "$B/bench_720p.mp4")
 echo "input: $B/bench_720p.mp4, $((size / 1048576)) MiB" >&2
-read -r s_secs s_rss < <(median3 "satchel package (cenc, dash)" ./satchel package --in "$B/bench_720p.mp4" --out "$B/out_satchel" \
-  --scheme cenc --drm widevine,playready --formats dash --key "HD=$KID:$KEY" --key "AUDIO=20203040506070809000a0b0c0d0e0f0:$KEY")
-read -r f_secs f_rss < <(median3 "ffmpeg -c copy cenc-aes-ctr" ffmpeg -v error -y -i "$B/bench_720p.mp4" -c copy \
-  -encryption_scheme cenc-aes-ctr -encryption_key "$KEY" -encryption_kid "$KID" "$B/out_ffmpeg.mp4")
-printf 'median of 3: satchel %.2fs (peak RSS %.1f MiB), ffmpeg %.2fs (peak RSS %.1f MiB)\n' "$s_secs" "$(echo "$s_rss/1024" | bc -l)" "$f_secs" "$(echo "$f_rss/1024" | bc -l)" >&2
-printf 'ratio ffmpeg/satchel: %.2fx faster\n' "$(echo "$f_secs/$s_secs" | bc -l)" >&2
-rm -rf "$B/out_satchel" "$B/out_ffmpeg.mp4" "$B/out_1g"
+runs=$(interleaved3)
+read -r s_secs s_rss < <(median satchel "$runs")
+read -r f_secs f_rss < <(median ffmpeg "$runs")
+read -r k_secs k_rss < <(median shaka "$runs")
+mib() { echo "$1/1024" | bc -l; }
+printf 'median of 3 (interleaved): satchel %.2fs (peak RSS %.1f MiB), ffmpeg %.2fs (%.1f MiB), shaka-packager %.2fs (%.1f MiB)\n' \
+  "$s_secs" "$(mib "$s_rss")" "$f_secs" "$(mib "$f_rss")" "$k_secs" "$(mib "$k_rss")" >&2
+printf 'ratio ffmpeg/satchel: %.2fx faster; shaka-packager/satchel: %.2fx faster\n' \
+  "$(echo "$f_secs/$s_secs" | bc -l)" "$(echo "$k_secs/$s_secs" | bc -l)" >&2
+rm -rf "$B/out_satchel" "$B/out_ffmpeg.mp4" "$B/out_shaka" "$B/out_1g"
 size1g=$(stat -c %s "$B/bench_1g.mp4")
 echo "input: $B/bench_1g.mp4, $((size1g / 1048576)) MiB" >&2
 measure "satchel package 1 GB (cenc, dash)" ./satchel package --in "$B/bench_1g.mp4" --out "$B/out_1g" --scheme cenc --drm widevine --formats dash >/dev/null

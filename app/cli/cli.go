@@ -20,6 +20,7 @@ import (
 	"sort"
 	"strings"
 
+	"satchel/engine/drm"
 	"satchel/internal/version"
 )
 
@@ -198,6 +199,19 @@ type stringList []string
 
 func (s *stringList) String() string     { return strings.Join(*s, ",") }
 func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
+
+// parseKeyFlags parses the values of repeated --key flags (KID:KEY or TYPE=KID:KEY).
+func parseKeyFlags(specs []string) ([]drm.ContentKey, error) {
+	keys := make([]drm.ContentKey, 0, len(specs))
+	for _, s := range specs {
+		k, err := drm.ParseKeySpec(s)
+		if err != nil {
+			return nil, &InputError{Err: fmt.Errorf("--key %q: %w", s, err)}
+		}
+		keys = append(keys, k)
+	}
+	return keys, nil
+}
 
 // isTerminal reports whether w is a character device (progress bars only on terminals).
 func isTerminal(w io.Writer) bool {

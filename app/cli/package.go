@@ -166,12 +166,8 @@ func (f *packageFlags) request() (services.PackageRequest, error) {
 	if req.Formats, err = packaging.ParseFormats(f.formats); err != nil {
 		return req, usagef("--formats: %v", err)
 	}
-	for _, s := range f.keySpecs {
-		k, err := drm.ParseKeySpec(s)
-		if err != nil {
-			return req, &InputError{Err: fmt.Errorf("--key %q: %w", s, err)}
-		}
-		req.Keys = append(req.Keys, k)
+	if req.Keys, err = parseKeyFlags(f.keySpecs); err != nil {
+		return req, err
 	}
 	for _, spec := range f.audioSpecs {
 		a, err := parseAudioSpec(spec)

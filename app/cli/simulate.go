@@ -10,7 +10,6 @@ import (
 	"satchel/app/jobs"
 	"satchel/app/services"
 	"satchel/engine/devices"
-	"satchel/engine/drm"
 )
 
 func init() {
@@ -72,13 +71,11 @@ func runSimulate(e *env, args []string) error {
 			return err
 		}
 	}
-	for _, s := range keySpecs {
-		k, err := drm.ParseKeySpec(s)
-		if err != nil {
-			return &InputError{Err: fmt.Errorf("--key %q: %w", s, err)}
-		}
-		req.Keys = append(req.Keys, k)
+	keys, err := parseKeyFlags(keySpecs)
+	if err != nil {
+		return err
 	}
+	req.Keys = keys
 	if err := req.Validate(); err != nil {
 		return err
 	}

@@ -10,7 +10,6 @@ import (
 	"satchel/app/jobs"
 	"satchel/app/services"
 	"satchel/engine/devices"
-	"satchel/engine/drm"
 	"satchel/engine/verify"
 )
 
@@ -69,13 +68,11 @@ func runVerify(e *env, args []string) error {
 		IncludeKeys: *includeKeys, Limits: verify.Limits{MaxSegments: *maxSegments, MaxFetches: *maxFetches,
 			MaxResponseBytes: *maxResponse, MaxTime: *maxTime}, Devices: *deviceList, Scenario: *scenario}
 	req.Policy, req.PolicyFile = policyRef(*policyArg)
-	for _, s := range keySpecs {
-		k, err := drm.ParseKeySpec(s)
-		if err != nil {
-			return &InputError{Err: fmt.Errorf("--key %q: %w", s, err)}
-		}
-		req.Keys = append(req.Keys, k)
+	keys, err := parseKeyFlags(keySpecs)
+	if err != nil {
+		return err
 	}
+	req.Keys = keys
 	if err := req.Validate(); err != nil {
 		return err
 	}

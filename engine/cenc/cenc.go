@@ -129,13 +129,7 @@ func TrackKID(init *mp4.InitSegment, trackID uint32) (drm.KID, string, bool) {
 		}
 		stsd := trak.Mdia.Minf.Stbl.Stsd
 		for _, c := range stsd.Children {
-			var sinf *mp4.SinfBox
-			switch se := c.(type) {
-			case *mp4.VisualSampleEntryBox:
-				sinf = se.Sinf
-			case *mp4.AudioSampleEntryBox:
-				sinf = se.Sinf
-			}
+			sinf := SampleEntrySinf(c)
 			if sinf != nil && sinf.Schi != nil && sinf.Schi.Tenc != nil && len(sinf.Schi.Tenc.DefaultKID) == 16 {
 				scheme := ""
 				if sinf.Schm != nil {

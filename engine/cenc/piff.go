@@ -29,13 +29,7 @@ const piffAlgorithmCTR = 1
 func AddPIFFInit(init *mp4.InitSegment, psshs []*mp4.PsshBox) error {
 	for _, trak := range init.Moov.Traks {
 		for _, c := range trak.Mdia.Minf.Stbl.Stsd.Children {
-			var sinf *mp4.SinfBox
-			switch se := c.(type) {
-			case *mp4.VisualSampleEntryBox:
-				sinf = se.Sinf
-			case *mp4.AudioSampleEntryBox:
-				sinf = se.Sinf
-			}
+			sinf := SampleEntrySinf(c)
 			if sinf == nil || sinf.Schi == nil || sinf.Schi.Tenc == nil {
 				continue
 			}

@@ -72,13 +72,7 @@ func ProtectionOf(trak *mp4.TrakBox) (*TrackProtection, error) {
 	tp := &TrackProtection{TrackID: trak.Tkhd.TrackID}
 	stbl := trak.Mdia.Minf.Stbl
 	for _, c := range stbl.Stsd.Children {
-		var sinf *mp4.SinfBox
-		switch se := c.(type) {
-		case *mp4.VisualSampleEntryBox:
-			sinf = se.Sinf
-		case *mp4.AudioSampleEntryBox:
-			sinf = se.Sinf
-		}
+		sinf := SampleEntrySinf(c)
 		if sinf == nil {
 			tp.Entries = append(tp.Entries, nil)
 			continue
@@ -171,4 +165,16 @@ func piffAlgorithm(schi *mp4.SchiBox) uint32 {
 		return 1
 	}
 	return 0
+}
+
+// SampleEntrySinf returns the protection scheme information (sinf) of a visual or audio sample
+// entry, or nil when the entry is clear or of another kind.
+func SampleEntrySinf(entry mp4.Box) *mp4.SinfBox {
+	switch se := entry.(type) {
+	case *mp4.VisualSampleEntryBox:
+		return se.Sinf
+	case *mp4.AudioSampleEntryBox:
+		return se.Sinf
+	}
+	return nil
 }

@@ -529,22 +529,31 @@ func persistValue(p *policy.Policy, sys drm.System) string {
 	return p.ClearKey.LicenseType
 }
 
+// widevineCheck wraps a check of the Widevine part of the policy: without a policy the result
+// is unknown; a policy without a Widevine part passes (the persistence rule reports it).
+func widevineCheck(f func(c *ruleCtx, wv *policy.WidevinePolicy) (Result, string)) func(*ruleCtx) (Result, string) {
+	return func(c *ruleCtx) (Result, string) {
+		p := c.ev.Policy
+		switch {
+		case p == nil:
+			return ResultUnknown, "no policy was given"
+		case p.Widevine == nil:
+			return ResultPass, ""
+		}
+		return f(c, p.Widevine)
+	}
+}
+
 func canPlayRule() Rule {
 	return Rule{ID: "widevine-can-play", Scope: ScopePolicy, Says: "The Widevine license must allow playback (can_play).",
 		Why:    "A license with can_play false grants no playback at all.",
 		Source: srcWVTemplate + " (can_play)", Fix: "set can_play to true",
-		check: func(c *ruleCtx) (Result, string) {
-			p := c.ev.Policy
-			switch {
-			case p == nil:
-				return ResultUnknown, "no policy was given"
-			case p.Widevine == nil:
-				return ResultPass, "" // the persistence rule reports the missing configuration
-			case !p.Widevine.PolicyOverrides.CanPlay:
+		check: widevineCheck(func(c *ruleCtx, wv *policy.WidevinePolicy) (Result, string) {
+			if !wv.PolicyOverrides.CanPlay {
 				return ResultFail, policyName(c.ev) + ": widevine.policy_overrides.can_play = false"
 			}
 			return ResultPass, policyName(c.ev) + ": can_play = true"
-		}}
+		})}
 }
 
 func durationsSetRule() Rule {
@@ -553,15 +562,8 @@ func durationsSetRule() Rule {
 			"(0 = unlimited).",
 		Why:    "Android 4.4 and older read unset durations as 9223372036854775807 and treat the license as expired.",
 		Source: srcOldAndroid, Fix: "set all three durations explicitly; 0 means unlimited",
-		check: func(c *ruleCtx) (Result, string) {
-			p := c.ev.Policy
-			if p == nil {
-				return ResultUnknown, "no policy was given"
-			}
-			if p.Widevine == nil {
-				return ResultPass, ""
-			}
-			o := p.Widevine.PolicyOverrides
+		check: widevineCheck(func(c *ruleCtx, wv *policy.WidevinePolicy) (Result, string) {
+			o := wv.PolicyOverrides
 			var unset []string
 			for _, f := range []struct {
 				n string
@@ -576,7 +578,7 @@ func durationsSetRule() Rule {
 				return ResultFail, fmt.Sprintf("%s leaves %s unset", policyName(c.ev), strings.Join(unset, ", "))
 			}
 			return ResultPass, policyName(c.ev) + " sets all three durations"
-		}}
+		})}
 }
 
 // l3SecurityLevelRule: an L3 (software) device gets no key for a track type whose
@@ -587,16 +589,9 @@ func l3SecurityLevelRule() Rule {
 		Why: "Widevine L3 is software-only; the license omits keys whose track type requires hardware crypto " +
 			"(security_level 3–5).",
 		Source: srcWVLevel, Fix: "allow security_level 1 or 2 for AUDIO and SD, or do not offer the download to L3 devices",
-		check: func(c *ruleCtx) (Result, string) {
-			p := c.ev.Policy
-			if p == nil {
-				return ResultUnknown, "no policy was given"
-			}
-			if p.Widevine == nil {
-				return ResultPass, ""
-			}
+		check: widevineCheck(func(c *ruleCtx, wv *policy.WidevinePolicy) (Result, string) {
 			var basic, hd []string
-			for _, s := range p.Widevine.ContentKeySpecs {
+			for _, s := range wv.ContentKeySpecs {
 				if s.SecurityLevel <= 2 {
 					continue
 				}
@@ -615,7 +610,7 @@ func l3SecurityLevelRule() Rule {
 					": an L3 device gets SD only"
 			}
 			return ResultPass, policyName(c.ev) + ": no track type requires hardware"
-		}}
+		})}
 }
 
 func sl3000Caveat() Rule {

@@ -4,37 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"encoding/xml"
-	"flag"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"satchel/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
-
-// golden compares got with testdata/name, or rewrites the file with -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("golden %s: %v (run go test -update to create it)", path, err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file (run go test -update if the change is intended):\n%s", path, got)
-	}
-}
 
 // TestRenderGolden renders the classic scenarios under their own policies as text, SVG and
 // JSON and compares them with reviewed golden files.
@@ -56,9 +31,9 @@ func TestRenderGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden(t, name+".txt", txt.Bytes())
-			golden(t, name+".svg", svg.Bytes())
-			golden(t, name+".json", append(js, '\n'))
+			golden.Check(t, name+".txt", txt.Bytes())
+			golden.Check(t, name+".svg", svg.Bytes())
+			golden.Check(t, name+".json", append(js, '\n'))
 			checkSVG(t, svg.Bytes(), tl)
 			var back Timeline
 			if err := json.Unmarshal(js, &back); err != nil || back.Scenario.String() != tl.Scenario.String() {
