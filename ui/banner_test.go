@@ -217,17 +217,13 @@ func TestPublishBanner(t *testing.T) {
 	dest := filepath.Join(t.TempDir(), "www")
 	a.publish.src.SetText(pkg)
 	a.publish.target.SetText(dest)
+	done := make(chan struct{}, 1)
+	a.publish.onDone = func() { done <- struct{}{} }
 	test.Tap(a.publish.runBtn)
 	if a.publish.view.job == nil {
 		t.Fatalf("publish did not start: %q", a.publish.problem.Text)
 	}
-	done := make(chan struct{})
-	go func() { a.publish.view.job.Wait(); close(done) }()
-	<-done
-	deadline := time.Now().Add(10 * time.Second)
-	for a.publish.last == nil && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
+	wait(t, done, "publish")
 	b := a.publish.banner
 	r := a.publish.last
 	if r == nil || r.Verify == nil {

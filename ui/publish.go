@@ -38,6 +38,7 @@ type publishScreen struct {
 	problem problemLabel
 	history *historyView
 	last    *services.PublishResult // the last finished publish
+	onDone  func()                  // tests: a publish job finished and is shown
 	offered string                  // the package folder last offered as the source
 }
 
@@ -165,6 +166,9 @@ func (s *publishScreen) follow(j *jobs.Job) {
 }
 
 func (s *publishScreen) finished(rec jobs.Record, res any, err error) {
+	if s.onDone != nil {
+		defer s.onDone()
+	}
 	s.history.refresh()
 	r, _ := res.(*services.PublishResult)
 	switch {

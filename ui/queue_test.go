@@ -81,10 +81,7 @@ func TestJobQueueAndRerun(t *testing.T) {
 		t.Fatalf("package job %s: %s", rec.State, rec.Error)
 	}
 	recs := []jobs.Record{rec}
-	deadline := time.Now().Add(5 * time.Second)
-	for len(a.notified) < 3 && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitFor(t, func() bool { return len(a.notified) >= 3 }, "three notifications")
 	if n := len(a.notified); n != 3 || a.notified[0].Content != "cancelled" ||
 		!strings.HasPrefix(a.notified[2].Content, "done in ") {
 		t.Fatalf("%d notifications: %+v", n, a.notified)

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
@@ -65,15 +64,13 @@ func TestScreenshots(t *testing.T) {
 	// Publish the package to a folder, checked over HTTP.
 	a.publishFrom(a.verify.path.Text)
 	a.publish.target.SetText(filepath.Join(t.TempDir(), "www"))
+	published := make(chan struct{}, 1)
+	a.publish.onDone = func() { published <- struct{}{} }
 	test.Tap(a.publish.runBtn)
-	if j := a.publish.view.job; j == nil {
+	if a.publish.view.job == nil {
 		t.Fatalf("publish did not start: %s", a.publish.problem.Text)
-	} else if _, err := j.Wait(); err != nil {
-		t.Fatal(err)
 	}
-	for i := 0; i < 200 && a.publish.last == nil; i++ {
-		time.Sleep(20 * time.Millisecond)
-	}
+	wait(t, published, "publish")
 
 	a.Show(ScreenLicense)
 	a.license.addr.SetText("127.0.0.1:0")
