@@ -111,9 +111,9 @@ func newVerifyScreen(a *App) *verifyScreen {
 	s.simTab = container.NewTabItem("License timeline", container.NewScroll(s.timeline))
 	s.tabs = container.NewAppTabs(container.NewTabItem("Findings", body), s.simTab)
 	results := container.NewVSplit(s.ready.obj, s.tabs)
-	results.Offset = 0.4
+	results.Offset = 0.5
 	whole := container.NewVSplit(container.NewVScroll(top), results)
-	whole.Offset = 0.3
+	whole.Offset = 0.2
 	s.obj = s.banner.above(whole)
 	return s
 }
