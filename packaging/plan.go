@@ -356,20 +356,34 @@ func assignKeys(tracks []*track, explicit []drm.ContentKey) ([]drm.ContentKey, e
 	return used, drm.CheckKeys(used)
 }
 
-// prepareOutDir checks the destination and creates the temp folder beside it.
-func prepareOutDir(out string, overwrite bool) (string, error) {
+// CheckOutDir reports whether Package could write out now: an *OutputExistsError when it
+// holds files and overwrite is false, an error when it is a file. Package checks it itself;
+// a caller with slow work to do before packaging (an encode) checks it first.
+func CheckOutDir(out string, overwrite bool) error {
 	abs, err := filepath.Abs(out)
 	if err != nil {
-		return "", fmt.Errorf("output folder %s: %w", out, err)
+		return fmt.Errorf("output folder %s: %w", out, err)
 	}
 	if st, err := os.Stat(abs); err == nil {
 		if !st.IsDir() {
-			return "", fmt.Errorf("output %s exists and is a file; choose a folder path", out)
+			return fmt.Errorf("output %s exists and is a file; choose a folder path", out)
 		}
 		entries, _ := os.ReadDir(abs)
 		if len(entries) > 0 && !overwrite {
-			return "", &OutputExistsError{Dir: out}
+			return &OutputExistsError{Dir: out}
 		}
+	}
+	return nil
+}
+
+// prepareOutDir checks the destination and creates the temp folder beside it.
+func prepareOutDir(out string, overwrite bool) (string, error) {
+	if err := CheckOutDir(out, overwrite); err != nil {
+		return "", err
+	}
+	abs, err := filepath.Abs(out)
+	if err != nil {
+		return "", fmt.Errorf("output folder %s: %w", out, err)
 	}
 	parent := filepath.Dir(abs)
 	if err := os.MkdirAll(parent, 0o755); err != nil {

@@ -4,15 +4,16 @@
 # mezzanine at 40 Mb/s (CABAC, B-frames) with film-like grain and stereo AAC, generated once.
 # (Decoding it costs about as much CPU as decoding ProRes 422 HQ; a master made with x264's
 # ultrafast preset would decode 3x cheaper and flatter the one-decode strategy less.) Interleaved rounds (ENC_ROUNDS, default 3), median of each:
-#   satchel one-process   engine/encode, one ffmpeg: decode once, split + scale, 4 encoders
-#   satchel parallel      engine/encode, one ffmpeg per rung, as many at once as CPUs
-#   bare one-process      the exact command line satchel prints for one-process, run by bash
-#   one by one            the same 4 rungs, one ffmpeg per rung, run one after the other
+#   satchel one-process   `satchel encode`, one ffmpeg: decode once, split + scale, 4 encoders
+#   satchel parallel      `satchel encode --strategy parallel`, one ffmpeg per rung, as many at once as CPUs
+#   bare one-process      the exact command line `satchel encode --dry-run` prints for one-process, run by bash
+#   one by one            the same 4 rungs, one ffmpeg per rung (its parallel plan), run one after the other
 # Same encoder settings everywhere (veryfast, so a round takes minutes, not tens of minutes).
 # Speed-up = one-by-one / satchel default; overhead = satchel default / bare - 1. Under load
 # (other jobs on the machine) wall times swing between runs, so the overhead is also measured
-# inside each satchel run: its wall time minus the wall time of the ffmpeg process it ran.
-# Until `satchel encode` is wired, scripts/encodebench drives engine/encode exactly as it will.
+# inside each satchel run: the satchel process's wall time minus the wall time of the ffmpeg
+# encode process it ran (from `--json`: commands[].elapsed_ns). Satchel runs as the user runs
+# it: the whole command, with its workspace (a scratch one, --workspace), probes and checks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 B=testdata/bench
@@ -32,16 +33,19 @@ ladder bench
 960x540   1200k
 640x360    600k
 LADDER
-go build -o "$B/encodebench" ./scripts/encodebench
-EB=("$B/encodebench" -master "$EM" -ladder "$B/ladder4.txt" -speed veryfast)
-"${EB[@]}" -strategy one-process -out "$B/enc_bare" -print >"$B/enc_one.sh"
-"${EB[@]}" -strategy parallel -out "$B/enc_bare" -print >"$B/enc_seq.sh"
+go build -o "$B/satchel" .
+rm -rf "$B/enc_ws"
+EB=("$B/satchel" encode "$EM" --ladder "$B/ladder4.txt" --speed veryfast --workspace "$B/enc_ws")
+"${EB[@]}" --strategy one-process --out "$B/enc_bare" --dry-run >"$B/enc_one.sh"
+"${EB[@]}" --strategy parallel --out "$B/enc_bare" --dry-run >"$B/enc_seq.sh"
 echo "encode commands: $B/enc_one.sh (one process), $B/enc_seq.sh (one per rung)" >&2
-# cputime label, command...: prints "wall cpu" (seconds) and a line on stderr.
+# cputime label, command...: prints "wall cpu" (seconds) and a line on stderr; the command's
+# stdout goes to $OUT.
+OUT=/dev/null
 cputime() {
   local label=$1; shift
   local log; log=$(mktemp)
-  /usr/bin/time -f '%e %U %S' -o "$log" "$@" >/dev/null
+  /usr/bin/time -f '%e %U %S' -o "$log" "$@" >"$OUT"
   local wall user sys; read -r wall user sys <"$log"; rm -f "$log"
   printf '%-24s wall %7.2fs  cpu %7.2fs\n' "$label" "$wall" "$(echo "$user+$sys" | bc -l)" >&2
   echo "$wall $(echo "$user+$sys" | bc -l)"
@@ -51,12 +55,15 @@ rm -f "$B/enc_timing.txt"
 declare -A W C
 for ((r = 1; r <= ${ENC_ROUNDS:-3}; r++)); do
   echo "encode round $r" >&2
-  fresh; read -r w c < <(cputime "satchel one-process" "${EB[@]}" -strategy one-process -out "$B/enc_sat" -timing "$B/enc_timing.txt"); W[one]+="$w "; C[one]+="$c "
-  fresh; read -r w c < <(cputime "satchel parallel" "${EB[@]}" -strategy parallel -out "$B/enc_sat"); W[par]+="$w "; C[par]+="$c "
+  fresh; OUT=$B/enc_sat.json
+  read -r w c < <(cputime "satchel one-process" "${EB[@]}" --strategy one-process --out "$B/enc_sat" --json); W[one]+="$w "; C[one]+="$c "
+  echo "$w $(jq '[.commands[] | select(.purpose == "encode") | .elapsed_ns] | add / 1e9' "$OUT")" >>"$B/enc_timing.txt"
+  OUT=/dev/null
+  fresh; read -r w c < <(cputime "satchel parallel" "${EB[@]}" --strategy parallel --out "$B/enc_sat"); W[par]+="$w "; C[par]+="$c "
   fresh; read -r w c < <(cputime "bare one-process" bash "$B/enc_one.sh"); W[bare]+="$w "; C[bare]+="$c "
   fresh; read -r w c < <(cputime "one by one" bash "$B/enc_seq.sh"); W[seq]+="$w "; C[seq]+="$c "
 done
-fresh; rm -rf "$B/enc_bare"
+fresh; rm -rf "$B/enc_bare" "$B/enc_ws" "$B/enc_sat.json"
 median() { tr ' ' '\n' <<<"$1" | grep . | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 declare -A MW MC
 for k in one par bare seq; do MW[$k]=$(median "${W[$k]}"); MC[$k]=$(median "${C[$k]}"); done
@@ -68,5 +75,5 @@ printf 'encode one-process vs parallel: parallel takes %.2fx the wall time\n' "$
 printf 'encode overhead, satchel over the bare ffmpeg command it runs: %+.1f%% wall, %+.1f%% cpu (target < 3%%)\n' \
   "$(echo "(${MW[one]}/${MW[bare]}-1)*100" | bc -l)" "$(echo "(${MC[one]}/${MC[bare]}-1)*100" | bc -l)" >&2
 ov=$(awk '{printf "%f ", ($1-$2)/$2*100}' "$B/enc_timing.txt")
-printf 'encode overhead measured inside each satchel one-process run (its wall time minus the ffmpeg process it ran): median %+.2f%% (runs: %s)\n' \
+printf 'encode overhead measured inside each satchel one-process run (the satchel process wall time minus the ffmpeg process it ran): median %+.2f%% (runs: %s)\n' \
   "$(median "$ov")" "$ov" >&2

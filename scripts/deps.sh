@@ -5,7 +5,7 @@
 #   tests (verify, decryption). Safe to re-run: it skips what is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-pkgs=(gcc pkg-config libgl1-mesa-dev xorg-dev ffmpeg xvfb time bc chromium)
+pkgs=(gcc pkg-config libgl1-mesa-dev xorg-dev ffmpeg xvfb time bc jq chromium)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -14,10 +15,14 @@ import (
 	"satchel/app/services"
 )
 
-// assetsScreen lists probed source renditions with ladder checkboxes and GOP alignment.
+// assetsScreen has two tabs: the probed source renditions with ladder checkboxes and GOP
+// alignment, and the encoder that makes such renditions from one master (encodeView).
 type assetsScreen struct {
 	a       *App
 	obj     fyne.CanvasObject
+	tabs    *container.AppTabs
+	encTab  *container.TabItem
+	enc     *encodeView
 	entries []services.AssetEntry
 	list    *widget.List
 	ladder  *widget.Label
@@ -78,13 +83,51 @@ func newAssetsScreen(a *App) *assetsScreen {
 		s.list.UnselectAll()
 		s.refresh()
 	})
-	hint := widget.NewLabel("Add the renditions of one title (or drop MP4 files on the window). Ticked rows form the bitrate ladder; their GOPs must line up.")
+	hint := widget.NewLabel("Add the renditions of one title (or drop MP4 files on the window). Ticked rows form the " +
+		"bitrate ladder; their GOPs must line up. Only have a master? Encode the ladder from it in the next tab.")
 	hint.Wrapping = fyne.TextWrapWord
 	top := container.NewVBox(heading("Assets"), hint, container.NewHBox(add, addDir, remove), s.ladder)
 	split := container.NewVSplit(s.list, s.lowerPane())
 	split.Offset = 0.45
-	s.obj = container.NewBorder(top, nil, nil, nil, split)
+	s.enc = newEncodeView(a)
+	s.enc.onDone = s.refresh // the encoded rungs became the selected assets
+	s.encTab = container.NewTabItem("Encode from master", s.enc.obj)
+	s.tabs = container.NewAppTabs(container.NewTabItem("Renditions", container.NewBorder(top, nil, nil, nil, split)),
+		s.encTab)
+	s.tabs.OnSelected = func(t *container.TabItem) {
+		if t == s.encTab {
+			s.enc.refresh()
+		}
+	}
+	s.obj = s.tabs
 	return s
+}
+
+// drop takes files dropped on the window: masters go to the encoder (any file while its tab
+// is showing, else files that are not MP4-family renditions), the others are added as
+// renditions.
+func (s *assetsScreen) drop(paths []string) {
+	var renditions []string
+	master := ""
+	for _, p := range paths {
+		if s.tabs.Selected() == s.encTab || !slices.Contains(renditionExtensions, strings.ToLower(filepath.Ext(p))) {
+			if master == "" {
+				master = p
+			}
+			continue
+		}
+		renditions = append(renditions, p)
+	}
+	if master != "" {
+		s.tabs.Select(s.encTab)
+		s.enc.setMaster(master)
+	}
+	if len(renditions) > 0 {
+		if master == "" {
+			s.tabs.SelectIndex(0)
+		}
+		s.add(renditions)
+	}
 }
 
 func assetLine(e services.AssetEntry) string {
@@ -126,6 +169,9 @@ func (s *assetsScreen) add(paths []string) {
 }
 
 func (s *assetsScreen) refresh() {
+	if s.tabs.Selected() == s.encTab {
+		s.enc.refresh()
+	}
 	list, err := s.a.svc.Assets()
 	if err != nil {
 		s.a.showErr(err)

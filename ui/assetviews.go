@@ -15,6 +15,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"satchel/app/services"
+	"satchel/engine/encode"
 	"satchel/engine/probe"
 )
 
@@ -32,6 +33,7 @@ type assetPictures struct {
 	segMsg   *widget.Label
 	thumbs   map[string][]byte // path → PNG (nil: could not decode)
 	tabs     *container.AppTabs
+	ladder   *qualityChart // the selected ladder: bit rate vs resolution (the encoder's chart)
 }
 
 func (s *assetsScreen) lowerPane() fyne.CanvasObject {
@@ -53,8 +55,10 @@ func (s *assetsScreen) lowerPane() fyne.CanvasObject {
 	left := container.NewBorder(container.NewVBox(p.thumb, p.thumbMsg), nil, nil, nil, container.NewVScroll(s.detail))
 	segTab := container.NewBorder(container.NewVBox(container.NewBorder(nil, nil,
 		widget.NewLabel("Segment duration"), nil, p.segDur), p.segMsg), nil, nil, nil, container.NewScroll(p.segments))
+	p.ladder = newQualityChart()
+	p.ladder.setMetric(metricLadder)
 	p.tabs = container.NewAppTabs(container.NewTabItem("Tracks", p.tracks.table),
-		container.NewTabItem("Segments & GOPs", segTab))
+		container.NewTabItem("Segments & GOPs", segTab), container.NewTabItem("Ladder", container.NewScroll(p.ladder)))
 	split := container.NewHSplit(left, p.tabs)
 	split.Offset = 0.3
 	p.obj = split
@@ -76,10 +80,16 @@ func (p *assetPictures) refreshSegments() {
 	rows, err := p.s.a.svc.SegmentPlan(d)
 	if err != nil {
 		p.segments.set(nil, d)
+		p.ladder.setRungs(nil)
 		p.segMsg.SetText(explain(err))
 		return
 	}
 	p.segments.set(rows, d)
+	rungs := make([]encode.Rung, len(rows))
+	for i, r := range rows {
+		rungs[i] = encode.Rung{Name: r.Name, Width: r.Width, Height: r.Height, VideoBitrate: encode.Bitrate(r.VideoBitrate)}
+	}
+	p.ladder.setRungs(rungs)
 	switch {
 	case len(p.segments.long) > 0:
 		p.segMsg.SetText("⚠ " + strings.Join(p.segments.long, "; ") + ": the GOPs allow no shorter segment; " +

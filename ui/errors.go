@@ -41,6 +41,20 @@ var fieldLabel = map[string]string{
 	"scenario":         "Scenario",
 	"device":           "Device",
 	"devices":          "Offline readiness",
+	// the Assets screen's encoder; the encode part of a package request is "encode.<field>"
+	"master":                  "Master",
+	"ladder":                  "Ladder",
+	"ladder_file":             "Ladder",
+	"codec":                   "Codec",
+	"speed":                   "Speed",
+	"strategy":                "Strategy",
+	"encode.master":           "Master",
+	"encode.ladder":           "Ladder",
+	"encode.codec":            "Codec",
+	"encode.speed":            "Speed",
+	"encode.strategy":         "Strategy",
+	"encode.out_dir":          "Output folder (rungs)",
+	"encode.segment_duration": "Segment duration",
 }
 
 // remedy words each services.Remedy for the screens.
@@ -56,6 +70,10 @@ var remedy = map[services.Remedy]string{
 	services.RemedyGiveCredentials: "; enter a connection string or SAS URL, choose a saved target," +
 		" or set AZURE_STORAGE_CONNECTION_STRING",
 	services.RemedySelectAssets: "; tick at least one asset on the Assets screen",
+	services.RemedySmallerRung:  "; lower that row's resolution, remove it, or pick the auto preset",
+	services.RemedyFixLadder:    "; correct the row in the ladder editor",
+	services.RemedyOtherMaster:  "; choose a video file ffmpeg reads (MOV/ProRes, MXF, MKV, MP4)",
+	services.RemedyInstallTool:  "; install ffmpeg with libx264, libx265 and libsvtav1, or choose another codec",
 }
 
 // explain phrases err for a dialog or an inline message: field problems name the form

@@ -117,10 +117,7 @@ func (v *jobView) event(ev jobs.Event) {
 		v.items.Add(container.NewBorder(nil, nil, heading(ev.Item), nil, container.NewVBox(bar, lbl)))
 	}
 	bar.SetValue(float64(ev.Done) / float64(ev.Total))
-	txt := fmt.Sprintf("%s of %s", humanize.Bytes(ev.Done), humanize.Bytes(ev.Total))
-	if ev.Rate > 0 {
-		txt += fmt.Sprintf(" · %s/s", humanize.Bytes(int64(ev.Rate)))
-	}
+	txt := progressText(ev)
 	if ev.ETA > 0 {
 		txt += " · ETA " + ev.ETA.Round(time.Second).String()
 	}
@@ -128,6 +125,28 @@ func (v *jobView) event(ev jobs.Event) {
 		txt += " · " + ev.Message
 	}
 	v.labels[ev.Item].SetText(txt)
+}
+
+// progressText is an item's amount and rate: "1.2 MiB of 2.9 MiB · 5.1 MiB/s", or for an
+// encoder "48 of 96 frames · 23.5 fps · 0.98×".
+func progressText(ev jobs.Event) string {
+	if ev.Unit != "bytes" && ev.Unit != "" {
+		txt := fmt.Sprintf("%d of %d %s", ev.Done, ev.Total, ev.Unit)
+		if ev.Rate > 0 && ev.Unit == "frames" {
+			txt += fmt.Sprintf(" · %.1f fps", ev.Rate)
+		} else if ev.Rate > 0 {
+			txt += fmt.Sprintf(" · %.1f %s/s", ev.Rate, ev.Unit)
+		}
+		if ev.Speed > 0 {
+			txt += fmt.Sprintf(" · %.2f×", ev.Speed)
+		}
+		return txt
+	}
+	txt := fmt.Sprintf("%s of %s", humanize.Bytes(ev.Done), humanize.Bytes(ev.Total))
+	if ev.Rate > 0 {
+		txt += fmt.Sprintf(" · %s/s", humanize.Bytes(int64(ev.Rate)))
+	}
+	return txt
 }
 
 func (v *jobView) finish(rec jobs.Record, res any, err error) {

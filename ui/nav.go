@@ -94,12 +94,15 @@ func (a *App) dropped(_ fyne.Position, uris []fyne.URI) {
 		a.inspect.load()
 	default:
 		a.Show(ScreenAssets)
-		a.assets.addPaths(paths)
+		a.assets.drop(a.assets.expand(paths)) // masters go to the encoder tab
 	}
 }
 
 // addPaths adds files, and the media files of folders, as assets.
-func (s *assetsScreen) addPaths(paths []string) {
+func (s *assetsScreen) addPaths(paths []string) { s.add(s.expand(paths)) }
+
+// expand replaces folders by the media files in them.
+func (s *assetsScreen) expand(paths []string) []string {
 	var files []string
 	for _, p := range paths {
 		if st, err := os.Stat(p); err == nil && st.IsDir() {
@@ -112,7 +115,7 @@ func (s *assetsScreen) addPaths(paths []string) {
 		}
 		files = append(files, p)
 	}
-	s.add(files)
+	return files
 }
 
 // publishFrom shows the Publish screen with dir as the package to publish.

@@ -16,9 +16,11 @@ import (
 	"satchel/app/services"
 	"satchel/app/store"
 	"satchel/engine/drm"
+	"satchel/engine/encode"
 	"satchel/engine/license"
 	"satchel/engine/simulate"
 	"satchel/engine/verify"
+	"satchel/internal/testmedia"
 )
 
 // TestScreenshots is the screen tour behind `make screenshots`: on a fresh workspace it adds
@@ -26,9 +28,13 @@ import (
 // server, plays the rental scenario on a simulated device and inspects an init segment, so
 // every screen shows real results (a package → verify → publish to a folder run among them);
 // then it renders each screen (1200×780, the default window, default theme) to a PNG in
-// $SATCHEL_SCREENSHOTS, and with $SATCHEL_SCREENSHOT_VARIANTS set every screen at 1200×780 and
-// 1920×1080 in the light and dark themes to variants/.
-// Without $SATCHEL_SCREENSHOTS it is skipped.
+// $SATCHEL_SCREENSHOTS, and the segment chart (assets-segments.png). Then it encodes a ladder
+// from a 1080p master on the Assets screen's encoder tab and renders it before the encode
+// (assets-encode-ladder.png: the ladder editor, the commands, the bit rate vs resolution chart)
+// and after it (assets-encode.png: per-rung progress, the verdict, the bit rate vs PSNR chart).
+// With $SATCHEL_SCREENSHOT_VARIANTS set it renders every screen and the encoder tab at
+// 1200×780 and 1920×1080 in the light and dark themes to variants/. Without
+// $SATCHEL_SCREENSHOTS it is skipped.
 func TestScreenshots(t *testing.T) {
 	dir := os.Getenv("SATCHEL_SCREENSHOTS")
 	if dir == "" {
@@ -113,7 +119,9 @@ func TestScreenshots(t *testing.T) {
 	a.assets.pics.tabs.SelectIndex(1)
 	capture(t, a, filepath.Join(dir, "assets-segments.png"))
 	a.assets.pics.tabs.SelectIndex(0)
-	// Every screen at the default size and full HD, in both themes (SATCHEL_SCREENSHOT_VARIANTS).
+	encodeTour(t, a, dir)
+	// Every screen and the encoder at the default size and full HD, in both themes
+	// (SATCHEL_SCREENSHOT_VARIANTS).
 	if os.Getenv("SATCHEL_SCREENSHOT_VARIANTS") == "" {
 		return
 	}
@@ -131,16 +139,60 @@ func TestScreenshots(t *testing.T) {
 				file := fmt.Sprintf("%s-%dx%d-%s.png", screenFile(s.name), int(size.Width), int(size.Height), th)
 				capture(t, a, filepath.Join(vdir, file))
 			}
+			a.Show(ScreenVerify)
+			a.Show(ScreenAssets) // the encoder tab stays selected
+			capture(t, a, filepath.Join(vdir, fmt.Sprintf("assets-encode-%dx%d-%s.png", int(size.Width),
+				int(size.Height), th)))
 		}
 	}
 	a.applyTheme(store.ThemeSystem)
 }
 
+// encodeTour encodes the auto ladder of the test master on the Assets screen's encoder tab
+// (1280×800, default theme) and renders the tab before the encode, assets-encode-ladder.png,
+// and after it, assets-encode.png.
+func encodeTour(t *testing.T, a *App, dir string) {
+	a.Show(ScreenAssets)
+	a.assets.tabs.Select(a.assets.encTab)
+	v := a.assets.enc
+	probed := make(chan error, 1)
+	v.onMaster = func(err error) { probed <- err }
+	v.setMaster(testmedia.Master(t))
+	if err := wait(t, probed, "the master probe"); err != nil {
+		t.Fatal(err)
+	}
+	v.speed.SetSelected(string(encode.SpeedVeryfast))
+	v.outDir.SetText(filepath.Join(t.TempDir(), "renditions-master"))
+	planned := make(chan error, 1)
+	v.onPlanned = func(err error) {
+		select {
+		case planned <- err:
+		default:
+		}
+	}
+	v.replan()
+	if err := wait(t, planned, "the command preview"); err != nil {
+		t.Fatal(err)
+	}
+	v.onPlanned = nil
+	capture(t, a, filepath.Join(dir, "assets-encode-ladder.png"))
+	done := make(chan jobs.Record, 1)
+	v.onFinish = func(r jobs.Record) { done <- r }
+	test.Tap(v.encodeBtn)
+	if rec := wait(t, done, "the encode"); rec.State != jobs.Done {
+		t.Fatalf("encode job %s: %s", rec.State, rec.Error)
+	}
+	capture(t, a, filepath.Join(dir, "assets-encode.png"))
+}
+
 func screenFile(name string) string { return strings.ReplaceAll(strings.ToLower(name), " ", "-") }
 
-// capture renders the window to a PNG file.
+// capture renders the window to a PNG file. It lays the whole window out first, as the
+// desktop driver does before every frame (the test canvas lays out only on resize, so text a
+// job set after the last resize would overlap its neighbours).
 func capture(t *testing.T, a *App, file string) {
 	t.Helper()
+	a.win.Content().Refresh()
 	f, err := os.Create(file)
 	if err != nil {
 		t.Fatal(err)

@@ -149,7 +149,8 @@ func New(ctx context.Context, fa fyne.App, svc *services.Service) *App {
 	a.settings = newSettingsScreen(a)
 	a.jobsScr = newJobsScreen(a)
 	a.screens = []*screen{
-		{name: ScreenAssets, icon: theme.FileVideoIcon(), obj: a.assets.obj, refresh: a.assets.refresh},
+		{name: ScreenAssets, icon: theme.FileVideoIcon(), obj: a.assets.obj, refresh: a.assets.refresh,
+			kind: services.KindEncode},
 		{name: ScreenKeys, icon: keyIcon, obj: a.keys.obj, refresh: a.keys.refresh, main: a.keys.genBtn},
 		{name: ScreenPolicies, icon: theme.DocumentIcon(), obj: a.policies.obj, refresh: a.policies.refresh,
 			main: a.policies.saveBtn},

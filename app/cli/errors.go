@@ -40,6 +40,20 @@ var flagFor = map[string]string{
 	"scenario":         "--scenario",
 	"device":           "--device",
 	"devices":          "--device",
+	// satchel encode; the encode part of satchel package --master is "encode.<field>".
+	"ladder":                  "--ladder",
+	"ladder_file":             "--ladder",
+	"codec":                   "--codec",
+	"speed":                   "--speed",
+	"strategy":                "--strategy",
+	"encode.master":           "--master",
+	"encode.ladder":           "--ladder",
+	"encode.ladder_file":      "--ladder",
+	"encode.codec":            "--codec",
+	"encode.speed":            "--speed",
+	"encode.strategy":         "--strategy",
+	"encode.out_dir":          "--renditions",
+	"encode.segment_duration": "--segment",
 }
 
 // flagProblem phrases a *field.Error with the flag that sets the field.
@@ -71,6 +85,11 @@ var remedy = map[services.Remedy]string{
 		" (or AZURE_STORAGE_ACCOUNT and AZURE_STORAGE_KEY)," +
 		" or pass --connection-string or --sas-url",
 	services.RemedySelectAssets: "give the renditions with --in",
+	services.RemedySmallerRung:  "remove that rung or make it smaller, or use --ladder auto (never larger than the master)",
+	services.RemedyFixLadder:    "correct the ladder (`satchel help encode` shows the ladder file format)",
+	services.RemedyOtherMaster:  "give a video file ffmpeg reads (MOV/ProRes, MXF, MKV, MP4)",
+	services.RemedyInstallTool: "install ffmpeg with libx264, libx265 and libsvtav1 (scripts/deps.sh installs Debian's)" +
+		" or choose another --codec",
 }
 
 // explain adds what to do, in the CLI's words, to the typed errors of the lower layers.

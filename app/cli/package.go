@@ -22,7 +22,9 @@ func init() {
 			"        [--formats dash,hls,mp4] [--segment 4s] [--key TYPE=KID:KEY ...] [--keys CPIX] [--keyset NAME]\n" +
 			"        [--audio FILE[:LANG[:NAME[:ROLE]]] ...] [--subtitles FILE[:LANG[:NAME[:forced,sdh]]] ...]\n" +
 			"        [--skip-unsupported] [--policy FILE|NAME] [--clear-lead 0s] [--overwrite] [--json] [--workspace DIR]\n" +
-			"        [--one-key] [--content-id ID] [--per-track-pssh] [--piff] [--no-trick-play]\n\n" +
+			"        [--one-key] [--content-id ID] [--per-track-pssh] [--piff] [--no-trick-play]\n" +
+			"   or: satchel package --master MASTER [--ladder PRESET|FILE] [--codec …] [--strategy …] [--quality]\n" +
+			"        [--renditions DIR] --out DIR [the package flags above]   (encode the ladder first: satchel help encode)\n\n" +
 			"Every audio and subtitle (mov_text/tx3g, wvtt) track of the --in files is packaged; identical copies\n" +
 			"(ladder rungs carrying the same audio) once. --audio adds the audio tracks of another file, e.g.\n" +
 			"  --audio fr.m4a:fr:Français:dub   --audio director.m4a:en:Director's commentary:commentary\n" +
@@ -50,6 +52,8 @@ type packageOutput struct {
 	Warnings   []string        `json:"warnings,omitempty"`
 	Notes      []string        `json:"notes,omitempty"`
 	Seconds    float64         `json:"seconds"`
+	// Encode is the encode's result for `--master` (the ladder encoded first).
+	Encode *services.EncodeResult `json:"encode,omitempty"`
 }
 
 type renditionView struct {
@@ -102,6 +106,7 @@ type packageFlags struct {
 	noTrickPlay                     bool
 	contentID                       string
 	workspace                       *string
+	enc                             encodeFlags // --master and the encode options
 }
 
 func (f *packageFlags) addFlags(e *env) (*packageFlags, func([]string) ([]string, error)) {
@@ -146,6 +151,7 @@ func (f *packageFlags) addFlags(e *env) (*packageFlags, func([]string) ([]string
 	fs.BoolVar(&f.showKeys, "show-keys", false, "include content keys (secret) in the output")
 	fs.BoolVar(&f.asJSON, "json", false, "print one JSON document; progress as JSON lines on stderr")
 	f.workspace = workspaceFlag(fs)
+	f.enc.addFlags(fs, true)
 	return f, func(args []string) ([]string, error) { return parse(fs, args) }
 }
 
@@ -187,7 +193,8 @@ func (f *packageFlags) request() (services.PackageRequest, error) {
 	req.OneKey, req.ContentID, req.PerTrackInitData = f.oneKey, f.contentID, f.perTrackPSSH
 	req.PIFF, req.NoTrickPlay = f.piff, f.noTrickPlay
 	req.Policy, req.PolicyFile = policyRef(f.policy)
-	return req, nil
+	req.Encode, err = f.enc.packageRequest()
+	return req, err
 }
 
 // policyRef reads --policy FILE|NAME: an existing file is a policy file, anything else the
@@ -229,7 +236,7 @@ func runPackage(e *env, args []string) error {
 	}
 	res := v.(*services.PackageResult)
 	doc := packageOutput{OutDir: res.OutDir, Schemes: req.Schemes, Systems: req.Systems, Files: res.Files,
-		KeySet: res.KeySet, Notes: res.Notes, Seconds: time.Since(start).Seconds()}
+		KeySet: res.KeySet, Notes: res.Notes, Seconds: time.Since(start).Seconds(), Encode: res.Encode}
 	for _, w := range res.PolicyWarnings {
 		doc.Warnings = append(doc.Warnings, w.String())
 	}
@@ -263,6 +270,9 @@ func runPackage(e *env, args []string) error {
 
 // printPackage prints the summary; policy warnings were printed with the job's messages.
 func printPackage(e *env, doc packageOutput, scheme, systems string) {
+	if doc.Encode != nil {
+		printEncoded(e.stdout, doc.Encode)
+	}
 	fmt.Fprintf(e.stdout, "Packaged %d renditions (%s; %s) into %s in %.1fs\n", len(doc.Renditions),
 		scheme, systems, doc.OutDir, doc.Seconds)
 	for _, r := range doc.Renditions {

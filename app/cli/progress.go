@@ -151,7 +151,8 @@ func (p *progressPrinter) redraw() {
 	p.drawn = len(p.order)
 }
 
-// line is one item's bar: "360p  ████░░░░  42.0%  1.2 MiB/2.9 MiB  5.1 MiB/s  ETA 1s".
+// line is one item's bar: "360p  ████░░░░  42.0%  1.2 MiB/2.9 MiB  5.1 MiB/s  ETA 1s"; an encoder's
+// adds its speed: "720p  ████░░░░  42.0%  40/96 frames  23.5 fps  0.98x  ETA 2s".
 func line(ev jobs.Event) string {
 	const width = 28
 	pct := 0.0
@@ -160,9 +161,12 @@ func line(ev jobs.Event) string {
 	}
 	filled := min(int(pct/100*width), width)
 	bar := strings.Repeat("█", filled) + strings.Repeat("░", width-filled)
-	s := fmt.Sprintf("%-14s %s %5.1f%%  %s", ev.Item, bar, pct, amount(ev.Done, ev.Total, ev.Unit))
+	s := fmt.Sprintf("%-16s %s %5.1f%%  %s", ev.Item, bar, pct, amount(ev.Done, ev.Total, ev.Unit))
 	if ev.Rate > 0 {
 		s += "  " + rateString(ev.Rate, ev.Unit)
+	}
+	if ev.Speed > 0 {
+		s += fmt.Sprintf("  %.2fx", ev.Speed)
 	}
 	if ev.Done >= ev.Total {
 		s += "  done"
@@ -180,8 +184,11 @@ func amount(done, total int64, unit string) string {
 }
 
 func rateString(rate float64, unit string) string {
-	if unit == "bytes" {
+	switch unit {
+	case "bytes":
 		return humanize.Bytes(int64(rate)) + "/s"
+	case "frames":
+		return fmt.Sprintf("%.1f fps", rate)
 	}
 	return fmt.Sprintf("%.1f %s/s", rate, unit)
 }

@@ -35,7 +35,9 @@ func (s State) Finished() bool { return s == Done || s == Failed || s == Cancell
 type Kind string
 
 // Event is one progress report of a job. Item names the part of the job that moved (a
-// rendition, a file); Done/Total count Unit ("bytes", "fragments", "files", "checks").
+// rendition, a file); Done/Total count Unit ("bytes", "fragments", "files", "checks",
+// "frames"). Rate is Units per second (an encoder's frames per second); Speed, for work on
+// media, is media time processed per wall-clock time (an encoder at 2.5x), 0 when unknown.
 type Event struct {
 	JobID   string        `json:"job_id"`
 	Kind    Kind          `json:"kind"`
@@ -44,6 +46,7 @@ type Event struct {
 	Total   int64         `json:"total"`
 	Unit    string        `json:"unit,omitempty"`
 	Rate    float64       `json:"rate,omitempty"`
+	Speed   float64       `json:"speed,omitempty"`
 	ETA     time.Duration `json:"eta,omitempty"`
 	State   State         `json:"state"`
 	Message string        `json:"message,omitempty"`

@@ -10,6 +10,7 @@ import (
 	"satchel/app/jobs"
 	"satchel/app/store"
 	"satchel/engine/drm"
+	"satchel/engine/encode"
 	"satchel/engine/policy"
 	"satchel/internal/field"
 	"satchel/packaging"
@@ -69,6 +70,12 @@ type PackageRequest struct {
 	PIFF bool `json:"piff,omitempty"`
 	// NoTrickPlay leaves out the HLS I-frame playlists and the DASH trick-mode tracks.
 	NoTrickPlay bool `json:"no_trick_play,omitempty"`
+	// Encode, when set, makes this one encode-then-package job: the ladder is encoded from
+	// Encode.Master first (Inputs stay empty), then its rungs are packaged, cut at the exact
+	// segment duration the encode produced. SegmentDuration sets the encode's GOP length
+	// (Encode.SegmentDuration may be 0 or the same); Encode.OutDir defaults to
+	// RenditionsDir(OutDir).
+	Encode *EncodeRequest `json:"encode,omitempty"`
 }
 
 // DefaultPackageRequest returns Satchel's defaults: every DRM system, both schemes (cenc and
@@ -101,7 +108,35 @@ func (r PackageRequest) Validate() error {
 		return field.Errorf("concurrency", r.Concurrency, "must be 0 (the workspace setting) to %d", MaxConcurrency)
 	}
 	cfg := r.config()
+	if r.Encode != nil {
+		if err := r.validateEncode(); err != nil {
+			return err
+		}
+		cfg.Inputs = []string{r.Encode.Master} // stands in for the rungs the encode will make
+	}
 	return cfg.Validate()
+}
+
+// validateEncode checks the encode part of an encode-then-package request.
+func (r PackageRequest) validateEncode() error {
+	if len(r.Inputs) > 0 {
+		return field.Errorf("inputs", nil, "give source renditions or a master to encode, not both")
+	}
+	if e := r.Encode.SegmentDuration; e != 0 && e != r.SegmentDuration {
+		return field.Errorf("segment_duration", r.SegmentDuration,
+			"the encode asks for %s segments: encode and package with one segment duration", e)
+	}
+	return encodeField(r.encodeRequest().Validate())
+}
+
+// encodeRequest is the encode part with the package's defaults filled in.
+func (r PackageRequest) encodeRequest() EncodeRequest {
+	e := *r.Encode
+	e.SegmentDuration = r.SegmentDuration
+	if e.OutDir == "" && r.OutDir != "" {
+		e.OutDir = RenditionsDir(r.OutDir)
+	}
+	return e
 }
 
 // config maps the request onto the packaging configuration (explicit keys only).
@@ -141,6 +176,8 @@ type PackageResult struct {
 	PolicyWarnings []policy.Issue `json:"policy_warnings,omitempty"`
 	// PolicyFrom says where the policy came from (a file path or a workspace policy name).
 	PolicyFrom string `json:"policy_from,omitempty"`
+	// Encode is the encode's result when the job encoded the ladder from a master first.
+	Encode *EncodeResult `json:"encode,omitempty"`
 }
 
 // PolicyError says a policy cannot be used for offline packaging; Issues holds its errors.
@@ -163,6 +200,7 @@ type packagePlan struct {
 	given      []drm.ContentKey // keys from the request, key set and CPIX (the rest are generated)
 	warnings   []policy.Issue
 	policyFrom string
+	encode     *encode.Plan // the encode to run first, for a package from a master (set by StartPackage)
 }
 
 // planPackage resolves keys, policy and concurrency, and checks the final configuration.
@@ -221,7 +259,14 @@ func (s *Service) planPackage(req PackageRequest) (*packagePlan, error) {
 		}
 		p.policyFrom = from
 	}
-	if err := p.cfg.Validate(); err != nil {
+	if req.Encode == nil {
+		if err := p.cfg.Validate(); err != nil {
+			return nil, err
+		}
+		return p, nil
+	}
+	// A full output folder must fail now, not after minutes of encoding.
+	if err := packaging.CheckOutDir(req.OutDir, req.Overwrite); err != nil {
 		return nil, err
 	}
 	return p, nil
@@ -229,39 +274,70 @@ func (s *Service) planPackage(req PackageRequest) (*packagePlan, error) {
 
 // StartPackage runs a packaging job (result *PackageResult). Progress events carry one item
 // per rendition (bytes done/total, ETA); policy warnings and the saved key set are job log
-// messages too. Generated keys are saved as a key set named "<out dir> keys <time>".
+// messages too. Generated keys are saved as a key set named "<out dir> keys <time>". With
+// req.Encode the job encodes the ladder first (see StartEncode: its progress, its commands
+// in the log, its rungs becoming the selected assets) and packages the rungs; cancelling it
+// during the encode kills the encoders, and the package folder is never created.
 func (s *Service) StartPackage(ctx context.Context, req PackageRequest) (*jobs.Job, error) {
 	plan, err := s.planPackage(req)
 	if err != nil {
 		return nil, err
 	}
+	if req.Encode != nil {
+		if plan.encode, err = PlanEncode(ctx, req.encodeRequest()); err != nil {
+			return nil, encodeField(err)
+		}
+	}
 	title := fmt.Sprintf("Package %d renditions → %s", len(req.Inputs), filepath.Base(req.OutDir))
+	if plan.encode != nil {
+		title = fmt.Sprintf("Encode %s (%d rungs) and package → %s", filepath.Base(req.Encode.Master),
+			len(plan.encode.Ladder.Rungs), filepath.Base(req.OutDir))
+	}
 	return s.Jobs.Start(ctx, KindPackage, title, req, func(ctx context.Context, report func(jobs.Event)) (any, error) {
-		if plan.policyFrom != "" {
-			report(jobs.Event{Message: "policy from " + plan.policyFrom})
-		}
-		for _, w := range plan.warnings {
-			report(jobs.Event{Message: "policy warning: " + w.String()})
-		}
-		release := limitMemory()
-		defer release()
-		res, err := packaging.Package(ctx, plan.cfg, func(p packaging.Progress) {
-			report(jobs.Event{Item: p.Rendition, Done: p.Bytes, Total: p.TotalBytes, Unit: "bytes", ETA: p.ETA,
-				Message: fmt.Sprintf("%d/%d fragments", p.Fragments, p.TotalFragments), Error: p.Err})
-		})
-		if err != nil {
-			return nil, err
-		}
-		out := &PackageResult{Result: res, PolicyWarnings: plan.warnings, PolicyFrom: plan.policyFrom}
-		if gen := generatedKeys(res.Keys, plan.given); len(gen) > 0 {
-			out.KeySet = filepath.Base(res.OutDir) + " keys " + time.Now().Format("2006-01-02 15:04:05")
-			if _, err := s.SaveKeySet(out.KeySet, gen); err != nil {
-				return nil, fmt.Errorf("save the generated keys: %w", err)
+		var enc *EncodeResult
+		if plan.encode != nil {
+			var err error
+			if enc, err = s.runEncode(ctx, plan.encode, report); err != nil {
+				return nil, err
 			}
-			report(jobs.Event{Message: "generated keys saved as key set " + out.KeySet})
+			plan.cfg.Inputs, plan.cfg.SegmentDuration = enc.Paths(), enc.SegmentDuration
+			report(jobs.Event{Message: fmt.Sprintf("packaging the %d rungs with %s segments", len(enc.Rungs),
+				enc.SegmentDuration)})
 		}
-		return out, nil
+		out, err := s.runPackage(ctx, plan, report)
+		if out != nil {
+			out.Encode = enc
+		}
+		return out, err
 	})
+}
+
+// runPackage packages inside a job and saves generated keys.
+func (s *Service) runPackage(ctx context.Context, plan *packagePlan, report func(jobs.Event)) (*PackageResult, error) {
+	if plan.policyFrom != "" {
+		report(jobs.Event{Message: "policy from " + plan.policyFrom})
+	}
+	for _, w := range plan.warnings {
+		report(jobs.Event{Message: "policy warning: " + w.String()})
+	}
+	release := limitMemory()
+	defer release()
+	res, err := packaging.Package(ctx, plan.cfg, func(p packaging.Progress) {
+		report(jobs.Event{Item: p.Rendition, Done: p.Bytes, Total: p.TotalBytes, Unit: "bytes", ETA: p.ETA,
+			Message: fmt.Sprintf("%d/%d fragments", p.Fragments, p.TotalFragments), Error: p.Err})
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := &PackageResult{Result: res, PolicyWarnings: plan.warnings, PolicyFrom: plan.policyFrom}
+	if gen := generatedKeys(res.Keys, plan.given); len(gen) > 0 {
+		out.KeySet = filepath.Base(res.OutDir) + " keys " + time.Now().Format("2006-01-02 15:04:05")
+		if _, err := s.SaveKeySet(out.KeySet, gen); err != nil {
+			return nil, fmt.Errorf("save the generated keys: %w", err)
+		}
+		report(jobs.Event{Message: "generated keys saved as key set " + out.KeySet})
+	}
+	return out, nil
 }
 
 // generatedKeys returns the keys of used that were not given.

@@ -15,14 +15,15 @@ import (
 // GOPs (sync sample times), the segments (start times; the last ends at Duration) and the
 // cuts where it has no sync sample (the ladder is misaligned there).
 type RenditionSegments struct {
-	Name       string          `json:"name"` // the file's base name
-	Width      int             `json:"width"`
-	Height     int             `json:"height"`
-	Bitrate    int64           `json:"bitrate"`
-	Duration   time.Duration   `json:"duration_ns"`
-	GOPs       []time.Duration `json:"gops_ns"`
-	Segments   []time.Duration `json:"segments_ns"`
-	Misaligned []time.Duration `json:"misaligned_ns,omitempty"`
+	Name         string          `json:"name"` // the file's base name
+	Width        int             `json:"width"`
+	Height       int             `json:"height"`
+	Bitrate      int64           `json:"bitrate"`       // the file's
+	VideoBitrate int64           `json:"video_bitrate"` // its video track's
+	Duration     time.Duration   `json:"duration_ns"`
+	GOPs         []time.Duration `json:"gops_ns"`
+	Segments     []time.Duration `json:"segments_ns"`
+	Misaligned   []time.Duration `json:"misaligned_ns,omitempty"`
 }
 
 // SegmentPlan returns the selected ladder's renditions (by bit rate, lowest first, as
@@ -41,7 +42,7 @@ func (s *Service) SegmentPlan(target time.Duration) ([]RenditionSegments, error)
 			continue
 		}
 		out = append(out, RenditionSegments{Name: filepath.Base(e.Path), Width: v.Width, Height: v.Height,
-			Bitrate: e.Asset.Bitrate, Duration: v.Duration, GOPs: v.SyncTimes})
+			Bitrate: e.Asset.Bitrate, VideoBitrate: v.Bitrate, Duration: v.Duration, GOPs: v.SyncTimes})
 	}
 	if len(out) == 0 {
 		return nil, ErrNoSelection

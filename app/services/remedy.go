@@ -6,6 +6,7 @@ import (
 	"satchel/app/publish"
 	"satchel/app/store"
 	"satchel/engine/cenc"
+	"satchel/engine/encode"
 	"satchel/packaging"
 )
 
@@ -26,11 +27,16 @@ const (
 	RemedyRepeat                 // *publish.IncompleteError: run the publish again to finish
 	RemedyGiveCredentials        // publish.ErrNoCredentials
 	RemedySelectAssets           // ErrNoSelection
+	RemedySmallerRung            // *encode.UpscaleError: a rung larger than the master
+	RemedyFixLadder              // *encode.LadderError, *encode.SyntaxError: a bad rung or ladder file
+	RemedyOtherMaster            // *encode.MasterError: not a video ffmpeg reads
+	RemedyInstallTool            // *encode.ToolError: ffmpeg, ffprobe or an encoder is missing
 )
 
 // Remedies lists every remedy but RemedyNone (edges check that they word each one).
 var Remedies = []Remedy{RemedyCloseOther, RemedyNewOutput, RemedyGiveKey, RemedyListKeySets, RemedyListPolicies,
-	RemedyCheckName, RemedyRepeat, RemedyGiveCredentials, RemedySelectAssets}
+	RemedyCheckName, RemedyRepeat, RemedyGiveCredentials, RemedySelectAssets, RemedySmallerRung, RemedyFixLadder,
+	RemedyOtherMaster, RemedyInstallTool}
 
 // RemedyFor returns the remedy for err (RemedyNone when the message says it all).
 func RemedyFor(err error) Remedy {
@@ -41,6 +47,9 @@ func RemedyFor(err error) Remedy {
 		notFound *NotFoundError
 		stopped  *publish.IncompleteError
 	)
+	if r := encodeRemedy(err); r != RemedyNone {
+		return r
+	}
 	switch {
 	case errors.As(err, &inUse):
 		return RemedyCloseOther
@@ -60,6 +69,28 @@ func RemedyFor(err error) Remedy {
 		return RemedyGiveCredentials
 	case errors.Is(err, ErrNoSelection):
 		return RemedySelectAssets
+	}
+	return RemedyNone
+}
+
+// encodeRemedy sorts the encoder's typed errors.
+func encodeRemedy(err error) Remedy {
+	var (
+		upscale *encode.UpscaleError
+		ladder  *encode.LadderError
+		syntax  *encode.SyntaxError
+		master  *encode.MasterError
+		tool    *encode.ToolError
+	)
+	switch {
+	case errors.As(err, &upscale):
+		return RemedySmallerRung
+	case errors.As(err, &ladder), errors.As(err, &syntax):
+		return RemedyFixLadder
+	case errors.As(err, &master):
+		return RemedyOtherMaster
+	case errors.As(err, &tool):
+		return RemedyInstallTool
 	}
 	return RemedyNone
 }

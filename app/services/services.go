@@ -57,7 +57,7 @@ const (
 
 // QueuedKinds are the job kinds that run one at a time, in the order they were started (the
 // job queue): a job started while another runs waits, queued.
-var QueuedKinds = []jobs.Kind{KindPackage, KindPublish, KindVerify}
+var QueuedKinds = []jobs.Kind{KindPackage, KindPublish, KindVerify, KindEncode}
 
 // Open opens (creating if needed) the workspace and returns the service. A workspace held by
 // another Satchel process (the desktop app, another command) fails fast with

@@ -163,3 +163,57 @@ func golden(t *testing.T, name, got string) {
 		t.Errorf("%s differs from the golden file (run with -update if the change is intended):\n%s", name, got)
 	}
 }
+
+// TestCheckRung: a ladder editor's per-row check agrees with planning (the same refusals)
+// and explains legal but doubtful rows with warnings.
+func TestCheckRung(t *testing.T) {
+	m := fakeMaster(1280, 720, Rational{25, 1}, 3_000_000)
+	cases := []struct {
+		name string
+		r    Rung
+		err  any    // nil: no error
+		warn string // a substring of a warning; "" for none
+	}{
+		{"fits", Rung{Height: 540, VideoBitrate: 1_500_000}, nil, ""},
+		{"upscale", Rung{Height: 1080, VideoBitrate: 2_000_000}, new(*UpscaleError), ""},
+		{"odd height", Rung{Height: 541, VideoBitrate: 1_500_000}, new(*LadderError), ""},
+		{"upmix", Rung{Height: 360, VideoBitrate: 600_000, AudioChannels: 6}, new(*LadderError), ""},
+		{"above the master's bit rate", Rung{Height: 720, VideoBitrate: 4_000_000}, nil, "more than the master's video"},
+		{"stretched", Rung{Width: 640, Height: 480, VideoBitrate: 800_000}, nil, "stretched"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			warns, err := m.CheckRung(2, c.r)
+			switch {
+			case c.err == nil && err != nil:
+				t.Fatalf("unexpected error %v", err)
+			case c.err != nil && (err == nil || !errors.As(err, c.err)):
+				t.Fatalf("got %v, want %T", err, c.err)
+			}
+			got := strings.Join(warns, "\n")
+			if (c.warn == "") != (got == "") || !strings.Contains(got, c.warn) {
+				t.Fatalf("warnings %q, want one containing %q", got, c.warn)
+			}
+			if err != nil && !strings.Contains(err.Error(), "rung 2") {
+				t.Errorf("the error does not name the row: %v", err)
+			}
+		})
+	}
+}
+
+func TestParseSize(t *testing.T) {
+	cases := []struct {
+		in   string
+		w, h int
+		ok   bool
+	}{{"1280x720", 1280, 720, true}, {" 720p ", 0, 720, true}, {"480", 0, 480, true}, {"720i", 0, 0, false},
+		{"x720", 0, 0, false}, {"", 0, 0, false}}
+	for _, c := range cases {
+		t.Run(c.in, func(t *testing.T) {
+			w, h, err := ParseSize(c.in)
+			if (err == nil) != c.ok || w != c.w || h != c.h {
+				t.Fatalf("ParseSize(%q) = %d, %d, %v", c.in, w, h, err)
+			}
+		})
+	}
+}

@@ -156,7 +156,7 @@ func parseRungLine(fields []string) (Rung, error) {
 		return r, fmt.Errorf("%q: give a size and a video bit rate, e.g. \"1280x720 3400k\"", strings.Join(fields, " "))
 	}
 	var err error
-	if r.Width, r.Height, err = parseSize(fields[0]); err != nil {
+	if r.Width, r.Height, err = ParseSize(fields[0]); err != nil {
 		return r, err
 	}
 	if r.VideoBitrate, err = ParseBitrate(fields[1]); err != nil {
@@ -200,9 +200,11 @@ func (r *Rung) setOption(opt string) error {
 	return err
 }
 
-// parseSize reads "1280x720", "720p" or "720" (a height).
-func parseSize(s string) (w, h int, err error) {
-	t := strings.ToLower(s)
+// ParseSize reads a rung size as a ladder file and a ladder editor take it: "1280x720",
+// "720p" or "720" (a height; w is then 0, which Rung.Width reads as "from the master's aspect
+// ratio"). It checks the form only; Rung.Validate checks the values.
+func ParseSize(s string) (w, h int, err error) {
+	t := strings.ToLower(strings.TrimSpace(s))
 	if a, b, ok := strings.Cut(t, "x"); ok {
 		w, err1 := strconv.Atoi(a)
 		h, err2 := strconv.Atoi(b)

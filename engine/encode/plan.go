@@ -226,18 +226,8 @@ func resolveLadder(l Ladder, m *Master, caps *Capabilities) (Ladder, error) {
 	out := Ladder{Name: l.Name}
 	files := map[string]int{}
 	for i, r := range l.Rungs {
-		r = r.withDefaults()
-		if r.Width == 0 {
-			r.Width = m.widthFor(r.Height)
-		}
-		if r.Name == "" {
-			r.Name = r.defaultName()
-		}
-		if r.Width > m.Video.Width || r.Height > m.Video.Height {
-			return Ladder{}, &UpscaleError{Rung: i + 1, Name: r.Name, Width: r.Width, Height: r.Height,
-				MasterWidth: m.Video.Width, MasterHeight: m.Video.Height}
-		}
-		if err := resolveAudio(&r, i+1, m); err != nil {
+		r, err := m.resolveRung(i+1, r)
+		if err != nil {
 			return Ladder{}, err
 		}
 		if j, dup := files[strings.ToLower(r.Name)]; dup {
@@ -252,6 +242,40 @@ func resolveLadder(l Ladder, m *Master, caps *Capabilities) (Ladder, error) {
 		out.Rungs = append(out.Rungs, r)
 	}
 	return out, nil
+}
+
+// resolveRung fills the defaults of rung n (1-based) that depend on the master and refuses
+// upscaling and upmixing.
+func (m *Master) resolveRung(n int, r Rung) (Rung, error) {
+	r = r.withDefaults()
+	if r.Width == 0 {
+		r.Width = m.widthFor(r.Height)
+	}
+	if r.Name == "" {
+		r.Name = r.defaultName()
+	}
+	if r.Width > m.Video.Width || r.Height > m.Video.Height {
+		return r, &UpscaleError{Rung: n, Name: r.Name, Width: r.Width, Height: r.Height,
+			MasterWidth: m.Video.Width, MasterHeight: m.Video.Height}
+	}
+	return r, resolveAudio(&r, n, m)
+}
+
+// CheckRung checks rung n (1-based) of a ladder against the master the way planning the
+// encode does, so that a ladder editor can explain each row as it is typed: the error is the
+// rung's own problem (a *LadderError from Rung.Validate) or what the master cannot give (an
+// *UpscaleError, a *LadderError for upmixed audio); the warnings are legal choices worth
+// hearing about (a bit rate above the master's, a shape that stretches the picture).
+// Problems between rungs (duplicate names) are Ladder.Validate's.
+func (m *Master) CheckRung(n int, r Rung) (warnings []string, err error) {
+	if err := r.validate(n); err != nil {
+		return nil, err
+	}
+	res, err := m.resolveRung(n, r)
+	if err != nil {
+		return nil, err
+	}
+	return rungWarnings(n, res, m), nil
 }
 
 func resolveAudio(r *Rung, n int, m *Master) error {
@@ -334,19 +358,26 @@ func ladderWarnings(l Ladder, m *Master) []string {
 	codecs := map[Codec]bool{}
 	for i, r := range l.Rungs {
 		codecs[r.Codec] = true
-		if m.Video.Bitrate > 0 && int64(r.VideoBitrate) > m.Video.Bitrate {
-			w = append(w, fmt.Sprintf("rung %d (%s) asks for %d kb/s, more than the master's video (%d kb/s): "+
-				"it cannot look better than the master and only costs bytes",
-				i+1, r.Name, r.VideoBitrate.Kbps(), m.Video.Bitrate/1000))
-		}
-		ar, mar := float64(r.Width)/float64(r.Height), float64(m.Video.Width)/float64(m.Video.Height)
-		if math.Abs(ar-mar) > 0.02*mar {
-			w = append(w, fmt.Sprintf("rung %d (%s) is %dx%d, a different shape from the master's %dx%d: the picture "+
-				"will be stretched", i+1, r.Name, r.Width, r.Height, m.Video.Width, m.Video.Height))
-		}
+		w = append(w, rungWarnings(i+1, r, m)...)
 	}
 	if len(codecs) > 1 {
 		w = append(w, "the ladder mixes codecs: players switch seamlessly only between rungs of one codec")
+	}
+	return w
+}
+
+// rungWarnings are the warnings about resolved rung n (1-based) alone.
+func rungWarnings(n int, r Rung, m *Master) []string {
+	var w []string
+	if m.Video.Bitrate > 0 && int64(r.VideoBitrate) > m.Video.Bitrate {
+		w = append(w, fmt.Sprintf("rung %d (%s) asks for %d kb/s, more than the master's video (%d kb/s): "+
+			"it cannot look better than the master and only costs bytes",
+			n, r.Name, r.VideoBitrate.Kbps(), m.Video.Bitrate/1000))
+	}
+	ar, mar := float64(r.Width)/float64(r.Height), float64(m.Video.Width)/float64(m.Video.Height)
+	if math.Abs(ar-mar) > 0.02*mar {
+		w = append(w, fmt.Sprintf("rung %d (%s) is %dx%d, a different shape from the master's %dx%d: the picture "+
+			"will be stretched", n, r.Name, r.Width, r.Height, m.Video.Width, m.Video.Height))
 	}
 	return w
 }

@@ -27,8 +27,7 @@ type Rule struct {
 
 // Rules is Satchel's layer table.
 var Rules = []Rule{
-	{"satchel", 0},             // main
-	{"satchel/scripts/...", 0}, // developer tools run by scripts (bench drivers)
+	{"satchel", 0}, // main
 	{"satchel/ui", 1},
 	{"satchel/app/cli", 1},
 	{"satchel/app/services", 2},
@@ -131,6 +130,7 @@ var Operations = map[string][]string{
 	"satchel/engine/inspect": {"File", "Reader"},
 	"satchel/engine/probe":   {"Probe", "Open", "CheckLadder"},
 	"satchel/engine/devices": {"Evaluate"},
+	"satchel/engine/encode":  {"Encode", "NewPlan", "ProbeMaster", "LoadLadder"},
 }
 
 // CheckCalls parses one Go source file of an adapter and returns one message per call of an
