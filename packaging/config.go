@@ -7,6 +7,7 @@ package packaging
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"satchel/engine/drm"
@@ -67,6 +68,15 @@ type Config struct {
 	// players open: the PIFF uuid track encryption, sample encryption and pssh boxes beside
 	// the CENC boxes (which CENC clients keep reading).
 	PIFF bool
+	// Smooth adds a Smooth Streaming client manifest (manifest.FileSmooth) for the cenc
+	// renditions — the streaming side of Azure Media Services' PlayReady path. Their segments
+	// are written once, under the Smooth fragment names (QualityLevels(<bitrate>)/
+	// Fragments(<stream>=<time>)) beside it, and the MPD and HLS playlists point to the same
+	// files; the segments carry the PIFF 1.1 sample encryption and MS-SSTR tfxd boxes, the
+	// cenc init segments the PIFF track encryption and pssh boxes. Smooth is AES-CTR with a
+	// PlayReady header naming one key: it needs the cenc scheme, the PlayReady system and one
+	// key for every track (generated when no key is given), and H.264 video and AAC audio.
+	Smooth bool
 	// Audio are audio tracks in separate files (.m4a/.mp4): every audio track of each file
 	// becomes its own rendition after the audio of the Inputs.
 	Audio []AudioInput
@@ -166,6 +176,9 @@ func (c *Config) Validate() error {
 	if c.PIFF && len(c.Formats) > 0 && !c.has(FormatMP4) {
 		return field.Errorf("piff", nil, "PIFF applies to the single-file download: include the mp4 output")
 	}
+	if err := c.validateSmooth(); err != nil {
+		return err
+	}
 	if len(c.ContentID) > MaxContentID {
 		return field.Errorf("content_id", c.ContentID, "is %d bytes; at most %d", len(c.ContentID), MaxContentID)
 	}
@@ -178,6 +191,20 @@ func (c *Config) Validate() error {
 		return &field.Error{Field: "keys", Reason: err.Error()}
 	}
 	return c.validateTracks()
+}
+
+// validateSmooth checks what a Smooth Streaming manifest needs of the configuration.
+func (c *Config) validateSmooth() error {
+	if !c.Smooth {
+		return nil
+	}
+	if len(c.Schemes) > 0 && !slices.Contains(c.Schemes, drm.SchemeCENC) {
+		return field.Errorf("smooth", nil, "Smooth Streaming (PlayReady) is AES-CTR: include the cenc scheme")
+	}
+	if len(c.Systems) > 0 && !slices.Contains(c.Systems, drm.PlayReady) {
+		return field.Errorf("smooth", nil, "the Smooth manifest's ProtectionHeader is PlayReady's: include the PlayReady system")
+	}
+	return nil
 }
 
 // Limits of the configurable durations.

@@ -46,9 +46,22 @@ func Package(ctx context.Context, cfg Config, progress func(Progress)) (*Result,
 	if err != nil {
 		return nil, err
 	}
+	if cfg.Smooth {
+		if err := checkSmoothTracks(pl.tracks); err != nil {
+			return nil, err
+		}
+		if cfg.Keys, err = smoothKeys(cfg.Keys); err != nil {
+			return nil, err
+		}
+	}
 	keys, err := assignKeys(pl.tracks, cfg.Keys)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.Smooth {
+		if err := checkOneKey(pl.tracks); err != nil {
+			return nil, err
+		}
 	}
 	tmp, err := prepareOutDir(cfg.OutDir, cfg.Overwrite)
 	if err != nil {
@@ -162,6 +175,11 @@ func (p *packager) writeTrack(ctx context.Context, t *track) error {
 		if err != nil {
 			return err
 		}
+		if p.smoothOutput(scheme) {
+			if err := cenc.AddPIFFInit(init, p.psshs[scheme]); err != nil {
+				return err
+			}
+		}
 		initRel := rel + "/" + manifest.FileInit
 		if _, err := writeBoxes(filepath.Join(p.dir, initRel), init.Encode); err != nil {
 			return err
@@ -175,7 +193,12 @@ func (p *packager) writeTrack(ctx context.Context, t *track) error {
 				return err
 			}
 		}
-		outs = append(outs, &output{scheme: scheme, prot: prot, rend: p.rendition(t, rel, initRel)})
+		o := &output{scheme: scheme, prot: prot, rend: p.rendition(t, rel, initRel)}
+		if p.smoothOutput(scheme) {
+			st := *t.smooth
+			o.rend.Smooth = &st
+		}
+		outs = append(outs, o)
 	}
 	var dl *download
 	if t.kind == media.Video && p.cfg.has(FormatMP4) {
@@ -219,7 +242,7 @@ func (p *packager) writeTrack(ctx context.Context, t *track) error {
 			if err != nil {
 				return err
 			}
-			if err := p.protect(o.prot, frag, ss[0].DecodeTime, t.info.Timescale); err != nil {
+			if err := p.protectOutput(o, frag, ss[0].DecodeTime, dur, t.info.Timescale); err != nil {
 				return err
 			}
 			seg := mp4.NewMediaSegment()
@@ -295,7 +318,7 @@ func (p *packager) writeTrick(o *output, t *track, k int, first probe.Sample, du
 	if err != nil {
 		return err
 	}
-	if err := p.protect(o.prot, frag, first.DecodeTime, t.info.Timescale); err != nil {
+	if err := p.protectOutput(o, frag, first.DecodeTime, dur, t.info.Timescale); err != nil {
 		return err
 	}
 	seg := mp4.NewMediaSegment()
@@ -375,6 +398,14 @@ func (p *packager) writeManifests() error {
 		for _, r := range rends {
 			if d := r.Duration(); d > pres.Duration {
 				pres.Duration = d
+			}
+		}
+		if p.smoothOutput(scheme) {
+			if err := p.placeSmooth(rends); err != nil {
+				return err
+			}
+			if err := p.writeSmooth(pres); err != nil {
+				return err
 			}
 		}
 		if p.cfg.has(FormatDASH) {
@@ -461,6 +492,18 @@ func (p *packager) protect(prot *cenc.Protector, frag *mp4.Fragment, start uint6
 		return cenc.MarkClear(frag)
 	}
 	return prot.EncryptFragment(frag)
+}
+
+// protectOutput protects a fragment of an output (p.protect) and gives a Smooth output's
+// fragment its PIFF and tfxd boxes.
+func (p *packager) protectOutput(o *output, frag *mp4.Fragment, start, dur uint64, timescale uint32) error {
+	if err := p.protect(o.prot, frag, start, timescale); err != nil {
+		return err
+	}
+	if p.smoothOutput(o.scheme) {
+		return addSmoothBoxes(frag, start, dur)
+	}
+	return nil
 }
 
 // signalling returns the protection signalling of the package for one scheme.

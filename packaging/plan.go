@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"satchel/engine/drm"
+	"satchel/engine/manifest"
 	"satchel/engine/media"
 	"satchel/engine/probe"
 	"satchel/engine/subtitle"
@@ -40,9 +41,10 @@ type track struct {
 	role        media.Role
 	def         bool // the default audio
 	forced, sdh bool
-	mediaTime   int64          // edit list media time carried into the init segment (audio priming)
-	cues        []subtitle.Cue // text tracks
-	origin      string         // "file track N", for messages
+	mediaTime   int64                 // edit list media time carried into the init segment (audio priming)
+	cues        []subtitle.Cue        // text tracks
+	smooth      *manifest.SmoothTrack // with Config.Smooth: the track's Smooth codec description
+	origin      string                // "file track N", for messages
 }
 
 // segment returns the samples of segment k.

@@ -37,6 +37,7 @@ var fieldLabel = map[string]string{
 	"theme":            "Theme",
 	"content_id":       "Content ID",
 	"piff":             "PIFF download",
+	"smooth":           "Smooth Streaming",
 	"package":          "Package",
 	"scenario":         "Scenario",
 	"device":           "Device",

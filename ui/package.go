@@ -42,6 +42,7 @@ type packageScreen struct {
 	oneKey    *widget.Check // one generated key for every track
 	allKIDs   *widget.Check // every PSSH lists every key ID (one license for all keys)
 	piff      *widget.Check // PIFF 1.1 boxes in the single-file download
+	smooth    *widget.Check // Smooth Streaming client manifest over the cenc segments
 	overwrt   *widget.Check
 	problem   problemLabel // what is wrong with the request, inline
 	runBtn    *widget.Button
@@ -107,6 +108,7 @@ func newPackageScreen(a *App) *packageScreen {
 	s.allKIDs = widget.NewCheck("list every key ID in each PSSH: one license request returns every key (offline)", nil)
 	s.allKIDs.SetChecked(!def.PerTrackInitData)
 	s.piff = widget.NewCheck("PIFF 1.1 download (PlayReady/Smooth offline players)", nil)
+	s.smooth = widget.NewCheck("Smooth Streaming manifest over the cenc segments (PlayReady, one key)", nil)
 	s.overwrt = widget.NewCheck("replace an existing package", nil)
 	s.problem = newProblemLabel()
 	s.banner = newBanner(a)
@@ -121,7 +123,7 @@ func newPackageScreen(a *App) *packageScreen {
 		widget.NewFormItem("Schemes", s.schemes), widget.NewFormItem("Outputs", s.formats), widget.NewFormItem("DRM systems", s.systems),
 		widget.NewFormItem("Segment duration", s.segment), widget.NewFormItem("Clear lead", s.lead), widget.NewFormItem("ClearKey license URL", s.laURL),
 		widget.NewFormItem("Content ID", s.contentID), widget.NewFormItem("Keys", container.NewVBox(s.oneKey, s.allKIDs)),
-		widget.NewFormItem("PIFF download", s.piff),
+		widget.NewFormItem("PIFF download", s.piff), widget.NewFormItem("Smooth Streaming", s.smooth),
 		widget.NewFormItem("Output folder", container.NewBorder(nil, nil, nil, browse, s.outDir)), widget.NewFormItem("", s.overwrt))
 	top := container.NewVBox(heading("Package"), s.ladder, form,
 		s.problem.Label, container.NewHBox(s.runBtn), s.view.box)
@@ -193,6 +195,7 @@ func (s *packageScreen) request() (services.PackageRequest, error) {
 	req.ClearKeyLAURL = strings.TrimSpace(s.laURL.Text)
 	req.ContentID = strings.TrimSpace(s.contentID.Text)
 	req.OneKey, req.PerTrackInitData, req.PIFF = s.oneKey.Checked, !s.allKIDs.Checked, s.piff.Checked
+	req.Smooth = s.smooth.Checked
 	req.Systems = typed[drm.System](s.systems.Selected)
 	req.Formats = typed[packaging.Format](s.formats.Selected)
 	req.Schemes = typed[drm.Scheme](s.schemes.Selected)

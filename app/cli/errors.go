@@ -36,6 +36,7 @@ var flagFor = map[string]string{
 	"track_types":      "--types",
 	"content_id":       "--content-id",
 	"piff":             "--piff",
+	"smooth":           "--smooth",
 	"package":          "PKG",
 	"scenario":         "--scenario",
 	"device":           "--device",

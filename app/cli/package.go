@@ -22,7 +22,7 @@ func init() {
 			"        [--formats dash,hls,mp4] [--segment 4s] [--key TYPE=KID:KEY ...] [--keys CPIX] [--keyset NAME]\n" +
 			"        [--audio FILE[:LANG[:NAME[:ROLE]]] ...] [--subtitles FILE[:LANG[:NAME[:forced,sdh]]] ...]\n" +
 			"        [--skip-unsupported] [--policy FILE|NAME] [--clear-lead 0s] [--overwrite] [--json] [--workspace DIR]\n" +
-			"        [--one-key] [--content-id ID] [--per-track-pssh] [--piff] [--no-trick-play]\n" +
+			"        [--one-key] [--content-id ID] [--per-track-pssh] [--piff] [--smooth] [--no-trick-play]\n" +
 			"   or: satchel package --master MASTER [--ladder PRESET|FILE] [--codec …] [--strategy …] [--quality]\n" +
 			"        [--renditions DIR] --out DIR [the package flags above]   (encode the ladder first: satchel help encode)\n\n" +
 			"Every audio and subtitle (mov_text/tx3g, wvtt) track of the --in files is packaged; identical copies\n" +
@@ -35,7 +35,10 @@ func init() {
 			"workspace. --key ALL=KID:KEY (or --one-key to generate it) protects every track with one key.\n" +
 			"Every PSSH lists every key ID, so one license request returns every key (ExoPlayer's one offline key set);\n" +
 			"--per-track-pssh names only each track's key. Video gets HLS I-frame playlists and a DASH trick-mode\n" +
-			"AdaptationSet (--no-trick-play leaves them out); --piff adds the PIFF 1.1 boxes to the single-file downloads.",
+			"AdaptationSet (--no-trick-play leaves them out); --piff adds the PIFF 1.1 boxes to the single-file downloads.\n" +
+			"--smooth adds a Smooth Streaming client manifest (cenc/manifest.ismc): the cenc segments are written once under\n" +
+			"Smooth names (QualityLevels(BITRATE)/Fragments(STREAM=TIME)) with PIFF boxes and shared by the MPD and HLS;\n" +
+			"it needs the cenc scheme, PlayReady and one key for every track (generated when no key is given).",
 		run: runPackage,
 	})
 }
@@ -103,7 +106,7 @@ type packageFlags struct {
 	concurrency                     int
 	overwrite, showKeys, asJSON     bool
 	oneKey, perTrackPSSH, piff      bool
-	noTrickPlay                     bool
+	noTrickPlay, smooth             bool
 	contentID                       string
 	workspace                       *string
 	enc                             encodeFlags // --master and the encode options
@@ -133,6 +136,8 @@ func (f *packageFlags) addFlags(e *env) (*packageFlags, func([]string) ([]string
 	fs.BoolVar(&f.perTrackPSSH, "per-track-pssh", false,
 		"each track's PSSH names only its own key (one license request per key) instead of every key ID")
 	fs.BoolVar(&f.piff, "piff", false, "add PIFF 1.1 boxes to the single-file downloads (PlayReady/Smooth offline)")
+	fs.BoolVar(&f.smooth, "smooth", false,
+		"add a Smooth Streaming client manifest (cenc/manifest.ismc) over the cenc segments (PlayReady, one key)")
 	fs.BoolVar(&f.noTrickPlay, "no-trick-play", false, "leave out HLS I-frame playlists and DASH trick-mode tracks")
 	fs.StringVar(&f.cpix, "keys", "", "take keys from a CPIX document")
 	fs.StringVar(&f.keyset, "keyset", "", "take keys from a key set in the workspace")
@@ -191,7 +196,7 @@ func (f *packageFlags) request() (services.PackageRequest, error) {
 	}
 	req.SkipUnsupported = f.skipUnsupported
 	req.OneKey, req.ContentID, req.PerTrackInitData = f.oneKey, f.contentID, f.perTrackPSSH
-	req.PIFF, req.NoTrickPlay = f.piff, f.noTrickPlay
+	req.PIFF, req.NoTrickPlay, req.Smooth = f.piff, f.noTrickPlay, f.smooth
 	req.Policy, req.PolicyFile = policyRef(f.policy)
 	req.Encode, err = f.enc.packageRequest()
 	return req, err

@@ -256,8 +256,8 @@ type SAS struct {
 	Expires time.Time `json:"expires"`
 }
 
-// SASURLs returns read-only SAS URLs, valid for expiry, for the top-level manifests and the
-// single-file downloads among files (paths relative to the package). A download's token opens
+// SASURLs returns read-only SAS URLs, valid for expiry, for the top-level manifests, the Smooth
+// client manifests (.ismc, in cenc/) and the single-file downloads among files (paths relative to the package). A download's token opens
 // that blob only; a manifest's token is a read-only container SAS, because the segments it
 // references need the token too (append it to segment requests, or serve the container
 // publicly or through a CDN for players that do not carry query strings over).
@@ -273,8 +273,9 @@ func SASURLs(ctx context.Context, creds Credentials, target Target, files []stri
 	exp := time.Now().UTC().Add(expiry).Truncate(time.Second)
 	var out []SAS
 	for _, rel := range files {
-		if !(isManifest(rel) && !strings.Contains(rel, "/")) && !strings.HasPrefix(rel, "download/") {
-			continue // top-level manifests and single-file downloads
+		top := !strings.Contains(rel, "/") || strings.HasSuffix(rel, ".ismc") // the Smooth manifest sits in cenc/
+		if !(isManifest(rel) && top) && !strings.HasPrefix(rel, "download/") {
+			continue // top-level manifests, Smooth manifests and single-file downloads
 		}
 		var u string
 		if cred != nil {

@@ -171,6 +171,16 @@ func ContentType(rel string) string {
 		return "text/vtt; charset=utf-8"
 	case ".m4a":
 		return "audio/mp4"
+	case ".ismc":
+		return "application/vnd.ms-sstr+xml" // Smooth Streaming client manifest
+	case "":
+		// Smooth fragments: QualityLevels(<bitrate>)/Fragments(<stream>=<time>), no extension.
+		if base := path.Base(rel); strings.HasPrefix(base, "Fragments(") {
+			if strings.HasPrefix(base, "Fragments(audio") {
+				return "audio/mp4"
+			}
+			return "video/mp4"
+		}
 	case ".xml":
 		return "application/xml"
 	case ".json":
@@ -183,7 +193,7 @@ func ContentType(rel string) string {
 
 func isManifest(rel string) bool {
 	ext := strings.ToLower(path.Ext(rel))
-	return ext == ".mpd" || ext == ".m3u8"
+	return ext == ".mpd" || ext == ".m3u8" || ext == ".ismc"
 }
 
 // scan lists the package files with their MD5s.

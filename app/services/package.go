@@ -68,6 +68,10 @@ type PackageRequest struct {
 	// PIFF makes the single-file downloads PIFF 1.1 compatible (PlayReady's Smooth/AMS offline
 	// file).
 	PIFF bool `json:"piff,omitempty"`
+	// Smooth adds a Smooth Streaming client manifest (cenc/manifest.ismc) over the cenc
+	// renditions' segments, which are written once under Smooth fragment names and shared with
+	// the MPD and HLS playlists (packaging.Config.Smooth: cenc, PlayReady, one key).
+	Smooth bool `json:"smooth,omitempty"`
 	// NoTrickPlay leaves out the HLS I-frame playlists and the DASH trick-mode tracks.
 	NoTrickPlay bool `json:"no_trick_play,omitempty"`
 	// Encode, when set, makes this one encode-then-package job: the ladder is encoded from
@@ -162,6 +166,7 @@ func (r PackageRequest) config() packaging.Config {
 		ContentID:        r.ContentID,
 		PerTrackInitData: r.PerTrackInitData,
 		PIFF:             r.PIFF,
+		Smooth:           r.Smooth,
 		NoTrickPlay:      r.NoTrickPlay,
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"path"
+	"strconv"
 	"strings"
 	"time"
 
@@ -176,15 +178,29 @@ func writeRepresentation(b *strings.Builder, p *Presentation, r Rendition, ownPr
 	return nil
 }
 
+// writeTemplate writes a rendition's SegmentTemplate: its folder's numbered segments, or for a
+// rendition in the Smooth manifest the Smooth fragment names by time ($Time$ is S@t, the
+// fragment's decode time, as the Smooth Url's {start time} is).
 func writeTemplate(b *strings.Builder, r Rendition) {
+	if r.Smooth != nil {
+		media := path.Join(path.Dir(FileSmooth), smoothPattern(strconv.FormatInt(r.Smooth.Bitrate, 10), r.Smooth.Stream, "$Time$"))
+		writeTemplateMedia(b, r.InitPath, media, r.Timescale, r.Segments)
+		return
+	}
 	writeTemplateOf(b, r.Dir, r.Timescale, r.Segments)
 }
 
 // writeTemplateOf writes a SegmentTemplate over the track in folder dir (init.mp4,
 // seg_NNNNN.m4s) with an exact SegmentTimeline of segs.
 func writeTemplateOf(b *strings.Builder, dir string, timescale uint32, segs []Segment) {
-	fmt.Fprintf(b, `        <SegmentTemplate timescale="%d" initialization="%s/init.mp4" media="%s/seg_$Number%%05d$.m4s" startNumber="1">`+"\n",
-		timescale, esc(dir), esc(dir))
+	writeTemplateMedia(b, dir+"/"+FileInit, dir+"/seg_$Number%05d$.m4s", timescale, segs)
+}
+
+// writeTemplateMedia writes a SegmentTemplate with the given initialization and media
+// templates and an exact SegmentTimeline of segs.
+func writeTemplateMedia(b *strings.Builder, init, media string, timescale uint32, segs []Segment) {
+	fmt.Fprintf(b, `        <SegmentTemplate timescale="%d" initialization="%s" media="%s" startNumber="1">`+"\n",
+		timescale, esc(init), esc(media))
 	b.WriteString("          <SegmentTimeline>\n")
 	for i := 0; i < len(segs); {
 		s := segs[i]

@@ -288,11 +288,18 @@ func WriteHLSMedia(w io.Writer, p *Presentation, r Rendition) error {
 	return err
 }
 
+// rel returns p (relative to the presentation root) relative to folder dir, going up with
+// ".." when p is not inside dir (Smooth fragment names sit beside the rendition folders).
 func rel(dir, p string) string {
 	if strings.HasPrefix(p, dir+"/") {
 		return p[len(dir)+1:]
 	}
-	return path.Base(p)
+	d, f := strings.Split(dir, "/"), strings.Split(p, "/")
+	i := 0
+	for i < len(d) && i < len(f)-1 && d[i] == f[i] {
+		i++
+	}
+	return strings.Repeat("../", len(d)-i) + strings.Join(f[i:], "/")
 }
 
 func frameRateDecimal(fr string) string {

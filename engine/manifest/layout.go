@@ -31,6 +31,10 @@ const (
 	// DirText holds the subtitle renditions, one folder each, shared by every scheme (subtitles
 	// are never encrypted): init.mp4 and wvtt segments for DASH, WebVTT segments for HLS.
 	DirText = "text"
+	// FileSmooth is the Smooth Streaming client manifest, in the cenc scheme's folder: the cenc
+	// renditions' segments sit beside it at SmoothFragmentPath names, which its Url patterns,
+	// the MPD and the HLS playlists all point to.
+	FileSmooth = "cenc/manifest.ismc"
 )
 
 // FileMPDFor is the DASH manifest name of scheme when it is not the first scheme written

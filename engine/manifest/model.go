@@ -67,6 +67,9 @@ type Rendition struct {
 	// segment, each a complete fragment holding only the segment's first sync sample, lasting
 	// the segment.
 	Trick []Segment `json:"trick,omitempty"`
+	// Smooth describes the rendition in the Smooth Streaming client manifest (FileSmooth);
+	// its Segments are then that manifest's fragments, at SmoothFragmentPath names.
+	Smooth *SmoothTrack `json:"smooth,omitempty"`
 }
 
 // IFrames reports whether every segment of the rendition locates its I-frame (HLS I-frame

@@ -39,6 +39,37 @@ type AdaptationSetInfo struct {
 	Roles         []string // Role values of the urn:mpeg:dash:role:2011 scheme
 	Accessibility []string // Accessibility values, as scheme#value
 	Protection    []ProtectionInfo
+	// ID is the AdaptationSet@id as written ("" when absent).
+	ID string
+	// FrameRate, MaxPlayoutRate and CodingDependency are the AdaptationSet's attributes as
+	// written ("" when absent); a trick-mode set carries the last two (DASH-IF IOP 3.2.9).
+	FrameRate        string
+	MaxPlayoutRate   string
+	CodingDependency string
+	// Essential and Supplemental are its EssentialProperty and SupplementalProperty
+	// descriptors.
+	Essential    []Descriptor
+	Supplemental []Descriptor
+}
+
+// Descriptor is a DASH descriptor element (EssentialProperty, SupplementalProperty…).
+type Descriptor struct{ SchemeIDURI, Value string }
+
+// TrickModeScheme is the descriptor scheme of a DASH-IF trick-mode AdaptationSet; its value
+// is the id of the AdaptationSet it is the trick mode of.
+const TrickModeScheme = "http://dashif.org/guidelines/trickmode"
+
+// TrickModeOf returns the id of the AdaptationSet a trick-mode set is the trick mode of (its
+// EssentialProperty, else SupplementalProperty, of the trick-mode scheme), or false.
+func (a AdaptationSetInfo) TrickModeOf() (string, bool) {
+	for _, list := range [][]Descriptor{a.Essential, a.Supplemental} {
+		for _, d := range list {
+			if d.SchemeIDURI == TrickModeScheme {
+				return strings.TrimSpace(d.Value), true
+			}
+		}
+	}
+	return "", false
 }
 
 // ProtectionInfo is one ContentProtection element.
@@ -82,6 +113,11 @@ type RepresentationInfo struct {
 	Timeline  []SegmentTime
 	// ExplicitStarts marks the segments whose start was written as S@t (not derived).
 	ExplicitStarts []bool
+	// FrameRate, MaxPlayoutRate and CodingDependency are the Representation's attributes, else
+	// its AdaptationSet's, as written ("" when neither has them).
+	FrameRate        string
+	MaxPlayoutRate   string
+	CodingDependency string
 }
 
 // SegmentTime is one segment's start and duration in the representation's timescale.
@@ -134,6 +170,11 @@ type xTemplate struct {
 
 type xSet struct {
 	ID          string        `xml:"id,attr"`
+	FrameRate   string        `xml:"frameRate,attr"`
+	MaxPlayout  string        `xml:"maxPlayoutRate,attr"`
+	CodingDep   string        `xml:"codingDependency,attr"`
+	Essential   []xDescriptor `xml:"EssentialProperty"`
+	Supplement  []xDescriptor `xml:"SupplementalProperty"`
 	ContentType string        `xml:"contentType,attr"`
 	MimeType    string        `xml:"mimeType,attr"`
 	Lang        string        `xml:"lang,attr"`
@@ -150,6 +191,9 @@ type xSet struct {
 		MimeType  string        `xml:"mimeType,attr"`
 		Width     int           `xml:"width,attr"`
 		Height    int           `xml:"height,attr"`
+		FrameRate string        `xml:"frameRate,attr"`
+		MaxPlay   string        `xml:"maxPlayoutRate,attr"`
+		CodingDep string        `xml:"codingDependency,attr"`
 		BaseURL   string        `xml:"BaseURL"`
 		Prot      []xProt       `xml:"ContentProtection"`
 		Template  *xTemplate    `xml:"SegmentTemplate"`
@@ -230,7 +274,14 @@ type segBudget struct{ left, max int }
 func readSet(info *MPDInfo, x *xMPD, pi, si int, per xPeriod, set xSet, budget *segBudget) error {
 	el := fmt.Sprintf("Period[%d]/AdaptationSet[%s]", pi, setName(set, si))
 	ai := AdaptationSetInfo{Element: el, ContentType: set.ContentType, MimeType: set.MimeType, Lang: set.Lang,
-		Label: strings.TrimSpace(set.Label)}
+		Label: strings.TrimSpace(set.Label), ID: set.ID, FrameRate: set.FrameRate, MaxPlayoutRate: set.MaxPlayout,
+		CodingDependency: set.CodingDep}
+	for _, d := range set.Essential {
+		ai.Essential = append(ai.Essential, Descriptor{SchemeIDURI: strings.TrimSpace(d.Scheme), Value: d.Value})
+	}
+	for _, d := range set.Supplement {
+		ai.Supplemental = append(ai.Supplemental, Descriptor{SchemeIDURI: strings.TrimSpace(d.Scheme), Value: d.Value})
+	}
 	for _, r := range set.Roles {
 		if r.Scheme == "urn:mpeg:dash:role:2011" {
 			ai.Roles = append(ai.Roles, r.Value)
@@ -251,7 +302,8 @@ func readSet(info *MPDInfo, x *xMPD, pi, si int, per xPeriod, set xSet, budget *
 	for _, rep := range set.Reps {
 		ri := RepresentationInfo{ID: rep.ID, ContentType: set.ContentType, Bandwidth: rep.Bandwidth, Codecs: rep.Codecs,
 			Width: rep.Width, Height: rep.Height, Lang: set.Lang, Element: fmt.Sprintf("%s/Representation[%s]", el, rep.ID),
-			AdaptationSet: len(info.AdaptationSets) - 1}
+			AdaptationSet: len(info.AdaptationSets) - 1, FrameRate: firstOf(rep.FrameRate, set.FrameRate),
+			MaxPlayoutRate: firstOf(rep.MaxPlay, set.MaxPlayout), CodingDependency: firstOf(rep.CodingDep, set.CodingDep)}
 		if len(rep.Channels) > 0 {
 			ri.AudioChannels, ri.AudioChannelScheme = rep.Channels[0].Value, rep.Channels[0].Scheme
 		}
@@ -294,6 +346,16 @@ func readSet(info *MPDInfo, x *xMPD, pi, si int, per xPeriod, set xSet, budget *
 		info.Representations = append(info.Representations, ri)
 	}
 	return nil
+}
+
+// firstOf returns the first non-empty value.
+func firstOf(vals ...string) string {
+	for _, v := range vals {
+		if v = strings.TrimSpace(v); v != "" {
+			return v
+		}
+	}
+	return ""
 }
 
 func protInfo(p xProt) (ProtectionInfo, error) {
@@ -448,8 +510,10 @@ func replaceNumber(s, name string, v uint64) string {
 
 // Playlist is a parsed HLS playlist (multivariant or media).
 type Playlist struct {
-	Master         bool
-	Variants       []Variant
+	Master   bool
+	Variants []Variant
+	// IFrameStreams are the EXT-X-I-FRAME-STREAM-INF tags of a multivariant playlist.
+	IFrameStreams  []IFrameStream
 	Media          []MediaTag
 	SessionKeys    []KeyTag
 	Keys           []KeyTag
@@ -468,6 +532,16 @@ type Variant struct {
 	Resolution string
 	Audio      string
 	Subtitles  string
+}
+
+// IFrameStream is an EXT-X-I-FRAME-STREAM-INF tag: an I-frame playlist (trick play) with its
+// attributes as written (0 or "" when absent).
+type IFrameStream struct {
+	URI              string
+	Bandwidth        int64
+	AverageBandwidth int64
+	Codecs           string
+	Resolution       string
 }
 
 // MediaTag is an EXT-X-MEDIA entry.
@@ -511,6 +585,13 @@ func ReadHLS(r io.Reader) (*Playlist, error) {
 			p.Master = true
 			pendingVariant = &Variant{Bandwidth: bw, Codecs: a["CODECS"], Resolution: a["RESOLUTION"], Audio: a["AUDIO"],
 				Subtitles: a["SUBTITLES"]}
+		case tag == "#EXT-X-I-FRAME-STREAM-INF":
+			a := parseAttrs(val)
+			bw, _ := strconv.ParseInt(a["BANDWIDTH"], 10, 64)
+			avg, _ := strconv.ParseInt(a["AVERAGE-BANDWIDTH"], 10, 64)
+			p.Master = true
+			p.IFrameStreams = append(p.IFrameStreams, IFrameStream{URI: a["URI"], Bandwidth: bw, AverageBandwidth: avg,
+				Codecs: a["CODECS"], Resolution: a["RESOLUTION"]})
 		case tag == "#EXT-X-MEDIA":
 			a := parseAttrs(val)
 			p.Master = true

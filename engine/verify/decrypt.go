@@ -30,11 +30,16 @@ type trackRun struct {
 	fragments int
 	samples   int
 	clearFrag int
-	forms     map[string]bool // clear lead forms and aux info layouts seen
-	structErr *finding
-	cryptErr  *finding
-	nalErr    string
-	missing   *drm.KID
+	// nonSync counts the samples that are not sync samples; firstNonSync is the first (1-based).
+	nonSync, firstNonSync int
+	forms                 map[string]bool // clear lead forms and aux info layouts seen
+	// PIFF boxes beside CENC: fragments compared, fragments without a PIFF box, first mismatch
+	piffFrags, piffMissing int
+	piffErr                *finding
+	structErr              *finding
+	cryptErr               *finding
+	nalErr                 string
+	missing                *drm.KID
 	// timing
 	start   uint64 // first decode time
 	started bool
@@ -133,6 +138,9 @@ func (v *verifier) fragment(ctx context.Context, r *trackRun, f *mp4.Fragment, t
 			return
 		}
 		v.noteForms(r, fi, traf)
+		if t.piffDual && traf.Senc != nil {
+			v.comparePIFFSenc(r, traf, fi, n, file, at)
+		}
 		if msg := checkSaio(f, traf); msg != "" && r.structErr == nil {
 			r.structErr = &finding{Where{File: file, At: at + "/saio"}, msg}
 		}
@@ -142,6 +150,11 @@ func (v *verifier) fragment(ctx context.Context, r *trackRun, f *mp4.Fragment, t
 		s := &samples[i]
 		if fi != nil {
 			v.decryptOne(r, &fi.Samples[i], s.Data, file, at, r.samples+1)
+		}
+		if !isSync(s.Flags) {
+			if r.nonSync++; r.firstNonSync == 0 {
+				r.firstNonSync = r.samples + 1
+			}
 		}
 		v.consume(r, s.Data, isSync(s.Flags))
 	}
@@ -272,6 +285,7 @@ func (v *verifier) timing(r *trackRun, traf *mp4.TrafBox, samples []mp4.FullSamp
 func (v *verifier) finish(r *trackRun) {
 	t := r.t
 	t.samples, t.segDurs = r.samples, r.segDurs
+	t.nonSync, t.firstNonSync = r.nonSync, r.firstNonSync
 	fact := &v.rep.Inventory.Tracks[t.fact]
 	fact.Samples = r.samples
 	if t.timescale > 0 {
@@ -304,6 +318,7 @@ func (v *verifier) finish(r *trackRun) {
 		v.finishText(r)
 		return
 	}
+	v.reportPIFF(r)
 	if v.reportDecryption(r) {
 		v.reportDecode(r, res)
 	}

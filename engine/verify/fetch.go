@@ -12,6 +12,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -420,4 +421,63 @@ func (f *fetcher) rel(loc string) string {
 		return filepath.ToSlash(r)
 	}
 	return loc
+}
+
+// getRange returns the n bytes at off of loc and the size of the whole file (-1 when the
+// server does not say). A range that runs past the end returns what there is; a local file is
+// read with ReadAt, a URL with a Range request (a server that ignores Range is read up to the
+// end of the range, bounded by MaxResponseBytes).
+func (f *fetcher) getRange(ctx context.Context, loc string, off, n int64) ([]byte, int64, error) {
+	if n > f.limits.MaxResponseBytes || off < 0 || n < 0 {
+		return nil, -1, &LimitError{What: "byte range", Limit: f.limits.MaxResponseBytes, Loc: displayName(loc)}
+	}
+	if !isURL(loc) {
+		fh, _, err := f.open(ctx, loc)
+		if err != nil {
+			return nil, -1, err
+		}
+		defer fh.Close()
+		st, err := fh.Stat()
+		if err != nil {
+			return nil, -1, fmt.Errorf("read %s: %w", loc, err)
+		}
+		size := st.Size()
+		if off >= size {
+			return nil, size, nil
+		}
+		b := make([]byte, min(n, size-off))
+		if _, err := fh.ReadAt(b, off); err != nil && !errors.Is(err, io.EOF) {
+			return nil, size, fmt.Errorf("read %s: %w", loc, err)
+		}
+		return b, size, nil
+	}
+	resp, err := f.request(ctx, loc, map[string]string{"Range": fmt.Sprintf("bytes=%d-%d", off, off+n-1)})
+	if err != nil {
+		return nil, -1, err
+	}
+	defer resp.Body.Close()
+	switch resp.StatusCode {
+	case http.StatusPartialContent:
+		size := int64(-1)
+		if _, total, ok := strings.Cut(resp.Header.Get("Content-Range"), "/"); ok {
+			if v, err := strconv.ParseInt(total, 10, 64); err == nil {
+				size = v
+			}
+		}
+		b, err := readLimited(resp.Body, -1, n, loc, nil)
+		return b, size, err
+	case http.StatusRequestedRangeNotSatisfiable:
+		return nil, off, nil
+	case http.StatusOK:
+		b, err := readLimited(io.LimitReader(resp.Body, off+n), -1, f.limits.MaxResponseBytes, loc, nil)
+		if err != nil {
+			return nil, -1, err
+		}
+		size := resp.ContentLength
+		if int64(len(b)) <= off {
+			return nil, max(size, int64(len(b))), nil
+		}
+		return b[off:], size, nil
+	}
+	return nil, -1, fmt.Errorf("fetch %s: HTTP %d", displayName(loc), resp.StatusCode)
 }

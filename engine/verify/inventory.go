@@ -51,6 +51,10 @@ type ManifestFact struct {
 	AudioOnlyVariants int `json:"audio_only_variants,omitempty"`
 	VideoWithoutAudio int `json:"video_without_audio,omitempty"`
 	SessionKeys       int `json:"session_keys,omitempty"` // HLS EXT-X-SESSION-KEY tags
+	// TrickRenditions counts the Representations of DASH trick-mode AdaptationSets (not in
+	// VideoRenditions); IFramePlaylists the HLS EXT-X-I-FRAME-STREAM-INF playlists.
+	TrickRenditions int `json:"trick_renditions,omitempty"`
+	IFramePlaylists int `json:"iframe_playlists,omitempty"`
 }
 
 // SignalSource says where a DRM system is signalled.
@@ -125,6 +129,8 @@ type TrackFact struct {
 	Decode   *decode.Result `json:"decode,omitempty"`
 	// SameAs names the entry that already checked this media (it was not decrypted twice).
 	SameAs string `json:"same_as,omitempty"`
+	// Trick marks a track of a DASH trick-mode AdaptationSet.
+	Trick bool `json:"trick,omitempty"`
 }
 
 // DownloadFact is one single-file MP4 meant for progressive download.

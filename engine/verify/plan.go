@@ -26,6 +26,9 @@ type entry struct {
 	media []*mediaRef
 	// MPD facts for the timing checks.
 	maxSegment float64 // MPD@maxSegmentDuration in seconds (0: unknown)
+	// trickSets are the DASH trick-mode AdaptationSets; iframes the HLS I-frame playlists.
+	trickSets []*trickSet
+	iframes   []*iframeRef
 }
 
 // mediaRef is one CMAF track (an init segment and its segments) or one single file, with the
@@ -39,6 +42,19 @@ type mediaRef struct {
 	segments  []string // empty for single files
 	single    bool
 	kind      string // "video"/"audio" as the manifest says ("" when unknown)
+	// Manifest attributes: DASH Representation@bandwidth/codecs/width×height/frameRate, HLS
+	// EXT-X-STREAM-INF BANDWIDTH/CODECS/RESOLUTION (for trick-play checks).
+	bandwidth  int64
+	codecs     string
+	resolution string
+	frameRate  string
+	// trick marks a Representation of a DASH trick-mode AdaptationSet: not a rendition of
+	// the ladder; it must hold sync samples only.
+	trick *trickSet
+	// set is the index of the DASH AdaptationSet; maxPlayout its (or the Representation's)
+	// maxPlayoutRate as written.
+	set        int
+	maxPlayout string
 	// DASH
 	element   string // Representation element
 	prot      []manifest.ProtectionInfo
@@ -54,8 +70,9 @@ type mediaRef struct {
 	tracks []*trackInfo
 	// state of the single file, kept open between reading and decryption
 	file *openFile
-	// pssh boxes of its init (moov pssh, PIFF uuid pssh)
-	psshs []psshSource
+	// pssh boxes of its init (moov pssh, PIFF uuid pssh); piffBad when a PIFF pssh disagrees
+	psshs   []psshSource
+	piffBad bool
 	// sameAs is the earlier mediaRef with the same media (decrypted there, not here).
 	sameAs *mediaRef
 	// Subtitles: webvtt marks an HLS subtitle playlist of WebVTT segments (no init segment);
@@ -109,7 +126,8 @@ func (v *verifier) planDir(ctx context.Context, dir string) error {
 			rendition: v.fetch.rel(dir)})
 		return nil
 	}
-	if len(mpds)+len(m3u8s)+len(files) == 0 {
+	ismcs := smoothManifests(dir)
+	if len(mpds)+len(m3u8s)+len(files)+len(ismcs) == 0 {
 		return fmt.Errorf("verify %s: the folder has no MPD, HLS playlist, MP4 file or init.mp4 with segments", dir)
 	}
 	for _, p := range mpds {
@@ -125,6 +143,11 @@ func (v *verifier) planDir(ctx context.Context, dir string) error {
 	for _, p := range files {
 		if !v.referenced[p] { // an init segment a playlist or MPD already covers
 			v.planFile(p)
+		}
+	}
+	for _, p := range ismcs { // after the MPDs and playlists: it is compared with their inits
+		if err := v.planSmooth(ctx, p); err != nil {
+			v.entryError(p, err)
 		}
 	}
 	return nil
@@ -236,10 +259,15 @@ func (v *verifier) planMPD(ctx context.Context, loc string) error {
 	countAdaptationSets(fact, info)
 	for _, r := range info.Representations {
 		m := &mediaRef{entry: e, subject: e.name + " " + r.ID, rendition: r.ID, single: r.SingleFile, kind: r.ContentType,
-			element: "MPD/" + r.Element, prot: r.Protection, timescale: r.Timescale, timeline: r.Timeline, explicit: r.ExplicitStarts}
+			element: "MPD/" + r.Element, prot: r.Protection, timescale: r.Timescale, timeline: r.Timeline, explicit: r.ExplicitStarts,
+			bandwidth: r.Bandwidth, codecs: r.Codecs, frameRate: r.FrameRate, set: r.AdaptationSet, maxPlayout: r.MaxPlayoutRate}
+		if r.Width > 0 && r.Height > 0 {
+			m.resolution = fmt.Sprintf("%dx%d", r.Width, r.Height)
+		}
 		if as := adaptationSetOf(info, r); as != nil {
 			m.lang, m.label = as.Lang, as.Label
 			m.forced = slices.Contains(as.Roles, "forced-subtitle")
+			m.trick = trickSetOf(e, info, r.AdaptationSet)
 		}
 		if m.init, err = v.fetch.resolve(loc, r.InitURL); err != nil {
 			v.limitOrRefused(Where{File: e.name, At: m.element}, m.subject, err)
@@ -250,6 +278,12 @@ func (v *verifier) planMPD(ctx context.Context, loc string) error {
 			continue
 		}
 		v.segments += len(m.segments)
+		if m.trick != nil {
+			m.trick.reps = append(m.trick.reps, m)
+			fact.TrickRenditions++
+			e.media = append(e.media, m)
+			continue
+		}
 		switch r.ContentType {
 		case "video":
 			fact.VideoRenditions++
@@ -260,6 +294,7 @@ func (v *verifier) planMPD(ctx context.Context, loc string) error {
 		}
 		e.media = append(e.media, m)
 	}
+	v.checkTrickSignalling(e, info)
 	return nil
 }
 
@@ -332,7 +367,10 @@ func (v *verifier) planHLS(ctx context.Context, loc string, top bool) error {
 	v.rep.passAt(Where{File: e.name}, CatStructure, e.name, "multivariant playlist parses: %d variants, %d renditions, %d session keys",
 		len(pl.Variants), len(pl.Media), len(pl.SessionKeys))
 	v.sessionKeys(e, pl.SessionKeys)
-	return v.hlsVariants(ctx, e, loc, pl)
+	if err := v.hlsVariants(ctx, e, loc, pl); err != nil {
+		return err
+	}
+	return v.planIFrames(ctx, e, loc, pl.IFrameStreams)
 }
 
 func (v *verifier) hlsVariants(ctx context.Context, e *entry, loc string, pl *manifest.Playlist) error {
@@ -357,9 +395,11 @@ func (v *verifier) hlsVariants(ctx context.Context, e *entry, loc string, pl *ma
 	}
 	countVariants(fact, pl)
 	v.checkGroups(e, pl)
+	variants := map[string]manifest.Variant{}
 	for _, va := range pl.Variants {
 		if !seen[va.URI] {
 			seen[va.URI] = true
+			variants[va.URI] = va
 			uris = append(uris, ref{va.URI, "video", nil})
 			fact.VideoRenditions++
 		}
@@ -386,6 +426,9 @@ func (v *verifier) hlsVariants(ctx context.Context, e *entry, loc string, pl *ma
 				if m := v.hlsMedia(e, ml, e.name+" "+v.fetch.rel(ml), mp, u.kind); m != nil {
 					if u.tag != nil {
 						m.lang, m.label, m.forced = u.tag.Language, u.tag.Name, u.tag.Forced
+					}
+					if va, ok := variants[u.uri]; ok {
+						m.bandwidth, m.codecs, m.resolution = va.Bandwidth, va.Codecs, va.Resolution
 					}
 					e.media = append(e.media, m)
 				}
@@ -453,6 +496,8 @@ func (v *verifier) planSingle(ctx context.Context, target string) error {
 		return v.planMPD(ctx, target)
 	case strings.HasSuffix(lower, ".m3u8"):
 		return v.planHLS(ctx, target, false)
+	case strings.HasSuffix(lower, ".ismc") || strings.HasSuffix(lower, "/manifest"):
+		return v.planSmooth(ctx, target)
 	}
 	v.planFile(target)
 	return nil
@@ -462,6 +507,14 @@ func (v *verifier) planSingle(ctx context.Context, target string) error {
 func (v *verifier) listUnchecked(root string) {
 	const maxFiles = 100_000
 	n := 0
+	checkedBy := map[string]string{} // init segment → the entry point that checked it
+	for _, e := range v.entries {
+		for _, m := range e.media {
+			if _, ok := checkedBy[m.init]; !ok && m.init != "" {
+				checkedBy[m.init] = e.name
+			}
+		}
+	}
 	_ = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return nil
@@ -479,7 +532,7 @@ func (v *verifier) listUnchecked(root string) {
 		case manifest.IsPrivate(base):
 			v.rep.Inventory.notChecked(name, "private file (content keys or policy): never published, not media")
 		case strings.HasSuffix(base, ".m3u8"):
-			v.rep.Inventory.notChecked(name, "HLS media playlist that no multivariant playlist refers to")
+			v.rep.Inventory.notChecked(name, v.orphanPlaylist(p, checkedBy))
 		case strings.HasPrefix(base, "."):
 			v.rep.Inventory.notChecked(name, "hidden file")
 		default:
@@ -487,6 +540,44 @@ func (v *verifier) listUnchecked(root string) {
 		}
 		return nil
 	})
+}
+
+// orphanPlaylist says what an HLS playlist no multivariant playlist refers to is (a media or
+// an I-frame playlist, its encryption method, its segments) and whether its media was checked
+// through another entry point (a cenc rendition through the MPD).
+func (v *verifier) orphanPlaylist(p string, checkedBy map[string]string) string {
+	const none = "no multivariant playlist refers to it (a player reaches it only by its own URL); not checked as HLS"
+	b, err := v.fetch.get(context.Background(), p, v.limits.MaxManifestBytes)
+	if err != nil {
+		return "HLS playlist: " + none
+	}
+	pl, err := manifest.ReadHLS(bytes.NewReader(b))
+	if err != nil {
+		return "not a readable HLS playlist (" + err.Error() + ")"
+	}
+	kind, unit := "HLS media playlist", "segments"
+	if bytes.Contains(b, []byte("#EXT-X-I-FRAMES-ONLY")) {
+		kind, unit = "HLS I-frame playlist", "I-frames"
+	}
+	var methods []string
+	for _, k := range pl.Keys {
+		if k.Method != "" && !slices.Contains(methods, k.Method) {
+			methods = append(methods, k.Method)
+		}
+	}
+	desc := fmt.Sprintf("%s of %d %s", kind, len(pl.Segments), unit)
+	if len(methods) > 0 {
+		desc += " (METHOD=" + strings.Join(methods, ", ") + ")"
+	}
+	desc += ": " + none
+	if pl.MapURI != "" {
+		if init, err := v.fetch.resolve(p, pl.MapURI); err == nil {
+			if by, ok := checkedBy[init]; ok {
+				desc += fmt.Sprintf("; its media (%s) was checked through %s", v.fetch.rel(init), by)
+			}
+		}
+	}
+	return desc
 }
 
 func (v *verifier) sessionKeys(e *entry, keys []manifest.KeyTag) {

@@ -72,6 +72,9 @@ func (v *verifier) checkLadder(e *entry) {
 	var tracks []*trackInfo
 	var segs []float64
 	for _, m := range e.media {
+		if m.trick != nil {
+			continue // a trick-mode track is not a rendition of the ladder
+		}
 		for _, t := range m.tracks {
 			o := t.origin()
 			if o.samples == 0 || t.kind == media.Text {

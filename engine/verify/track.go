@@ -40,6 +40,11 @@ type trackInfo struct {
 	samples      int
 	segDurs      []float64
 	moofPSSHSeen bool
+	// nonSync counts the samples that are not sync samples; firstNonSync is the first (1-based).
+	nonSync, firstNonSync int
+	// piffDual marks a CENC track that also carries PIFF 1.1 boxes; piffBad that its init's
+	// PIFF boxes disagree with the CENC ones (reported).
+	piffDual, piffBad bool
 }
 
 // origin returns the track whose media was decrypted (itself unless shared).
@@ -107,8 +112,12 @@ func (v *verifier) readMedia(ctx context.Context, m *mediaRef) {
 			m.tracks = append(m.tracks, t)
 		}
 	}
+	v.checkPIFFInit(m)
 	if m.single {
 		v.downloadFact(m, name)
+		if m.file.mf.IsFragmented() {
+			v.checkDownloadIndex(m, name)
+		}
 	}
 }
 
@@ -136,7 +145,7 @@ func (v *verifier) downloadFact(m *mediaRef, name string) {
 	for _, t := range m.tracks {
 		if t.prot != nil {
 			d.Schemes = appendScheme(d.Schemes, t.prot.Scheme)
-			d.PIFF = d.PIFF || t.prot.PIFF
+			d.PIFF = d.PIFF || t.prot.PIFF || t.piffDual
 		}
 	}
 	v.rep.Inventory.Downloads = append(v.rep.Inventory.Downloads, d)
@@ -184,7 +193,7 @@ func (v *verifier) describe(m *mediaRef, file string, init *mp4.InitSegment, idx
 	t.elstShift = editShift(trak, init.Moov)
 	v.signalTrack(t)
 	fact := TrackFact{Entry: m.entry.name, File: file, TrackID: t.trackID, Kind: kind, Codec: t.codec,
-		Language: trak.Mdia.Mdhd.GetLanguage()}
+		Language: trak.Mdia.Mdhd.GetLanguage(), Trick: m.trick != nil}
 	v.countFileTrack(m, kind)
 	if kind == media.Text {
 		v.textFact(t, fact.Language)

@@ -160,8 +160,12 @@ func (v *verifier) run(ctx context.Context) error {
 			}
 		}
 		v.checkSessionKeys(e)
+		if err := v.checkIFrames(ctx, e); err != nil {
+			return err
+		}
 	}
 	v.checkTextRenditions()
+	v.checkKeySets()
 	v.lintPolicy()
 	if v.in.SignallingOnly {
 		return nil
@@ -184,6 +188,7 @@ func (v *verifier) run(ctx context.Context) error {
 				}
 			}
 		}
+		v.checkTrickMedia(e)
 		v.checkLadder(e)
 	}
 	v.shareSubtitleFacts()

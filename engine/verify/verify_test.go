@@ -49,7 +49,7 @@ func packaged(t testing.TB) (string, *packaging.Result) {
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	for _, d := range []string{pkgDir, subDir} {
+	for _, d := range []string{pkgDir, subDir, piffDir} {
 		if d != "" {
 			os.RemoveAll(filepath.Dir(d))
 		}
