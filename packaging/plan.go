@@ -284,26 +284,7 @@ func cutTimes(ref *track, target time.Duration) []time.Duration {
 			syncs = append(syncs, ticksToDur(s.DecodeTime, ref.info.Timescale))
 		}
 	}
-	cuts := []time.Duration{0}
-	last := time.Duration(0)
-	if len(syncs) > 0 {
-		last = syncs[0] // a delayed video track starts at its first sample
-	}
-	for i := 1; i < len(syncs); i++ {
-		if syncs[i]-last < target {
-			continue
-		}
-		choice := syncs[i]
-		if prev := syncs[i-1]; prev > last && prev-last >= target/4 && (last+target)-prev < syncs[i]-(last+target) {
-			choice = prev
-		}
-		cuts = append(cuts, choice)
-		last = choice
-		if choice == syncs[i-1] {
-			i-- // re-evaluate syncs[i] from the new cut
-		}
-	}
-	return cuts
+	return SegmentCuts(syncs, target)
 }
 
 func ticksToDur(t uint64, ts uint32) time.Duration {

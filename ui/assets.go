@@ -9,8 +9,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
-	"fyne.io/fyne/v2/storage"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"satchel/app/services"
@@ -29,7 +28,9 @@ type assetsScreen struct {
 	ladder  *widget.Label
 	detail  *widget.Label
 	sel     int
-	onAdded func() // tests
+	pics    *assetPictures
+	onAdded func()            // tests
+	onThumb func(path string) // tests: a first frame was decoded
 }
 
 func newAssetsScreen(a *App) *assetsScreen {
@@ -63,17 +64,13 @@ func newAssetsScreen(a *App) *assetsScreen {
 		var b strings.Builder
 		s.entries[i].Asset.WriteText(&b)
 		s.detail.SetText(b.String())
+		s.pics.showAsset(s.entries[i])
 	}
-	add := widget.NewButton("Add MP4…", func() {
-		d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
-			if err != nil || r == nil {
-				return
-			}
-			r.Close()
-			s.add([]string{r.URI().Path()})
-		}, a.win)
-		d.SetFilter(storage.NewExtensionFileFilter([]string{".mp4", ".m4v", ".mov", ".m4a"}))
-		d.Show()
+	add := widget.NewButtonWithIcon("Add MP4…", theme.ContentAddIcon(), func() {
+		a.openFile(services.MediaExtensions, func(path string) { s.add([]string{path}) })
+	})
+	addDir := widget.NewButtonWithIcon("Add folder…", theme.FolderOpenIcon(), func() {
+		a.openFolder(func(dir string) { s.addPaths([]string{dir}) })
 	})
 	remove := widget.NewButton("Remove", func() {
 		if s.sel < 0 || s.sel >= len(s.entries) {
@@ -89,8 +86,8 @@ func newAssetsScreen(a *App) *assetsScreen {
 	hint := widget.NewLabel("Add the renditions of one title (or drop MP4 files on the window). Ticked rows form the " +
 		"bitrate ladder; their GOPs must line up. Only have a master? Encode the ladder from it in the next tab.")
 	hint.Wrapping = fyne.TextWrapWord
-	top := container.NewVBox(heading("Assets"), hint, container.NewHBox(add, remove), s.ladder)
-	split := container.NewVSplit(s.list, container.NewVScroll(s.detail))
+	top := container.NewVBox(heading("Assets"), hint, container.NewHBox(add, addDir, remove), s.ladder)
+	split := container.NewVSplit(s.list, s.lowerPane())
 	split.Offset = 0.45
 	s.enc = newEncodeView(a)
 	s.enc.onDone = s.refresh // the encoded rungs became the selected assets
@@ -182,6 +179,7 @@ func (s *assetsScreen) refresh() {
 	}
 	s.entries = list
 	s.list.Refresh()
+	s.pics.refresh()
 	paths, err := s.a.svc.SelectedLadder()
 	switch {
 	case errors.Is(err, services.ErrNoSelection):

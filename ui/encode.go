@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/storage"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"satchel/app/jobs"
@@ -75,6 +76,7 @@ type encodeView struct {
 	nextBtn    *widget.Button
 	next       func()
 	view       *jobView
+	banner     *banner
 	outcome    *widget.Label
 	commands   *widget.Label
 	cmdTitle   *widget.Label
@@ -118,6 +120,7 @@ func newEncodeView(a *App) *encodeView {
 	v.problem = newProblemLabel()
 	v.view = newJobView(a)
 	v.view.onDone = v.finished
+	v.banner = newBanner(a)
 	v.encodeBtn = widget.NewButton("Encode", func() { v.start(false) })
 	v.encodeBtn.Importance = widget.HighImportance
 	v.packageBtn = widget.NewButton("Encode & package", func() { v.start(true) })
@@ -211,7 +214,7 @@ func (v *encodeView) layout(browse *widget.Button) {
 		v.chart, v.table, metricNote, v.cmdTitle, container.NewHBox(copyBtn), v.commands))
 	split := container.NewHSplit(container.NewVScroll(left), right)
 	split.Offset = 0.55
-	v.obj = split
+	v.obj = v.banner.above(split)
 }
 
 // refresh fills the choices that come from the workspace and shows the newest encode.
@@ -470,6 +473,7 @@ func (v *encodeView) start(andPackage bool) {
 			}
 			v.outcome.SetText("")
 			v.nextBtn.Hide()
+			v.banner.running("Encoding…", j.Snapshot().Title)
 			v.view.start(j)
 		})
 	}()
@@ -489,9 +493,13 @@ func (v *encodeView) finished(rec jobs.Record, res any, err error) {
 		pkg, enc = r, r.Encode
 	}
 	switch {
-	case err != nil && rec.State != jobs.Cancelled:
-		v.a.showErr(err)
+	case rec.State == jobs.Cancelled:
+		v.banner.set(outcome{level: levelWarn, title: "CANCELLED",
+			detail: "Finished rungs stay in the output folder; the next run reuses them."})
+	case err != nil:
+		v.banner.set(outcome{level: levelFail, title: "FAIL", detail: explain(err)})
 	case enc != nil:
+		v.banner.set(v.verdict(enc, pkg))
 		v.show(enc)
 		if len(enc.Quality) > 0 && v.metric.Selected == metricLadder {
 			v.metric.SetSelected(metricPSNR) // what the user waited for
@@ -511,6 +519,44 @@ func (v *encodeView) finished(rec jobs.Record, res any, err error) {
 	if v.onFinish != nil {
 		v.onFinish(rec)
 	}
+}
+
+// verdict is the banner of a finished encode (and package): PASS, or PASS WITH WARNINGS when
+// the encoder warned, the rungs, where they are, and the next step.
+func (v *encodeView) verdict(enc *services.EncodeResult, pkg *services.PackageResult) outcome {
+	reused := 0
+	for _, r := range enc.Rungs {
+		if r.Cached {
+			reused++
+		}
+	}
+	o := outcome{level: levelPass, title: "PASS", pathLabel: "Rungs", path: enc.OutDir,
+		counts: fmt.Sprintf("%s · %d reused · %s", plural(len(enc.Rungs), "rung", "rungs"), reused,
+			plural(len(enc.Warnings), "warning", "warnings")),
+		detail: fmt.Sprintf("Encoded with keyframes at every %s boundary; the rungs are now the selected assets.",
+			enc.SegmentDuration)}
+	for _, w := range enc.Warnings {
+		o.issues = append(o.issues, issue{group: "Encode", message: w})
+	}
+	if len(o.issues) > 0 {
+		o.level, o.title = levelWarn, "PASS WITH WARNINGS"
+	}
+	if pkg != nil {
+		out := pkg.OutDir
+		o.pathLabel, o.path = "Package", out
+		o.detail = fmt.Sprintf("Encoded %d rungs and packaged %d renditions.", len(enc.Rungs), len(pkg.Renditions))
+		o.actions = []bannerAction{
+			{label: "Verify now", icon: theme.ConfirmIcon(), primary: true, do: func() { v.a.verifyNow(out) }},
+			{label: "Publish", icon: theme.UploadIcon(), do: func() { v.a.publishFrom(out) }},
+		}
+	} else {
+		o.actions = []bannerAction{{label: "Package these rungs", icon: boxIcon, primary: true,
+			do: func() { v.a.Show(ScreenPackage) }}}
+	}
+	dir := o.path
+	o.actions = append(o.actions, bannerAction{label: "Open folder", icon: theme.FolderOpenIcon(),
+		do: func() { v.a.openPath(dir) }})
+	return o
 }
 
 // offerNext shows the button to the next step: Package for new rungs, Verify for a package.

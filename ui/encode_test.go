@@ -239,6 +239,10 @@ func TestEncodeFromAssets(t *testing.T) {
 		!strings.HasPrefix(v.nextBtn.Text, "Verify") {
 		t.Errorf("outcome %q, next %q", v.outcome.Text, v.nextBtn.Text)
 	}
+	if b := v.banner; !strings.HasPrefix(b.title.Text, "PASS") || !strings.Contains(b.counts.Text, "2 reused") ||
+		b.button("Verify now") == nil || b.out.pathLabel != "Package" {
+		t.Errorf("encode banner %q %q %q", b.title.Text, b.counts.Text, b.actionLabels())
+	}
 }
 
 // TestEncodeCancelAndRerun cancels an encode from the job view once the encoder reports

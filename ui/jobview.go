@@ -25,6 +25,7 @@ type jobView struct {
 	status  *widget.Label
 	cancel  *widget.Button
 	job     *jobs.Job
+	pending []*jobs.Job // started from this screen while job runs: followed next
 	lines   []string
 	// onDone runs on the UI goroutine when the job finishes.
 	onDone func(rec jobs.Record, result any, err error)
@@ -42,12 +43,15 @@ func newJobView(a *App) *jobView {
 		}
 	})
 	v.cancel.Disable()
-	v.box = container.NewVBox(container.NewHBox(v.status, v.cancel), v.items, widget.NewAccordion(widget.NewAccordionItem("Log", container.NewVScroll(v.logText))))
+	v.box = container.NewVBox(container.NewHBox(v.status, v.cancel), v.items, widget.NewAccordion(widget.NewAccordionItem("Log", logBox(v.logText))))
 	return v
 }
 
 // start follows job j (called on the UI goroutine).
 func (v *jobView) start(j *jobs.Job) {
+	if v.busy(j) {
+		return
+	}
 	v.job = j
 	v.items.Objects = nil
 	v.bars, v.labels = map[string]*widget.ProgressBar{}, map[string]*widget.Label{}
@@ -164,34 +168,9 @@ func (v *jobView) finish(rec jobs.Record, res any, err error) {
 			b.SetValue(1)
 		}
 	}
+	v.a.notifyEnd(rec, err)
 	if v.onDone != nil {
 		v.onDone(rec, res, err)
 	}
-}
-
-// copyButton copies text to the clipboard.
-func (a *App) copyButton(label string, text func() string) *widget.Button {
-	return widget.NewButton(label, func() { a.fa.Clipboard().SetContent(text()) })
-}
-
-// historyList renders job records of a kind.
-func (a *App) historyList(kind jobs.Kind) (*widget.List, func()) {
-	var recs []jobs.Record
-	list := widget.NewList(func() int { return len(recs) }, func() fyne.CanvasObject { return widget.NewLabel("history entry") },
-		func(i widget.ListItemID, o fyne.CanvasObject) {
-			r := recs[i]
-			s := fmt.Sprintf("%s  %-9s %s", r.Created.Local().Format("2006-01-02 15:04"), r.State, r.Title)
-			if r.Error != "" {
-				s += " — " + r.Error
-			}
-			o.(*widget.Label).SetText(s)
-		})
-	refresh := func() {
-		var err error
-		if recs, err = a.svc.JobHistory(kind); err != nil {
-			a.log.Warn("read job history", "kind", kind, "err", err)
-		}
-		list.Refresh()
-	}
-	return list, refresh
+	v.next()
 }

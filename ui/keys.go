@@ -3,11 +3,13 @@ package ui
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"satchel/app/services"
@@ -20,8 +22,12 @@ type keysScreen struct {
 	obj    fyne.CanvasObject
 	sets   []services.KeySet
 	list   *widget.List
+	empty  *widget.Label
 	detail *fyne.Container
 	sel    int
+	genBtn *widget.Button
+	expBtn *widget.Button
+	delBtn *widget.Button
 }
 
 func newKeysScreen(a *App) *keysScreen {
@@ -36,13 +42,17 @@ func newKeysScreen(a *App) *keysScreen {
 			}
 			o.(*widget.Label).SetText(fmt.Sprintf("%s  (%s)", ks.Name, strings.Join(types, ", ")))
 		})
-	s.list.OnSelected = func(i widget.ListItemID) { s.sel = i; s.showSet(s.sets[i]) }
+	s.list.OnSelected = func(i widget.ListItemID) { s.sel = i; s.showSet(s.sets[i]); s.selectionChanged() }
+	s.list.OnUnselected = func(widget.ListItemID) { s.sel = -1; s.selectionChanged() }
+	s.empty = widget.NewLabel("No key sets yet. Generate one above, import a CPIX document, or package with " +
+		"“(generate new keys)”: the generated keys are saved here.")
+	s.empty.Wrapping = fyne.TextWrapWord
 	name := widget.NewEntry()
 	name.SetPlaceHolder("new key set name")
 	types := widget.NewCheckGroup(drm.TrackTypes, nil)
 	types.Horizontal = true
 	types.SetSelected([]string{drm.TrackAudio, drm.TrackSD, drm.TrackHD})
-	gen := widget.NewButton("Generate", func() {
+	s.genBtn = widget.NewButtonWithIcon("Generate", keyIcon, func() {
 		if _, err := a.svc.GenerateKeySet(name.Text, types.Selected); err != nil {
 			a.showErr(err)
 			return
@@ -50,37 +60,33 @@ func newKeysScreen(a *App) *keysScreen {
 		name.SetText("")
 		s.refresh()
 	})
-	imp := widget.NewButton("Import CPIX…", func() {
-		dialog.ShowFileOpen(func(r fyne.URIReadCloser, err error) {
-			if err != nil || r == nil {
-				return
-			}
-			defer r.Close()
+	name.OnSubmitted = func(string) { s.genBtn.OnTapped() }
+	imp := widget.NewButtonWithIcon("Import CPIX…", theme.FolderOpenIcon(), func() {
+		a.openFile([]string{".xml", ".cpix"}, func(path string) {
 			n := name.Text
 			if n == "" {
-				n = shortPath(r.URI().Path())
+				n = shortPath(path)
 			}
-			if _, err := a.svc.ImportCPIX(r, n); err != nil {
-				a.showErr(fmt.Errorf("import %s: %w", r.URI().Name(), err))
+			f, err := os.Open(path)
+			if err == nil {
+				_, err = a.svc.ImportCPIX(f, n)
+				f.Close()
+			}
+			if err != nil {
+				a.showErr(fmt.Errorf("import %s: %w", filepath.Base(path), err))
 				return
 			}
 			s.refresh()
-		}, a.win)
+		})
 	})
-	exp := widget.NewButton("Export CPIX…", func() {
-		if s.sel < 0 {
-			a.showErr(fmt.Errorf("select a key set to export"))
+	s.expBtn = widget.NewButtonWithIcon("Export CPIX…", theme.DocumentSaveIcon(), func() {
+		if s.sel < 0 || s.sel >= len(s.sets) {
 			return
 		}
 		ks := s.sets[s.sel]
-		dialog.ShowFileSave(func(w fyne.URIWriteCloser, err error) {
-			if err != nil || w == nil {
-				return
-			}
-			defer w.Close()
+		a.saveFile(fileSafe(ks.Name)+".cpix.xml", func(w fyne.URIWriteCloser) error {
 			if err := a.svc.ExportCPIX(ks.Name, w); err != nil {
-				a.showErr(err)
-				return
+				return err
 			}
 			// The CPIX holds the keys in the clear: readable by the owner only.
 			if w.URI().Scheme() == "file" {
@@ -88,26 +94,31 @@ func newKeysScreen(a *App) *keysScreen {
 					a.log.Warn("restrict the CPIX export to its owner", "path", w.URI().Path(), "err", err)
 				}
 			}
-		}, a.win)
+			return nil
+		})
 	})
-	del := widget.NewButton("Delete", func() {
-		if s.sel < 0 {
+	s.delBtn = widget.NewButtonWithIcon("Delete", theme.DeleteIcon(), func() {
+		if s.sel < 0 || s.sel >= len(s.sets) {
 			return
 		}
 		ks := s.sets[s.sel]
-		dialog.ShowConfirm("Delete key set", "Delete "+ks.Name+"? Content packaged with it can no longer be licensed from this workspace.", func(ok bool) {
+		d := dialog.NewConfirm("Delete key set", "Delete "+ks.Name+"? Content packaged with it can no longer be "+
+			"licensed from this workspace.", func(ok bool) {
 			if ok {
 				a.showErr(a.svc.DeleteKeySet(ks.Name))
 				s.sel = -1
+				s.list.UnselectAll()
 				s.refresh()
 			}
 		}, a.win)
+		a.showDialog(d, 0)
 	})
+	s.selectionChanged()
 	warn := widget.NewLabel("Keys are stored encrypted in the workspace. A CPIX export holds the keys in clear: keep it private.")
 	warn.Wrapping = fyne.TextWrapWord
 	top := container.NewVBox(heading("Key sets"),
-		container.NewBorder(nil, nil, nil, gen, name), types, container.NewHBox(imp, exp, del), warn)
-	split := container.NewVSplit(s.list, container.NewVScroll(s.detail))
+		container.NewBorder(nil, nil, nil, s.genBtn, name), types, container.NewHBox(imp, s.expBtn, s.delBtn), warn)
+	split := container.NewVSplit(container.NewStack(s.list, container.NewVBox(s.empty)), container.NewVScroll(s.detail))
 	split.Offset = 0.35
 	s.obj = container.NewBorder(top, nil, nil, nil, split)
 	return s
@@ -139,5 +150,32 @@ func (s *keysScreen) refresh() {
 		return
 	}
 	s.sets = sets
+	s.empty.Hidden = len(sets) > 0
+	if s.sel >= len(sets) {
+		s.sel = -1
+	}
 	s.list.Refresh()
+	s.selectionChanged()
+}
+
+// selectionChanged enables Export and Delete only with a key set selected.
+func (s *keysScreen) selectionChanged() {
+	on := s.sel >= 0 && s.sel < len(s.sets)
+	enable(s.expBtn, on)
+	enable(s.delBtn, on)
+	if !on {
+		s.detail.Objects = []fyne.CanvasObject{widget.NewLabel("Select a key set to see its key IDs in every " +
+			"notation.")}
+		s.detail.Refresh()
+	}
+}
+
+// fileSafe makes name usable as a file name.
+func fileSafe(name string) string {
+	return strings.Map(func(r rune) rune {
+		if strings.ContainsRune(`/\:*?"<>|`, r) {
+			return '_'
+		}
+		return r
+	}, name)
 }

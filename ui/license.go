@@ -7,7 +7,6 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
 
 	"satchel/app/services"
@@ -27,6 +26,9 @@ type licenseScreen struct {
 	urls     *widget.Label
 	entries  []license.Entry
 	ledger   *widget.List
+	empty    *widget.Label // the ledger's empty state
+	chart    *ledgerChart  // the ledger over time
+	entry    *widget.Label // the selected entry, in full
 	unsub    func()
 	offered  string // the package folder last offered as content
 }
@@ -36,13 +38,7 @@ func newLicenseScreen(a *App) *licenseScreen {
 	s.addr = widget.NewEntry()
 	s.content = widget.NewEntry()
 	s.content.SetPlaceHolder("package folder for the demo player (optional)")
-	browse := widget.NewButton("Browse…", func() {
-		dialog.ShowFolderOpen(func(u fyne.ListableURI, err error) {
-			if err == nil && u != nil {
-				s.content.SetText(u.Path())
-			}
-		}, a.win)
-	})
+	browse := widget.NewButton("Browse…", func() { a.openFolder(s.content.SetText) })
 	s.policy = widget.NewSelect(nil, nil)
 	s.urls = widget.NewLabel("stopped")
 	s.urls.Wrapping = fyne.TextWrapWord
@@ -55,7 +51,10 @@ func newLicenseScreen(a *App) *licenseScreen {
 	s.playBtn = widget.NewButton("Play in browser", func() {
 		if u, ok := a.svc.LicenseURL(); ok {
 			pu, _ := url.Parse(u + "/player/")
-			a.showErr(a.fa.OpenURL(pu))
+			if err := a.openExternal(pu); err != nil {
+				a.showPath("Open the player yourself", "Satchel could not open a browser ("+err.Error()+"). "+
+					"Open this address in one:", pu.String())
+			}
 		}
 	})
 	s.ledger = widget.NewList(func() int { return len(s.entries) },
@@ -78,6 +77,18 @@ func newLicenseScreen(a *App) *licenseScreen {
 			}
 			l.Refresh()
 		})
+	s.empty = widget.NewLabel("No licenses yet: start the server and play, run Verify or Simulate — every " +
+		"license issued and every simulated play is recorded here.")
+	s.empty.Wrapping = fyne.TextWrapWord
+	s.chart = newLedgerChart()
+	s.entry = widget.NewLabel("Select an entry to read it in full.")
+	s.entry.Wrapping = fyne.TextWrapWord
+	s.entry.Selectable = true
+	s.ledger.OnSelected = func(i widget.ListItemID) {
+		if i >= 0 && i < len(s.entries) {
+			s.entry.SetText(ledgerLine(s.entries[len(s.entries)-1-i]))
+		}
+	}
 	note := widget.NewLabel("ClearKey is the real W3C protocol that browsers speak. The Widevine, PlayReady and FairPlay endpoints use Satchel's documented TEST protocol " +
 		"(keys wrapped for the client, policy attached, signed); real devices need the vendors' license services — export keys as CPIX and policies as AMS JSON for them. " +
 		"Browsers allow EME only on HTTPS or localhost.")
@@ -86,7 +97,10 @@ func newLicenseScreen(a *App) *licenseScreen {
 	top := container.NewVBox(heading("License server"), note, form,
 		container.NewHBox(s.startBtn, s.stopBtn, s.playBtn), s.urls,
 		heading("License ledger (newest first): issued licenses, and the simulated devices' acquisitions and plays"))
-	s.obj = container.NewBorder(top, nil, nil, nil, s.ledger)
+	list := container.NewStack(s.ledger, container.NewVBox(s.empty))
+	body := container.NewVSplit(s.chart, list)
+	body.Offset = 0.35
+	s.obj = container.NewBorder(top, s.entry, nil, nil, body)
 	ch, unsub := a.svc.SubscribeLedger()
 	s.unsub = unsub
 	go func() {
@@ -121,7 +135,13 @@ func (s *licenseScreen) loadLedger() {
 		return
 	}
 	s.entries = e
+	s.empty.Hidden = len(e) > 0
 	s.ledger.Refresh()
+	buckets, step, err := s.a.svc.LedgerOverTime(40)
+	if err != nil {
+		s.a.log.Warn("ledger over time", "err", err)
+	}
+	s.chart.set(buckets, step)
 }
 
 func (s *licenseScreen) start() {

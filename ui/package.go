@@ -2,7 +2,6 @@ package ui
 
 import (
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,12 +9,14 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"satchel/app/jobs"
 	"satchel/app/services"
 	"satchel/engine/drm"
+	"satchel/engine/policy"
+	"satchel/internal/field"
 	"satchel/packaging"
 )
 
@@ -26,6 +27,7 @@ const noPolicy = "(no policy)"
 type packageScreen struct {
 	a         *App
 	obj       fyne.CanvasObject
+	banner    *banner
 	ladder    *widget.Label
 	keySet    *widget.Select
 	policy    *widget.Select
@@ -44,12 +46,8 @@ type packageScreen struct {
 	overwrt   *widget.Check
 	problem   problemLabel // what is wrong with the request, inline
 	runBtn    *widget.Button
-	openBtn   *widget.Button
 	view      *jobView
-	outcome   *widget.Label
-	history   *widget.List
-	histRef   func()
-	lastOut   string
+	history   *historyView
 	onFinish  func(jobs.Record) // tests
 }
 
@@ -94,12 +92,14 @@ func newPackageScreen(a *App) *packageScreen {
 	s.outDir = widget.NewEntry()
 	s.outDir.SetPlaceHolder("output folder (created; must be new or empty)")
 	browse := widget.NewButton("Browse…", func() {
-		dialog.ShowFolderOpen(func(u fyne.ListableURI, err error) {
-			if err == nil && u != nil {
-				s.outDir.SetText(filepath.Join(u.Path(), "package-"+time.Now().Format("20060102-150405")))
-			}
-		}, a.win)
+		a.openFolder(func(dir string) {
+			s.outDir.SetText(filepath.Join(dir, "package-"+time.Now().Format("20060102-150405")))
+		})
 	})
+	s.segment.Validator = durationProblem("4s", false)
+	s.lead.Validator = durationProblem("0s", true)
+	s.segment.OnChanged = func(string) { s.problem.set(s.durations()) }
+	s.lead.OnChanged = func(string) { s.problem.set(s.durations()) }
 	s.laURL = widget.NewEntry()
 	s.laURL.SetPlaceHolder("e.g. http://127.0.0.1:8787/clearkey (optional: written as dashif:laurl)")
 	s.contentID = widget.NewEntry()
@@ -111,19 +111,13 @@ func newPackageScreen(a *App) *packageScreen {
 	s.smooth = widget.NewCheck("Smooth Streaming manifest over the cenc segments (PlayReady, one key)", nil)
 	s.overwrt = widget.NewCheck("replace an existing package", nil)
 	s.problem = newProblemLabel()
+	s.banner = newBanner(a)
 	s.view = newJobView(a)
 	s.view.onDone = s.finished
-	s.runBtn = widget.NewButton("Package", s.start)
+	s.runBtn = widget.NewButtonWithIcon("Package", boxIcon, s.start)
 	s.runBtn.Importance = widget.HighImportance
-	s.openBtn = widget.NewButton("Open output folder", func() {
-		if s.lastOut != "" {
-			a.showErr(a.fa.OpenURL(&url.URL{Scheme: "file", Path: s.lastOut}))
-		}
-	})
-	s.openBtn.Disable()
-	s.outcome = widget.NewLabel("")
-	s.outcome.Wrapping = fyne.TextWrapWord
-	s.history, s.histRef = a.historyList(services.KindPackage)
+	submitRuns(s.runBtn, s.segment, s.lead, s.outDir, s.laURL, s.contentID)
+	s.history = a.newHistoryView(services.KindPackage, "Job history")
 	form := widget.NewForm(
 		widget.NewFormItem("Key set", s.keySet), widget.NewFormItem("Policy", s.policy),
 		widget.NewFormItem("Schemes", s.schemes), widget.NewFormItem("Outputs", s.formats), widget.NewFormItem("DRM systems", s.systems),
@@ -132,10 +126,10 @@ func newPackageScreen(a *App) *packageScreen {
 		widget.NewFormItem("PIFF download", s.piff), widget.NewFormItem("Smooth Streaming", s.smooth),
 		widget.NewFormItem("Output folder", container.NewBorder(nil, nil, nil, browse, s.outDir)), widget.NewFormItem("", s.overwrt))
 	top := container.NewVBox(heading("Package"), s.ladder, form,
-		s.problem.Label, container.NewHBox(s.runBtn, s.openBtn), s.view.box, s.outcome)
-	split := container.NewVSplit(container.NewVScroll(top), container.NewBorder(widget.NewLabel("Job history"), nil, nil, nil, s.history))
+		s.problem.Label, container.NewHBox(s.runBtn), s.view.box)
+	split := container.NewVSplit(container.NewVScroll(top), s.history.obj)
 	split.Offset = 0.75
-	s.obj = split
+	s.obj = s.banner.above(split)
 	return s
 }
 
@@ -167,7 +161,7 @@ func (s *packageScreen) refresh() {
 	if s.outDir.Text == "" {
 		s.outDir.SetText(s.a.newOutDir())
 	}
-	s.histRef()
+	s.history.refresh()
 }
 
 // newOutDir proposes a new output folder under the default output folder.
@@ -192,12 +186,11 @@ func (s *packageScreen) request() (services.PackageRequest, error) {
 	if err != nil {
 		return req, err
 	}
-	if req.SegmentDuration, err = time.ParseDuration(strings.TrimSpace(s.segment.Text)); err != nil {
-		return req, fmt.Errorf("segment duration %q: write it like 4s or 6s", s.segment.Text)
+	if err := s.durations(); err != nil {
+		return req, err
 	}
-	if req.ClearLead, err = time.ParseDuration(strings.TrimSpace(s.lead.Text)); err != nil {
-		return req, fmt.Errorf("clear lead %q: write it like 0s or 4s", s.lead.Text)
-	}
+	req.SegmentDuration, _ = time.ParseDuration(strings.TrimSpace(s.segment.Text)) // validated above
+	req.ClearLead, _ = time.ParseDuration(strings.TrimSpace(s.lead.Text))
 	req.Inputs, req.OutDir, req.Overwrite = paths, strings.TrimSpace(s.outDir.Text), s.overwrt.Checked
 	req.ClearKeyLAURL = strings.TrimSpace(s.laURL.Text)
 	req.ContentID = strings.TrimSpace(s.contentID.Text)
@@ -221,44 +214,94 @@ func (s *packageScreen) start() {
 		var j *jobs.Job
 		if j, err = s.a.svc.StartPackage(s.a.ctx, req); err == nil {
 			s.problem.set(nil)
-			s.outcome.SetText("")
-			s.runBtn.Disable()
-			s.openBtn.Disable()
-			s.view.start(j)
+			s.follow(j)
+			s.outDir.SetText(s.a.newOutDir()) // the next job, queued or not, needs a new folder
 			return
 		}
 	}
 	s.problem.set(err)
 }
 
+// follow shows job j (started here or re-run from the history).
+func (s *packageScreen) follow(j *jobs.Job) {
+	if s.view.job == nil || s.view.job.Snapshot().State.Finished() {
+		s.banner.running("Packaging…", j.Snapshot().Title)
+	}
+	s.view.start(j)
+	s.history.refresh()
+}
+
 func (s *packageScreen) finished(rec jobs.Record, res any, err error) {
-	s.runBtn.Enable()
-	s.histRef()
-	if r, ok := res.(*services.PackageResult); ok && err == nil {
-		s.lastOut = r.OutDir
-		s.openBtn.Enable()
-		s.outcome.SetText(packageOutcome(r))
-		s.outDir.SetText("")
+	s.history.refresh()
+	r, _ := res.(*services.PackageResult)
+	switch {
+	case r != nil && err == nil:
+		s.banner.set(s.outcome(r))
 		s.refresh()
-	} else if err != nil && rec.State != jobs.Cancelled {
-		s.a.showErr(err)
+	case rec.State == jobs.Cancelled:
+		s.banner.set(outcome{level: levelWarn, title: "CANCELLED", detail: "Nothing was left half-written."})
+	case err != nil:
+		s.banner.set(outcome{level: levelFail, title: "FAIL", detail: explain(err)})
 	}
 	if s.onFinish != nil {
 		s.onFinish(rec)
 	}
 }
 
-// packageOutcome summarises a finished package: where it is, the saved key set, warnings.
-func packageOutcome(r *services.PackageResult) string {
-	lines := []string{fmt.Sprintf("Packaged %d renditions into %s.", len(r.Renditions), r.OutDir)}
+// outcome is the banner of a finished package: PASS (or PASS WITH WARNINGS when the policy or
+// the packaging warned), where it is, the saved key set, and the next steps.
+func (s *packageScreen) outcome(r *services.PackageResult) outcome {
+	o := outcome{level: levelPass, title: "PASS", pathLabel: "Output", path: r.OutDir}
+	detail := []string{fmt.Sprintf("Packaged %s.", plural(len(r.Renditions), "rendition", "renditions"))}
 	if r.KeySet != "" {
-		lines = append(lines, fmt.Sprintf("Generated keys saved as key set “%s” (Keys screen).", r.KeySet))
+		detail = append(detail, fmt.Sprintf("Generated keys saved as key set “%s” (Keys screen).", r.KeySet))
 	}
 	for _, w := range r.PolicyWarnings {
-		lines = append(lines, "⚠ policy: "+w.String())
+		o.issues = append(o.issues, issue{group: "Policy", subject: w.Field, message: w.Message, fix: w.Fix,
+			fail: w.Severity == policy.SeverityError})
 	}
 	for _, w := range r.Result.Warnings {
-		lines = append(lines, "⚠ "+w)
+		o.issues = append(o.issues, issue{group: "Packaging", message: w})
 	}
-	return strings.Join(lines, "\n")
+	if len(o.issues) > 0 {
+		o.level, o.title = levelWarn, "PASS WITH WARNINGS"
+	}
+	o.counts = fmt.Sprintf("%s · %s · %s", plural(len(r.Renditions), "rendition", "renditions"),
+		plural(len(r.Files), "file", "files"), plural(len(o.issues), "warning", "warnings"))
+	o.detail = strings.Join(detail, " ")
+	out := r.OutDir
+	o.actions = []bannerAction{
+		{label: "Verify now", icon: theme.ConfirmIcon(), primary: true, do: func() { s.a.verifyNow(out) }},
+		{label: "Publish", icon: theme.UploadIcon(), do: func() { s.a.publishFrom(out) }},
+		{label: "Open folder", icon: theme.FolderOpenIcon(), do: func() { s.a.openPath(out) }},
+	}
+	return o
+}
+
+// durations checks the typed durations, as the form labels name them.
+func (s *packageScreen) durations() error {
+	if err := s.segment.Validate(); err != nil {
+		return field.Errorf("segment_duration", strings.TrimSpace(s.segment.Text), "%v", err)
+	}
+	if err := s.lead.Validate(); err != nil {
+		return field.Errorf("clear_lead", strings.TrimSpace(s.lead.Text), "%v", err)
+	}
+	return nil
+}
+
+// durationProblem checks a duration as it is typed: it must parse (like 4s) and be positive
+// (zero allowed when zeroOK).
+func durationProblem(example string, zeroOK bool) func(string) error {
+	return func(t string) error {
+		d, err := time.ParseDuration(strings.TrimSpace(t))
+		switch {
+		case err != nil:
+			return fmt.Errorf("not a duration; write it like %s", example)
+		case d < 0:
+			return fmt.Errorf("negative; write a positive duration like %s", example)
+		case d == 0 && !zeroOK:
+			return fmt.Errorf("must be longer than 0s, e.g. %s", example)
+		}
+		return nil
+	}
 }

@@ -2,14 +2,18 @@ package ui
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"satchel/app/services"
 	"satchel/engine/policy"
 )
 
@@ -24,7 +28,13 @@ type policiesScreen struct {
 	name    *widget.Entry
 	offline *widget.Check
 	issues  *widget.Label
-	preview *widget.Entry
+	preview *widget.Label
+	about   *widget.Label // built-in (read-only) or the user's policy
+	loaded  string        // the name of the policy loaded into the form
+	blocked error         // why the form cannot be saved (nil: it can)
+
+	saveBtn, saveAsBtn, delBtn, restoreBtn *widget.Button
+	entries                                map[string]*widget.Entry // policy field path → its entry
 
 	wvOn, wvPlay, wvPersist, wvRenew *widget.Check
 	wvLicense, wvRental, wvPlayback  *widget.Entry
@@ -44,6 +54,8 @@ type policiesScreen struct {
 	tkType, tkKeyType           *widget.Select
 	tkIssuer, tkAudience, tkKey *widget.Entry
 	parseErrs                   []string
+	parseFault                  map[*widget.Entry]error // entries whose text does not parse
+	fault                       map[*widget.Entry]error // entries at fault: highlighted
 }
 
 func newPoliciesScreen(a *App) *policiesScreen {
@@ -65,9 +77,11 @@ func newPoliciesScreen(a *App) *policiesScreen {
 	s.offline.SetChecked(true)
 	s.issues = widget.NewLabel("")
 	s.issues.Wrapping = fyne.TextWrapWord
-	s.preview = widget.NewMultiLineEntry()
-	s.preview.Wrapping = fyne.TextWrapOff
-	s.preview.Disable()
+	s.preview = widget.NewLabel("")
+	s.preview.TextStyle.Monospace = true
+	s.preview.Selectable = true
+	s.about = widget.NewLabel("")
+	s.about.Wrapping = fyne.TextWrapWord
 
 	s.wvOn, s.wvPlay, s.wvPersist, s.wvRenew = widget.NewCheck("Widevine", ch), widget.NewCheck("can_play", ch), widget.NewCheck("can_persist (offline)", ch), widget.NewCheck("can_renew", ch)
 	s.wvLicense, s.wvRental, s.wvPlayback = ent("unset"), ent("unset"), ent("unset")
@@ -112,28 +126,44 @@ func newPoliciesScreen(a *App) *policiesScreen {
 	ck := widget.NewCard("", "W3C ClearKey", container.NewVBox(s.ckOn, form(fi("Session type", s.ckType), fi("License duration", s.ckDur))))
 	tk := widget.NewCard("", "Key delivery restriction", form(fi("Restriction", s.tkType), fi("Issuer", s.tkIssuer), fi("Audience", s.tkAudience), fi("Key type", s.tkKeyType), fi("Verification key", s.tkKey)))
 
-	save := widget.NewButton("Save policy", func() {
-		p := s.build()
-		if len(s.parseErrs) > 0 {
-			a.showErr(fmt.Errorf("fix the highlighted values first: %s", strings.Join(s.parseErrs, "; ")))
-			return
-		}
-		if err := a.svc.SavePolicy(p); err != nil {
-			a.showErr(err)
-			return
-		}
-		s.refresh()
-		s.pick.SetSelected(p.Name)
-	})
+	s.saveBtn = widget.NewButtonWithIcon("Save", theme.DocumentSaveIcon(), s.save)
+	s.saveBtn.Importance = widget.HighImportance
+	s.saveAsBtn = widget.NewButtonWithIcon("Save as…", theme.DocumentSaveIcon(), s.saveAs)
+	s.delBtn = widget.NewButtonWithIcon("Delete", theme.DeleteIcon(), s.remove)
+	s.restoreBtn = widget.NewButtonWithIcon("Restore built-ins", theme.ViewRestoreIcon(), s.restore)
+	s.entries = map[string]*widget.Entry{
+		"widevine.policy_overrides.license_duration_seconds":  s.wvLicense,
+		"widevine.policy_overrides.rental_duration_seconds":   s.wvRental,
+		"widevine.policy_overrides.playback_duration_seconds": s.wvPlayback,
+		"widevine.policy_overrides.renewal_server_url":        s.wvRenewURL,
+		"playready.relativeExpirationDate":                    s.prRelExp,
+		"fairplay.rentalDuration":                             s.fpRental,
+		"fairplay.offlineRentalConfiguration":                 s.fpStorage,
+		"fairplay.storageDurationSeconds":                     s.fpStorage,
+		"fairplay.playbackDurationSeconds":                    s.fpPlay,
+		"fairplay.ask":                                        s.fpASk,
+		"clearkey.durationSeconds":                            s.ckDur,
+		"token.issuer":                                        s.tkIssuer,
+		"token.audience":                                      s.tkAudience,
+		"name":                                                s.name,
+	}
+	for _, e := range s.entries {
+		e.Validator = func(string) error { return s.fault[e] } // computed by changed
+		e.AlwaysShowValidationError = true
+	}
+	s.name.OnSubmitted = func(string) { s.save() }
 	header := container.NewVBox(heading("Offline policies"),
-		container.NewBorder(nil, nil, widget.NewLabel("Start from"), nil, s.pick), container.NewBorder(nil, nil, widget.NewLabel("Name"), save, s.name), s.offline)
+		container.NewBorder(nil, nil, widget.NewLabel("Start from"), s.restoreBtn, s.pick),
+		container.NewBorder(nil, nil, widget.NewLabel("Name"), container.NewHBox(s.saveBtn, s.saveAsBtn, s.delBtn), s.name),
+		s.about, s.offline)
 	forms := container.NewVScroll(container.NewVBox(wv, pr, fp, ck, tk))
-	right := container.NewVSplit(container.NewVScroll(s.issues), s.preview)
+	right := container.NewVSplit(container.NewVScroll(s.issues), container.NewScroll(s.preview))
 	right.Offset = 0.4
 	body := container.NewHSplit(forms, right)
 	body.Offset = 0.55
 	s.obj = container.NewBorder(header, nil, nil, nil, body)
 	s.loadPolicy(policy.Preset(policy.PresetRental48h))
+	s.pick.Selected = policy.PresetRental48h // shown, not loaded again
 	return s
 }
 
@@ -141,6 +171,112 @@ func newPoliciesScreen(a *App) *policiesScreen {
 func (s *policiesScreen) refresh() {
 	s.pick.Options = s.a.policyNames()
 	s.pick.Refresh()
+}
+
+// builtin reports whether the form holds a built-in preset under its own name.
+func (s *policiesScreen) builtin() bool {
+	return services.IsBuiltinPolicy(strings.TrimSpace(s.name.Text))
+}
+
+// save stores the form under its name: never over a built-in preset, never with errors.
+func (s *policiesScreen) save() {
+	s.changed()
+	if s.blocked != nil {
+		s.a.showErr(s.blocked)
+		return
+	}
+	s.store(s.p)
+}
+
+func (s *policiesScreen) store(p *policy.Policy) {
+	if err := s.a.svc.SavePolicy(p); err != nil {
+		s.a.showErr(err)
+		return
+	}
+	s.refresh()
+	s.pick.SetSelected(p.Name)
+}
+
+// saveAs asks for a new name and saves the form under it (a user policy).
+func (s *policiesScreen) saveAs() {
+	s.changed()
+	if s.parseErrs != nil || hasErrors(s.issuesNow()) {
+		s.a.showErr(s.whyBlocked(true))
+		return
+	}
+	e := widget.NewEntry()
+	base := strings.TrimSpace(s.name.Text)
+	e.SetText(base + " (mine)")
+	e.Validator = func(t string) error {
+		switch t = strings.TrimSpace(t); {
+		case t == "":
+			return errors.New("give the policy a name")
+		case services.IsBuiltinPolicy(t):
+			return errors.New("that is a built-in preset's name")
+		}
+		return nil
+	}
+	var d *dialog.FormDialog
+	d = dialog.NewForm("Save as a new policy", "Save", "Cancel", []*widget.FormItem{widget.NewFormItem("Name", e)},
+		func(ok bool) {
+			if !ok {
+				return
+			}
+			p := *s.p
+			p.Name = strings.TrimSpace(e.Text)
+			if contains(s.a.policyNames(), p.Name) {
+				c := dialog.NewConfirm("Replace policy", "Replace your policy “"+p.Name+"”?", func(yes bool) {
+					if yes {
+						s.store(&p)
+					}
+				}, s.a.win)
+				s.a.showDialog(c, 0)
+				return
+			}
+			s.store(&p)
+		}, s.a.win)
+	e.OnSubmitted = func(string) { d.Submit() }
+	s.a.showDialog(d, 0)
+	d.Resize(fyne.NewSize(480, d.MinSize().Height))
+}
+
+// remove deletes the loaded user policy after asking.
+func (s *policiesScreen) remove() {
+	name := s.loaded
+	if name == "" || services.IsBuiltinPolicy(name) {
+		return
+	}
+	d := dialog.NewConfirm("Delete policy", "Delete your policy “"+name+"”? Packages keep their policy.json.",
+		func(ok bool) {
+			if !ok {
+				return
+			}
+			if err := s.a.svc.DeletePolicy(name); err != nil {
+				s.a.showErr(err)
+				return
+			}
+			s.refresh()
+			s.pick.SetSelected(policy.PresetRental48h)
+		}, s.a.win)
+	s.a.showDialog(d, 0)
+}
+
+// restore makes every built-in preset read as shipped again.
+func (s *policiesScreen) restore() {
+	names, err := s.a.svc.RestoreBuiltinPolicies()
+	if err != nil {
+		s.a.showErr(err)
+		return
+	}
+	s.refresh()
+	msg := "Every built-in preset is as shipped."
+	if len(names) > 0 {
+		msg = "Restored the built-in " + strings.Join(names, ", ") + "."
+	}
+	if services.IsBuiltinPolicy(s.loaded) {
+		s.load(s.loaded)
+	}
+	s.about.SetText(msg + " " + s.about.Text)
 }
 
 func (s *policiesScreen) load(name string) {
@@ -160,6 +296,7 @@ func i64s(v *int64) string {
 }
 
 func (s *policiesScreen) loadPolicy(p *policy.Policy) {
+	s.loaded = p.Name
 	s.loading = true
 	defer func() { s.loading = false; s.changed() }()
 	s.name.SetText(p.Name)
@@ -230,6 +367,7 @@ func (s *policiesScreen) loadPolicy(p *policy.Policy) {
 // build reads the forms into a policy, collecting values that do not parse.
 func (s *policiesScreen) build() *policy.Policy {
 	s.parseErrs = nil
+	s.parseFault = map[*widget.Entry]error{}
 	num := func(field string, e *widget.Entry) *int64 {
 		t := strings.TrimSpace(e.Text)
 		if t == "" {
@@ -238,6 +376,7 @@ func (s *policiesScreen) build() *policy.Policy {
 		v, err := strconv.ParseInt(t, 10, 64)
 		if err != nil {
 			s.parseErrs = append(s.parseErrs, fmt.Sprintf("%s: %q is not a whole number of seconds", field, t))
+			s.parseFault[e] = errors.New("not a whole number of seconds")
 			return nil
 		}
 		return &v
@@ -276,22 +415,64 @@ func (s *policiesScreen) build() *policy.Policy {
 	return p
 }
 
-// changed validates the form and updates the issues and the JSON preview.
+// issuesNow validates the built policy (s.p) for the chosen use.
+func (s *policiesScreen) issuesNow() []policy.Issue { return policy.Validate(s.p, s.offline.Checked) }
+
+func hasErrors(is []policy.Issue) bool {
+	for _, i := range is {
+		if i.Severity == policy.SeverityError {
+			return true
+		}
+	}
+	return false
+}
+
+// whyBlocked says why the form cannot be saved (nil: it can); asNew ignores the name.
+func (s *policiesScreen) whyBlocked(asNew bool) error {
+	switch {
+	case len(s.parseErrs) > 0:
+		return fmt.Errorf("fix the highlighted values first: %s", strings.Join(s.parseErrs, "; "))
+	case hasErrors(s.issuesNow()):
+		return errors.New("fix the errors (✖, highlighted) first: a policy with errors cannot be saved")
+	case asNew:
+		return nil
+	case strings.TrimSpace(s.name.Text) == "":
+		return errors.New("give the policy a name")
+	case s.builtin():
+		return &services.BuiltinPolicyError{Name: strings.TrimSpace(s.name.Text)}
+	}
+	return nil
+}
+
+// changed validates the form, highlights the fields at fault and updates the issues, the JSON
+// preview and what can be saved.
 func (s *policiesScreen) changed() {
 	if s.loading {
 		return
 	}
 	p := s.build()
+	s.p = p
 	var lines []string
+	fault := map[*widget.Entry]error{}
 	for _, e := range s.parseErrs {
 		lines = append(lines, "✖ "+e)
 	}
-	for _, is := range policy.Validate(p, s.offline.Checked) {
+	for e, err := range s.parseFault {
+		fault[e] = err
+	}
+	for _, is := range s.issuesNow() {
 		mark := "⚠"
 		if is.Severity == policy.SeverityError {
 			mark = "✖"
+			if e := s.entries[is.Field]; e != nil {
+				fault[e] = errors.New(is.Message)
+			}
 		}
 		lines = append(lines, fmt.Sprintf("%s %s: %s\n    → %s", mark, is.Field, is.Message, is.Fix))
+	}
+	s.fault = fault
+	for _, e := range s.entries {
+		e.SetValidationError(fault[e])
 	}
 	if len(lines) == 0 {
 		mode := "offline"
@@ -303,5 +484,16 @@ func (s *policiesScreen) changed() {
 	s.issues.SetText(strings.Join(lines, "\n"))
 	b, _ := json.MarshalIndent(p.Redacted(), "", "  ")
 	s.preview.SetText(string(b))
-	s.p = p
+	s.blocked = s.whyBlocked(false)
+	enable(s.saveBtn, s.blocked == nil)
+	enable(s.saveAsBtn, len(s.parseErrs) == 0 && !hasErrors(s.issuesNow()))
+	enable(s.delBtn, s.loaded != "" && !services.IsBuiltinPolicy(s.loaded) && s.loaded == strings.TrimSpace(s.name.Text))
+	switch {
+	case s.builtin():
+		s.about.SetText("Built-in preset: read-only. Change what you need and use “Save as…” to keep your version.")
+	case s.blocked != nil:
+		s.about.SetText("Not saved: " + s.blocked.Error() + ".")
+	default:
+		s.about.SetText("Your policy: “Save” stores it in the workspace.")
+	}
 }

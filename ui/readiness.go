@@ -28,7 +28,7 @@ const (
 // the selected row, every finding with the evidence found, the fix, why and the source.
 type readinessView struct {
 	obj     fyne.CanvasObject
-	summary *widget.Label
+	summary *banner
 	table   *widget.Table
 	detail  *widget.Label
 	matrix  *devices.Matrix
@@ -38,9 +38,12 @@ type readinessView struct {
 // run) sit at the right of its summary line.
 func newReadinessView(controls fyne.CanvasObject) *readinessView {
 	v := &readinessView{}
-	v.summary = widget.NewLabel("Offline readiness: verify a package to see which devices can play it offline.")
-	v.summary.Wrapping = fyne.TextWrapWord
-	v.detail = widget.NewLabel("")
+	v.summary = newBanner(nil)
+	v.summary.compact = true
+	v.summary.set(outcome{level: levelInfo, title: "Offline readiness",
+		detail: "Verify a package to see which devices can play it offline."})
+	v.detail = widget.NewLabel("Verify a package to see which devices can play it offline; select a device for " +
+		"every rule, the evidence and the fix.")
 	v.detail.Wrapping = fyne.TextWrapWord
 	v.table = widget.NewTableWithHeaders(v.size, v.createCell, v.updateCell)
 	v.table.ShowHeaderColumn = false
@@ -56,7 +59,7 @@ func newReadinessView(controls fyne.CanvasObject) *readinessView {
 	v.table.OnSelected = func(id widget.TableCellID) { v.showDetail(id.Row) }
 	split := container.NewHSplit(v.table, container.NewVScroll(v.detail))
 	split.Offset = 0.6
-	v.obj = container.NewBorder(container.NewBorder(nil, nil, nil, controls, v.summary), nil, nil, nil, split)
+	v.obj = v.summary.above(container.NewBorder(controls, nil, nil, nil, split))
 	return v
 }
 
@@ -165,18 +168,7 @@ func (v *readinessView) set(m *devices.Matrix) {
 	v.detail.SetText("Select a device to see every rule it fails, the evidence found and where, the fix, why " +
 		"and the source.")
 	v.table.UnselectAll()
-	switch {
-	case m == nil:
-		v.summary.SetText("Offline readiness: the target offers nothing a device downloads " +
-			"(verify a package, manifest or MP4).")
-	default:
-		pol := "no policy given: whether licenses persist is unknown"
-		if m.Policy != "" {
-			pol = fmt.Sprintf("policy “%s”", m.Policy)
-		}
-		v.summary.SetText(fmt.Sprintf("Offline readiness (%s): %d ready, %d not ready, %d unknown", pol,
-			m.Count(devices.Ready), m.Count(devices.NotReady), m.Count(devices.Unknown)))
-	}
+	v.summary.set(readinessOutcome(m))
 	v.table.Refresh()
 	if m != nil {
 		for i, r := range m.Rows {
@@ -186,6 +178,30 @@ func (v *readinessView) set(m *devices.Matrix) {
 			}
 		}
 	}
+}
+
+// readinessOutcome is the readiness banner: READY OFFLINE when every device is, NOT READY
+// ON n OF m otherwise, with the counts and the policy.
+func readinessOutcome(m *devices.Matrix) outcome {
+	if m == nil {
+		return outcome{level: levelInfo, title: "Offline readiness",
+			detail: "The target offers nothing a device downloads (verify a package, manifest or MP4)."}
+	}
+	pol := "No policy given: whether licenses persist is unknown."
+	if m.Policy != "" {
+		pol = fmt.Sprintf("Under policy “%s”.", m.Policy)
+	}
+	ready, not, unknown := m.Count(devices.Ready), m.Count(devices.NotReady), m.Count(devices.Unknown)
+	o := outcome{level: levelPass, title: "READY OFFLINE", detail: pol + " Select a device for every rule, " +
+		"the evidence and the fix.",
+		counts: fmt.Sprintf("%d ready · %d not ready · %d unknown", ready, not, unknown)}
+	switch {
+	case not > 0:
+		o.level, o.title = levelWarn, fmt.Sprintf("NOT READY ON %d OF %d DEVICES", not, len(m.Rows))
+	case unknown > 0:
+		o.level, o.title = levelInfo, fmt.Sprintf("READY ON %d OF %d DEVICES", ready, len(m.Rows))
+	}
+	return o
 }
 
 func (v *readinessView) showDetail(row int) {

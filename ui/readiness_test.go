@@ -69,7 +69,7 @@ func TestVerifyShowsReadiness(t *testing.T) {
 	test.Tap(a.verify.runBtn)
 	rep := wait(t, got, "verify")
 	if rep.Failed() {
-		t.Fatalf("verify: %s", a.verify.verdict.Text)
+		t.Fatalf("verify: %s %s", a.verify.banner.title.Text, a.verify.banner.detail.Text)
 	}
 	rows := readinessRows(t, a.verify.ready)
 	if len(rows) != len(devices.Profiles()) {
@@ -87,8 +87,9 @@ func TestVerifyShowsReadiness(t *testing.T) {
 	if m := rows[devices.AppleFairPlay]; m.Text != "✓" || m.Color != theme.Color(theme.ColorNameSuccess) {
 		t.Errorf("apple-fairplay mark %q", m.Text)
 	}
-	if !strings.Contains(a.verify.ready.summary.Text, "Offline readiness (policy “Offline rental 48 h”)") {
-		t.Errorf("summary %q", a.verify.ready.summary.Text)
+	if sum := a.verify.ready.summary; !strings.HasPrefix(sum.title.Text, "NOT READY ON") ||
+		!strings.Contains(sum.detail.Text, "Under policy “Offline rental 48 h”") {
+		t.Errorf("summary %q %q", sum.title.Text, sum.detail.Text)
 	}
 	for i, r := range rep.Readiness.Rows {
 		if r.Device == devices.ChromeDesktop {
@@ -157,8 +158,8 @@ func TestSimulateScreen(t *testing.T) {
 			t.Errorf("%s: %s, want %s", sys, got, w)
 		}
 	}
-	if len(a.simulate.steps) != 16 || !strings.Contains(a.simulate.summary.Text, "9 play attempts play, 3 are refused") {
-		t.Errorf("%d steps, summary %q", len(a.simulate.steps), a.simulate.summary.Text)
+	if len(a.simulate.steps) != 16 || !strings.Contains(a.simulate.banner.detail.Text, "9 play attempts play, 3 are refused") {
+		t.Errorf("%d steps, summary %q", len(a.simulate.steps), a.simulate.banner.detail.Text)
 	}
 
 	// An edited spec, a package and one device.

@@ -26,13 +26,15 @@ import (
 // TestScreenshots is the screen tour behind `make screenshots`: on a fresh workspace it adds
 // the sample ladder, packages and verifies it, licenses a key through the running license
 // server, plays the rental scenario on a simulated device and inspects an init segment, so
-// every screen shows real results; then it renders each screen (1280×800, default theme) to a
-// PNG in $SATCHEL_SCREENSHOTS. Then it encodes a ladder from a 1080p master on the Assets
-// screen's encoder tab and renders it before the encode (assets-encode-ladder.png: the ladder
-// editor, the commands, the bit rate vs resolution chart) and after it (assets-encode.png:
-// per-rung progress, the bit rate vs PSNR chart). With $SATCHEL_SCREENSHOT_VARIANTS set it
-// renders the Verify and Simulate screens and the encoder tab at 1280×800 and 1920×1080 in
-// the light and dark themes to variants/. Without $SATCHEL_SCREENSHOTS it is skipped.
+// every screen shows real results (a package → verify → publish to a folder run among them);
+// then it renders each screen (1200×780, the default window, default theme) to a PNG in
+// $SATCHEL_SCREENSHOTS, and the segment chart (assets-segments.png). Then it encodes a ladder
+// from a 1080p master on the Assets screen's encoder tab and renders it before the encode
+// (assets-encode-ladder.png: the ladder editor, the commands, the bit rate vs resolution chart)
+// and after it (assets-encode.png: per-rung progress, the verdict, the bit rate vs PSNR chart).
+// With $SATCHEL_SCREENSHOT_VARIANTS set it renders every screen and the encoder tab at
+// 1200×780 and 1920×1080 in the light and dark themes to variants/. Without
+// $SATCHEL_SCREENSHOTS it is skipped.
 func TestScreenshots(t *testing.T) {
 	dir := os.Getenv("SATCHEL_SCREENSHOTS")
 	if dir == "" {
@@ -65,6 +67,17 @@ func TestScreenshots(t *testing.T) {
 	test.Tap(a.verify.runBtn)
 	wait(t, verified, "verification")
 
+	// Publish the package to a folder, checked over HTTP.
+	a.publishFrom(a.verify.path.Text)
+	a.publish.target.SetText(filepath.Join(t.TempDir(), "www"))
+	published := make(chan struct{}, 1)
+	a.publish.onDone = func() { published <- struct{}{} }
+	test.Tap(a.publish.runBtn)
+	if a.publish.view.job == nil {
+		t.Fatalf("publish did not start: %s", a.publish.problem.Text)
+	}
+	wait(t, published, "publish")
+
 	a.Show(ScreenLicense)
 	a.license.addr.SetText("127.0.0.1:0")
 	test.Tap(a.license.startBtn)
@@ -91,15 +104,23 @@ func TestScreenshots(t *testing.T) {
 	a.Show(ScreenKeys)
 	a.keys.list.Select(0)
 	a.Show(ScreenAssets)
-	a.assets.list.Select(0)
+	thumbs := make(chan string, 1)
+	a.assets.onThumb = func(p string) { thumbs <- p }
+	a.assets.list.Select(2)
+	wait(t, thumbs, "first frame")
 
-	a.win.Resize(fyne.NewSize(1280, 800))
+	a.assets.pics.segDur.SetText("2s")
+	a.win.Resize(fyne.NewSize(1200, 780))
 	for _, s := range a.screens {
 		a.Show(s.name)
 		capture(t, a, filepath.Join(dir, screenFile(s.name)+".png"))
 	}
+	a.Show(ScreenAssets)
+	a.assets.pics.tabs.SelectIndex(1)
+	capture(t, a, filepath.Join(dir, "assets-segments.png"))
+	a.assets.pics.tabs.SelectIndex(0)
 	encodeTour(t, a, dir)
-	// The offline screens and the encoder at the tour's size and full HD, in both themes
+	// Every screen and the encoder at the default size and full HD, in both themes
 	// (SATCHEL_SCREENSHOT_VARIANTS).
 	if os.Getenv("SATCHEL_SCREENSHOT_VARIANTS") == "" {
 		return
@@ -110,12 +131,12 @@ func TestScreenshots(t *testing.T) {
 	}
 	for _, th := range []store.Theme{store.ThemeLight, store.ThemeDark} {
 		a.applyTheme(th)
-		for _, size := range []fyne.Size{{Width: 1280, Height: 800}, {Width: 1920, Height: 1080}} {
+		for _, size := range []fyne.Size{{Width: 1200, Height: 780}, {Width: 1920, Height: 1080}} {
 			a.win.Resize(size)
-			for _, name := range []string{ScreenVerify, ScreenSimulate} {
-				a.Show(ScreenAssets) // a fresh layout at the new size
-				a.Show(name)
-				file := fmt.Sprintf("%s-%dx%d-%s.png", screenFile(name), int(size.Width), int(size.Height), th)
+			for _, s := range a.screens {
+				a.Show(ScreenSettings) // a fresh layout at the new size
+				a.Show(s.name)
+				file := fmt.Sprintf("%s-%dx%d-%s.png", screenFile(s.name), int(size.Width), int(size.Height), th)
 				capture(t, a, filepath.Join(vdir, file))
 			}
 			a.Show(ScreenVerify)
@@ -124,6 +145,7 @@ func TestScreenshots(t *testing.T) {
 				int(size.Height), th)))
 		}
 	}
+	a.applyTheme(store.ThemeSystem)
 }
 
 // encodeTour encodes the auto ladder of the test master on the Assets screen's encoder tab

@@ -6,7 +6,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"satchel/app/jobs"
@@ -38,7 +38,7 @@ type simulateScreen struct {
 	problem  problemLabel
 	runBtn   *widget.Button
 	view     *jobView
-	summary  *widget.Label
+	banner   *banner
 	timeline *timelineView
 	steps    []simulate.Step
 	list     *widget.List
@@ -51,13 +51,7 @@ func newSimulateScreen(a *App) *simulateScreen {
 	s := &simulateScreen{a: a}
 	s.pkg = widget.NewEntry()
 	s.pkg.SetPlaceHolder("package folder, manifest, MP4 or URL (empty: the policy alone)")
-	folder := widget.NewButton("Folder…", func() {
-		dialog.ShowFolderOpen(func(u fyne.ListableURI, err error) {
-			if err == nil && u != nil {
-				s.pkg.SetText(u.Path())
-			}
-		}, a.win)
-	})
+	folder := widget.NewButton("Folder…", func() { a.openFolder(s.pkg.SetText) })
 	s.policy = widget.NewSelect(nil, nil)
 	s.spec = widget.NewEntry()
 	s.spec.SetPlaceHolder("download@0,play@day2+20h for 2h,play@+47h,clock@day3=-2d,play@+49h")
@@ -78,9 +72,10 @@ func newSimulateScreen(a *App) *simulateScreen {
 	s.problem = newProblemLabel()
 	s.view = newJobView(a)
 	s.view.onDone = s.finished
-	s.runBtn = widget.NewButton("Run", s.start)
+	s.runBtn = widget.NewButtonWithIcon("Run", theme.MediaPlayIcon(), s.start)
 	s.runBtn.Importance = widget.HighImportance
-	s.summary = heading("")
+	submitRuns(s.runBtn, s.pkg, s.spec)
+	s.banner = newBanner(a)
 	s.timeline = newTimelineView()
 	s.list = widget.NewList(func() int { return len(s.steps) },
 		func() fyne.CanvasObject {
@@ -101,13 +96,13 @@ func newSimulateScreen(a *App) *simulateScreen {
 		widget.NewFormItem("Scenario", container.NewBorder(nil, nil, container.NewHBox(s.preset, widget.NewLabel("Spec")),
 			s.runBtn, s.spec)))
 	top := container.NewVBox(heading("Simulate an offline device"), note, form, s.about, s.problem.Label,
-		s.summary, s.view.box)
+		s.view.box)
 	picture := container.NewScroll(s.timeline)
 	body := container.NewVSplit(picture, s.list)
 	body.Offset = 0.68
 	whole := container.NewVSplit(container.NewVScroll(top), body)
 	whole.Offset = 0.3
-	s.obj = whole
+	s.obj = s.banner.above(whole)
 	s.preset.SetSelected(simulate.PresetRental)
 	return s
 }
@@ -177,18 +172,17 @@ func (s *simulateScreen) start() {
 		return
 	}
 	s.problem.set(nil)
-	s.runBtn.Disable()
-	s.summary.SetText("simulating…")
+	s.banner.running("Simulating…", j.Snapshot().Title)
 	s.view.start(j)
 }
 
 func (s *simulateScreen) finished(rec jobs.Record, res any, err error) {
-	s.runBtn.Enable()
 	if err != nil {
-		s.summary.SetText("could not simulate: " + firstLine(explain(err)))
-		if rec.State != jobs.Cancelled {
-			s.a.showErr(err)
+		if rec.State == jobs.Cancelled {
+			s.banner.set(outcome{level: levelWarn, title: "CANCELLED"})
+			return
 		}
+		s.banner.set(outcome{level: levelFail, title: "COULD NOT SIMULATE", detail: explain(err)})
 		return
 	}
 	r, _ := res.(*services.SimulateResult)
@@ -219,8 +213,10 @@ func (s *simulateScreen) show(r *services.SimulateResult) {
 	if r.Policy != "" {
 		pol = fmt.Sprintf("policy “%s”", r.Policy)
 	}
-	s.summary.SetText(fmt.Sprintf("%s on %s, %s: %d play attempts play, %d are refused", tl.Content, tl.Device, pol,
-		plays, refused))
+	s.banner.set(outcome{level: levelInfo, title: "SIMULATED",
+		counts: fmt.Sprintf("%d play · %d refused", plays, refused),
+		detail: fmt.Sprintf("%s on %s, %s: %d play attempts play, %d are refused. Each step is in the "+
+			"license ledger.", tl.Content, tl.Device, pol, plays, refused)})
 	s.timeline.set(tl)
 	s.steps = tl.Steps()
 	s.list.Refresh()

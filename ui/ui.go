@@ -6,22 +6,22 @@ package ui
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
-	"image/color"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
+	"time"
 
 	"fyne.io/fyne/v2"
 	fyneapp "fyne.io/fyne/v2/app"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"satchel/app/jobs"
 	"satchel/app/services"
 	"satchel/app/store"
 	"satchel/assets"
@@ -109,6 +109,18 @@ type App struct {
 	license  *licenseScreen
 	simulate *simulateScreen
 	settings *settingsScreen
+	jobsScr  *jobsScreen
+
+	dialogs        []hider              // open dialogs, newest last: Escape closes the newest
+	opener         func(*url.URL) error // opens files and folders (tests replace it)
+	lastDir        string               // the folder the file dialogs open in
+	lastError      string               // the last error shown (tests)
+	lastPathDialog string               // the last path shown with a Copy button (tests)
+	notifyAfter    time.Duration        // jobs running this long announce their end
+	notified       []*fyne.Notification // the notifications sent (tests)
+	unwatch        func()               // stops watching the jobs
+	quitAsked      bool                 // the quit confirmation was shown (tests)
+	closed         bool                 // the window was closed (tests)
 }
 
 type screen struct {
@@ -116,11 +128,13 @@ type screen struct {
 	icon    fyne.Resource
 	obj     fyne.CanvasObject
 	refresh func()
+	main    *widget.Button // the screen's main action: Enter runs it
+	kind    jobs.Kind      // the jobs the screen runs (its sidebar badge counts them)
 }
 
 // New builds the main window on fa for svc (tests pass a test app).
 func New(ctx context.Context, fa fyne.App, svc *services.Service) *App {
-	a := &App{ctx: ctx, fa: fa, svc: svc, log: svc.Log}
+	a := &App{ctx: ctx, fa: fa, svc: svc, log: svc.Log, notifyAfter: notifyAfter}
 	a.win = fa.NewWindow("Satchel — offline DRM workstation")
 	st, err := svc.Settings()
 	if err != nil {
@@ -137,28 +151,30 @@ func New(ctx context.Context, fa fyne.App, svc *services.Service) *App {
 	a.license = newLicenseScreen(a)
 	a.simulate = newSimulateScreen(a)
 	a.settings = newSettingsScreen(a)
+	a.jobsScr = newJobsScreen(a)
 	a.screens = []*screen{
-		{ScreenAssets, theme.FileVideoIcon(), a.assets.obj, a.assets.refresh},
-		{ScreenKeys, theme.AccountIcon(), a.keys.obj, a.keys.refresh},
-		{ScreenPolicies, theme.DocumentIcon(), a.policies.obj, a.policies.refresh},
-		{ScreenPackage, theme.MediaRecordIcon(), a.pkg.obj, a.pkg.refresh},
-		{ScreenPublish, theme.UploadIcon(), a.publish.obj, a.publish.refresh},
-		{ScreenVerify, theme.ConfirmIcon(), a.verify.obj, a.verify.refresh},
-		{ScreenInspect, theme.SearchIcon(), a.inspect.obj, nil},
-		{ScreenLicense, theme.ComputerIcon(), a.license.obj, a.license.refresh},
-		{ScreenSimulate, theme.HistoryIcon(), a.simulate.obj, a.simulate.refresh},
-		{ScreenSettings, theme.SettingsIcon(), a.settings.obj, a.settings.refresh},
+		{name: ScreenAssets, icon: theme.FileVideoIcon(), obj: a.assets.obj, refresh: a.assets.refresh,
+			kind: services.KindEncode},
+		{name: ScreenKeys, icon: keyIcon, obj: a.keys.obj, refresh: a.keys.refresh, main: a.keys.genBtn},
+		{name: ScreenPolicies, icon: theme.DocumentIcon(), obj: a.policies.obj, refresh: a.policies.refresh,
+			main: a.policies.saveBtn},
+		{name: ScreenPackage, icon: boxIcon, obj: a.pkg.obj, refresh: a.pkg.refresh, main: a.pkg.runBtn,
+			kind: services.KindPackage},
+		{name: ScreenPublish, icon: theme.UploadIcon(), obj: a.publish.obj, refresh: a.publish.refresh,
+			main: a.publish.runBtn, kind: services.KindPublish},
+		{name: ScreenVerify, icon: theme.ConfirmIcon(), obj: a.verify.obj, refresh: a.verify.refresh,
+			main: a.verify.runBtn, kind: services.KindVerify},
+		{name: ScreenInspect, icon: theme.SearchIcon(), obj: a.inspect.obj, main: a.inspect.loadBtn},
+		{name: ScreenLicense, icon: theme.ComputerIcon(), obj: a.license.obj, refresh: a.license.refresh,
+			main: a.license.startBtn},
+		{name: ScreenSimulate, icon: theme.HistoryIcon(), obj: a.simulate.obj, refresh: a.simulate.refresh,
+			main: a.simulate.runBtn, kind: services.KindSimulate},
+		{name: ScreenJobs, icon: theme.ListIcon(), obj: a.jobsScr.obj, refresh: a.jobsScr.refresh},
+		{name: ScreenSettings, icon: theme.SettingsIcon(), obj: a.settings.obj, refresh: a.settings.refresh},
 	}
 	a.content = container.NewStack()
-	a.nav = widget.NewList(func() int { return len(a.screens) },
-		func() fyne.CanvasObject {
-			return container.NewHBox(widget.NewIcon(theme.HomeIcon()), widget.NewLabel("License server__"))
-		},
-		func(i widget.ListItemID, o fyne.CanvasObject) {
-			row := o.(*fyne.Container)
-			row.Objects[0].(*widget.Icon).SetResource(a.screens[i].icon)
-			row.Objects[1].(*widget.Label).SetText(a.screens[i].name)
-		})
+	a.nav = widget.NewList(func() int { return len(a.screens) }, newNavRow,
+		func(i widget.ListItemID, o fyne.CanvasObject) { a.updateNavRow(a.screens[i], o) })
 	a.nav.OnSelected = func(i widget.ListItemID) { a.show(a.screens[i].name) }
 	split := container.NewHSplit(a.nav, a.content)
 	split.Offset = 0.16
@@ -168,26 +184,10 @@ func New(ctx context.Context, fa fyne.App, svc *services.Service) *App {
 		w, h = 1200, 780
 	}
 	a.win.Resize(fyne.NewSize(w, h))
-	a.win.SetOnDropped(func(_ fyne.Position, uris []fyne.URI) {
-		var paths []string
-		for _, u := range uris {
-			paths = append(paths, u.Path())
-		}
-		a.Show(ScreenAssets)
-		a.assets.drop(paths)
-	})
-	a.win.SetCloseIntercept(func() {
-		s, err := a.svc.Settings()
-		if err == nil {
-			sz := a.win.Canvas().Size()
-			s.WindowW, s.WindowH, s.LastScreen = sz.Width, sz.Height, a.current
-			err = a.svc.SaveSettings(s)
-		}
-		if err != nil {
-			a.log.Warn("save window settings", "err", err)
-		}
-		a.win.Close()
-	})
+	a.win.SetOnDropped(a.dropped)
+	a.win.SetCloseIntercept(a.requestClose)
+	a.win.Canvas().SetOnTypedKey(a.typedKey)
+	a.watchJobs()
 	last := st.LastScreen
 	if last == "" {
 		last = ScreenAssets
@@ -234,7 +234,7 @@ func (a *App) showErr(err error) {
 		return
 	}
 	a.log.Warn("ui error", "err", err)
-	dialog.ShowError(errors.New(explain(err)), a.win)
+	a.errorDialog(explain(err))
 }
 
 // AboutText is the About text: the name and version (from FyneApp.toml, like the CLI's
@@ -260,24 +260,14 @@ func (a *App) run(fn func() error, then func()) {
 	}()
 }
 
-// forcedTheme pins the light or dark variant of the default theme.
-type forcedTheme struct {
-	fyne.Theme
-	variant fyne.ThemeVariant
-}
-
-func (t forcedTheme) Color(n fyne.ThemeColorName, _ fyne.ThemeVariant) color.Color {
-	return t.Theme.Color(n, t.variant)
-}
-
 func (a *App) applyTheme(name store.Theme) {
 	switch name {
 	case store.ThemeDark:
-		a.fa.Settings().SetTheme(forcedTheme{theme.DefaultTheme(), theme.VariantDark})
+		a.fa.Settings().SetTheme(newTheme(variantPtr(theme.VariantDark)))
 	case store.ThemeLight:
-		a.fa.Settings().SetTheme(forcedTheme{theme.DefaultTheme(), theme.VariantLight})
+		a.fa.Settings().SetTheme(newTheme(variantPtr(theme.VariantLight)))
 	default:
-		a.fa.Settings().SetTheme(theme.DefaultTheme())
+		a.fa.Settings().SetTheme(newTheme(nil))
 	}
 }
 

@@ -74,7 +74,7 @@ func TestAddPackageVerifyFlow(t *testing.T) {
 	if len(a.pkg.view.bars) < 3 { // 240p, 360p, audio
 		t.Errorf("progress bars for %d renditions, want 3", len(a.pkg.view.bars))
 	}
-	if a.pkg.history.Length() == 0 {
+	if a.pkg.history.list.Length() == 0 {
 		t.Error("job history is empty after a job")
 	}
 
@@ -89,8 +89,8 @@ func TestAddPackageVerifyFlow(t *testing.T) {
 	a.verify.onFinish = func(r *verify.Report) { got <- r }
 	test.Tap(a.verify.runBtn)
 	rep := wait(t, got, "verify")
-	if rep.Failed() || !strings.HasPrefix(a.verify.verdict.Text, "PASS") {
-		t.Fatalf("verify verdict %q", a.verify.verdict.Text)
+	if rep.Failed() || !strings.HasPrefix(a.verify.banner.title.Text, "PASS") {
+		t.Fatalf("verify verdict %q", a.verify.banner.title.Text)
 	}
 	usedPolicy := false
 	for _, f := range rep.Findings {

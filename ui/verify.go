@@ -1,13 +1,17 @@
 package ui
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"satchel/app/jobs"
@@ -18,10 +22,12 @@ import (
 
 const keysAuto = "(keys.cpix.xml of the package)"
 
-// verifyScreen runs the checker and shows findings by category, license exchanges and exports.
+// verifyScreen runs the checker and shows the verdict banner, the findings by category, the
+// license exchanges and exports.
 type verifyScreen struct {
 	a        *App
 	obj      fyne.CanvasObject
+	banner   *banner
 	path     *widget.Entry
 	keySet   *widget.Select
 	policy   *widget.Select
@@ -29,12 +35,13 @@ type verifyScreen struct {
 	problem  problemLabel
 	offered  string // the package folder last offered as the target
 	runBtn   *widget.Button
+	htmlBtn  *widget.Button
+	jsonBtn  *widget.Button
 	view     *jobView
-	verdict  *widget.Label
-	tree     *widget.Tree
+	findings *findingsView
 	report   *verify.Report
 	exchange *widget.Select
-	exText   *widget.Entry
+	exText   *widget.Label
 	devices  *widget.Select
 	scenario *widget.Select
 	ready    *readinessView
@@ -52,23 +59,11 @@ const (
 
 func newVerifyScreen(a *App) *verifyScreen {
 	s := &verifyScreen{a: a}
+	s.banner = newBanner(a)
 	s.path = widget.NewEntry()
-	s.path.SetPlaceHolder("file, folder, .mpd/.m3u8 or http(s) URL")
-	file := widget.NewButton("File…", func() {
-		dialog.ShowFileOpen(func(r fyne.URIReadCloser, err error) {
-			if err == nil && r != nil {
-				s.path.SetText(r.URI().Path())
-				r.Close()
-			}
-		}, a.win)
-	})
-	folder := widget.NewButton("Folder…", func() {
-		dialog.ShowFolderOpen(func(u fyne.ListableURI, err error) {
-			if err == nil && u != nil {
-				s.path.SetText(u.Path())
-			}
-		}, a.win)
-	})
+	s.path.SetPlaceHolder("file, folder, .mpd/.m3u8 or http(s) URL (or drop it on the window)")
+	file := widget.NewButton("File…", func() { a.openFile(nil, s.path.SetText) })
+	folder := widget.NewButton("Folder…", func() { a.openFolder(s.path.SetText) })
 	s.keySet = widget.NewSelect(nil, nil)
 	s.policy = widget.NewSelect(nil, nil)
 	s.licURL = widget.NewEntry()
@@ -76,21 +71,20 @@ func newVerifyScreen(a *App) *verifyScreen {
 	s.problem = newProblemLabel()
 	s.view = newJobView(a)
 	s.view.onDone = s.finished
-	s.runBtn = widget.NewButton("Verify", s.start)
+	s.runBtn = widget.NewButtonWithIcon("Verify", theme.ConfirmIcon(), s.start)
 	s.runBtn.Importance = widget.HighImportance
-	s.verdict = heading("")
-	s.tree = widget.NewTree(s.childUIDs, s.isBranch,
-		func(bool) fyne.CanvasObject {
-			l := widget.NewLabel("finding")
-			l.Wrapping = fyne.TextWrapWord
-			return l
-		},
-		func(uid widget.TreeNodeID, branch bool, o fyne.CanvasObject) { o.(*widget.Label).SetText(s.label(uid)) })
+	submitRuns(s.runBtn, s.path, s.licURL)
+	s.path.Validator = func(t string) error { return pathProblem(t) }
+	s.findings = newFindingsView()
 	s.exchange = widget.NewSelect(nil, func(sel string) { s.showExchange(sel) })
-	s.exText = widget.NewMultiLineEntry()
-	s.exText.Wrapping = fyne.TextWrapBreak
-	html := widget.NewButton("Export HTML…", func() { s.export(true) })
-	js := widget.NewButton("Export JSON…", func() { s.export(false) })
+	s.exchange.PlaceHolder = "(verify to see the license exchanges)"
+	s.exText = widget.NewLabel("")
+	s.exText.TextStyle.Monospace = true
+	s.exText.Selectable = true
+	s.htmlBtn = widget.NewButtonWithIcon("Export HTML…", theme.DocumentSaveIcon(), func() { s.export(true) })
+	s.jsonBtn = widget.NewButtonWithIcon("Export JSON…", theme.DocumentSaveIcon(), func() { s.export(false) })
+	s.htmlBtn.Disable()
+	s.jsonBtn.Disable()
 	s.devices = widget.NewSelect(append([]string{allDevices}, devicesNames()...), nil)
 	s.devices.SetSelected(allDevices)
 	var presets []string
@@ -106,22 +100,35 @@ func newVerifyScreen(a *App) *verifyScreen {
 		"(its folder and up to two folders above).")
 	note.Wrapping = fyne.TextWrapWord
 	top := container.NewVBox(heading("Verify"), note, form,
-		s.problem.Label, container.NewHBox(s.runBtn, html, js), s.view.box, s.verdict)
+		s.problem.Label, container.NewHBox(s.runBtn, s.htmlBtn, s.jsonBtn), s.view.box)
 	exLabel := widget.NewLabel("License request / response (ClearKey: W3C; Widevine, PlayReady, FairPlay: Satchel test protocol)")
 	exLabel.Wrapping = fyne.TextWrapWord
-	exch := container.NewBorder(container.NewVBox(exLabel, s.exchange), nil, nil, nil, s.exText)
-	body := container.NewHSplit(s.tree, exch)
+	exch := container.NewBorder(container.NewVBox(exLabel, s.exchange), nil, nil, nil, container.NewScroll(s.exText))
+	body := container.NewHSplit(s.findings.obj, exch)
 	body.Offset = 0.62
 	s.ready = newReadinessView(container.NewHBox(s.devices, widget.NewLabel("simulate"), s.scenario))
 	s.timeline = newTimelineView()
 	s.simTab = container.NewTabItem("License timeline", container.NewScroll(s.timeline))
 	s.tabs = container.NewAppTabs(container.NewTabItem("Findings", body), s.simTab)
 	results := container.NewVSplit(s.ready.obj, s.tabs)
-	results.Offset = 0.55
+	results.Offset = 0.5
 	whole := container.NewVSplit(container.NewVScroll(top), results)
-	whole.Offset = 0.3
-	s.obj = whole
+	whole.Offset = 0.2
+	s.obj = s.banner.above(whole)
 	return s
+}
+
+// pathProblem is the inline check of a target path as it is typed: it must exist (URLs are
+// checked when verified).
+func pathProblem(t string) error {
+	t = strings.TrimSpace(t)
+	if t == "" || strings.HasPrefix(t, "http://") || strings.HasPrefix(t, "https://") {
+		return nil
+	}
+	if _, err := os.Stat(t); err != nil {
+		return errors.New("no such file or folder")
+	}
+	return nil
 }
 
 // devicesNames lists the device profiles for the screens' choices.
@@ -164,18 +171,18 @@ func (s *verifyScreen) start() {
 		return
 	}
 	s.problem.set(nil)
-	s.runBtn.Disable()
-	s.verdict.SetText("checking…")
+	s.banner.running("Checking…", s.request().Path)
 	s.view.start(j)
 }
 
 func (s *verifyScreen) finished(rec jobs.Record, res any, err error) {
-	s.runBtn.Enable()
 	if err != nil {
-		s.verdict.SetText("could not verify: " + firstLine(explain(err)))
-		if rec.State != jobs.Cancelled {
-			s.a.showErr(err)
+		if rec.State == jobs.Cancelled {
+			s.banner.set(outcome{level: levelWarn, title: "CANCELLED", detail: "The verification was cancelled."})
+			return
 		}
+		s.banner.set(outcome{level: levelFail, title: "COULD NOT VERIFY", detail: explain(err),
+			pathLabel: "Target", path: s.request().Path})
 		return
 	}
 	r, _ := res.(*services.VerifyResult)
@@ -188,22 +195,27 @@ func (s *verifyScreen) finished(rec jobs.Record, res any, err error) {
 	}
 }
 
+// show displays a report: the banner, the findings, the exchanges, readiness and timeline.
 func (s *verifyScreen) show(rep *verify.Report) {
 	s.report = rep
 	if rep == nil {
 		return
 	}
-	s.verdict.SetText(fmt.Sprintf("%s — %d pass, %d warn, %d fail · %d tracks, %d samples decrypted", rep.Verdict(), rep.Summary.Pass, rep.Summary.Warn, rep.Summary.Fail, rep.Tracks, rep.Samples))
+	s.banner.set(s.outcome(rep))
+	s.htmlBtn.Enable()
+	s.jsonBtn.Enable()
 	var ex []string
 	for i, e := range rep.LicenseExchanges {
 		ex = append(ex, fmt.Sprintf("%d. %s", i+1, e.System))
 	}
 	s.exchange.Options = ex
-	s.exchange.Refresh()
-	s.tree.Refresh()
-	for _, c := range s.categories() {
-		s.tree.OpenBranch(c)
+	s.exchange.ClearSelected()
+	s.exText.SetText("")
+	if len(ex) > 0 {
+		s.exchange.SetSelected(ex[0]) // never the previous run's exchange
 	}
+	s.exchange.Refresh()
+	s.findings.set(rep)
 	s.ready.set(rep.Readiness)
 	s.timeline.set(rep.Simulation)
 	if rep.Simulation != nil {
@@ -213,69 +225,41 @@ func (s *verifyScreen) show(rep *verify.Report) {
 	}
 }
 
+// outcome is the banner of a report: the verdict with its counts, the target and the next
+// steps (publish a package that passed, open the report).
+func (s *verifyScreen) outcome(rep *verify.Report) outcome {
+	o := outcome{level: reportLevel(rep), title: rep.Verdict(), counts: reportCounts(rep),
+		detail: fmt.Sprintf("%d tracks checked, %d samples decrypted in %s.", rep.Tracks, rep.Samples,
+			rep.Duration.Round(100*time.Millisecond)),
+		pathLabel: "Target", path: rep.Target, issues: reportIssues(rep)}
+	if st, err := os.Stat(rep.Target); err == nil && st.IsDir() && !rep.Failed() {
+		target := rep.Target
+		o.actions = append(o.actions, bannerAction{label: "Publish", icon: theme.UploadIcon(), primary: true,
+			do: func() { s.a.publishFrom(target) }})
+	}
+	o.actions = append(o.actions, bannerAction{label: "Open report", icon: theme.DocumentIcon(), do: s.openReport})
+	return o
+}
+
+// openReport writes the report as HTML into the workspace and opens it in the browser.
+func (s *verifyScreen) openReport() {
+	if s.report == nil {
+		return
+	}
+	path, err := s.a.svc.WriteReportHTML(s.report)
+	if err != nil {
+		s.a.showErr(err)
+		return
+	}
+	s.a.openPath(path)
+}
+
+// categories lists the report's finding categories (tests).
 func (s *verifyScreen) categories() []string {
 	if s.report == nil {
 		return nil
 	}
-	var out []string
-	seen := map[string]bool{}
-	for _, f := range s.report.Findings {
-		if !seen[f.Category] {
-			seen[f.Category] = true
-			out = append(out, f.Category)
-		}
-	}
-	return out
-}
-
-func (s *verifyScreen) childUIDs(uid widget.TreeNodeID) []widget.TreeNodeID {
-	if uid == "" {
-		return s.categories()
-	}
-	var out []string
-	if s.report != nil {
-		for i, f := range s.report.Findings {
-			if f.Category == uid {
-				out = append(out, fmt.Sprintf("%s/%d", uid, i))
-			}
-		}
-	}
-	return out
-}
-
-func (s *verifyScreen) isBranch(uid widget.TreeNodeID) bool {
-	return uid == "" || !strings.Contains(uid, "/")
-}
-
-func (s *verifyScreen) label(uid string) string {
-	if s.report == nil {
-		return ""
-	}
-	if !strings.Contains(uid, "/") {
-		p, w, f := 0, 0, 0
-		for _, x := range s.report.Findings {
-			if x.Category == uid {
-				switch x.Status {
-				case verify.Pass:
-					p++
-				case verify.Warn:
-					w++
-				case verify.Fail:
-					f++
-				}
-			}
-		}
-		return fmt.Sprintf("%s  (%d pass, %d warn, %d fail)", uid, p, w, f)
-	}
-	var i int
-	fmt.Sscanf(uid[strings.Index(uid, "/")+1:], "%d", &i)
-	f := s.report.Findings[i]
-	mark := map[verify.Severity]string{verify.Pass: "✓", verify.Warn: "⚠", verify.Fail: "✖"}[f.Status]
-	txt := fmt.Sprintf("%s %s: %s", mark, f.Subject, f.Message)
-	if f.Fix != "" && f.Status != verify.Pass {
-		txt += " — fix: " + f.Fix
-	}
-	return txt
+	return categoriesOf(s.report)
 }
 
 func (s *verifyScreen) showExchange(sel string) {
@@ -284,7 +268,7 @@ func (s *verifyScreen) showExchange(sel string) {
 	}
 	for i, e := range s.report.LicenseExchanges {
 		if sel == fmt.Sprintf("%d. %s", i+1, e.System) {
-			txt := "POST " + e.Endpoint + "\n\n" + string(e.Request) + "\n\n→ " + string(e.Response)
+			txt := "POST " + e.Endpoint + "\n\n" + prettyJSON(e.Request) + "\n\n→ " + prettyJSON(e.Response)
 			if e.Error != "" {
 				txt += "\n\nerror: " + e.Error
 			}
@@ -293,22 +277,29 @@ func (s *verifyScreen) showExchange(sel string) {
 	}
 }
 
+// prettyJSON indents raw JSON; other bytes are shown as they are.
+func prettyJSON(raw []byte) string {
+	var b bytes.Buffer
+	if err := json.Indent(&b, raw, "", "  "); err != nil {
+		return string(raw)
+	}
+	return b.String()
+}
+
 func (s *verifyScreen) export(html bool) {
 	if s.report == nil {
 		s.a.showErr(errors.New("run a verification first"))
 		return
 	}
 	rep := s.report
-	dialog.ShowFileSave(func(w fyne.URIWriteCloser, err error) {
-		if err != nil || w == nil {
-			return
-		}
-		defer w.Close()
+	ext := ".json"
+	if html {
+		ext = ".html"
+	}
+	s.a.saveFile(services.ReportFileName(rep, ext), func(w fyne.URIWriteCloser) error {
 		if html {
-			err = rep.WriteHTML(w)
-		} else {
-			err = rep.WriteJSON(w)
+			return rep.WriteHTML(w)
 		}
-		s.a.showErr(err)
-	}, s.a.win)
+		return rep.WriteJSON(w)
+	})
 }

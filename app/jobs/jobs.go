@@ -93,6 +93,9 @@ type Job struct {
 	done   chan struct{}
 	err    error
 	result any
+	// after is closed when the jobs queued before this one have finished; release is
+	// closed when this one has (serialized kinds only: see Serialize).
+	after, release chan struct{}
 }
 
 // ID returns the job id.
@@ -133,6 +136,8 @@ type Manager struct {
 	subs     map[int]chan Event
 	nextSub  int
 	saveEach time.Duration
+	serial   map[Kind]bool // kinds that run one at a time (Serialize)
+	tail     chan struct{} // released when the last serialized job started has finished
 }
 
 // NewManager returns a Manager persisting to rec (nil: in memory only).
@@ -220,6 +225,7 @@ func (m *Manager) Start(parent context.Context, kind Kind, title string, config 
 	m.mu.Lock()
 	m.jobs[j.rec.ID] = j
 	m.order = append(m.order, j.rec.ID)
+	m.assignTurn(j)
 	m.mu.Unlock()
 	m.save(j)
 	go m.run(ctx, j, fn)
@@ -229,6 +235,10 @@ func (m *Manager) Start(parent context.Context, kind Kind, title string, config 
 func (m *Manager) run(ctx context.Context, j *Job, fn RunFunc) {
 	defer close(j.done)
 	defer j.cancel()
+	if !m.awaitTurn(ctx, j) {
+		return
+	}
+	defer m.endTurn(j)
 	j.mu.Lock()
 	j.rec.State = Running
 	j.rec.Started = time.Now().UTC()

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -354,6 +355,9 @@ func (s *Service) SavePolicy(p *policy.Policy) error {
 	if strings.TrimSpace(p.Name) == "" {
 		return field.Errorf("name", nil, "give the policy a name")
 	}
+	if err := checkSavable(p); err != nil {
+		return err
+	}
 	id := idFor("policy:" + p.Name)
 	secrets, bare := p.Secrets()
 	b, _ := json.Marshal(secrets)
@@ -464,3 +468,27 @@ func (s *Service) Settings() (store.Settings, error) { return s.WS.Settings() }
 
 // SaveSettings stores the workspace settings.
 func (s *Service) SaveSettings(st store.Settings) error { return s.WS.SaveSettings(st) }
+
+// MediaExtensions are the file extensions taken as source media when a folder is added.
+var MediaExtensions = []string{".mp4", ".m4v", ".mov", ".m4a"}
+
+// MediaFiles lists the media files (MediaExtensions, any case) directly inside dir, sorted.
+func MediaFiles(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", dir, err)
+	}
+	var out []string
+	for _, e := range entries {
+		if e.IsDir() || strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		ext := strings.ToLower(filepath.Ext(e.Name()))
+		for _, m := range MediaExtensions {
+			if ext == m {
+				out = append(out, filepath.Join(dir, e.Name()))
+			}
+		}
+	}
+	return out, nil
+}

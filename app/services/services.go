@@ -60,6 +60,10 @@ const (
 	KindVerify  jobs.Kind = "verify"
 )
 
+// QueuedKinds are the job kinds that run one at a time, in the order they were started (the
+// job queue): a job started while another runs waits, queued.
+var QueuedKinds = []jobs.Kind{KindPackage, KindPublish, KindVerify, KindEncode}
+
 // Open opens (creating if needed) the workspace and returns the service. A workspace held by
 // another Satchel process (the desktop app, another command) fails fast with
 // *store.InUseError.
@@ -87,6 +91,7 @@ func Open(opts Options) (*Service, error) {
 	s := &Service{WS: ws, Log: log, Dir: abs, ledger: &ledgerHub{}}
 	s.PassphraseUnused = opts.Passphrase != "" && !ws.Protected()
 	s.Jobs = jobs.NewManager(jobRecorder{ws}, log)
+	s.Jobs.Serialize(QueuedKinds...) // heavy jobs queue: one at a time, in order
 	return s, nil
 }
 

@@ -58,6 +58,10 @@ func File(ctx context.Context, path string) ([]*Node, error) {
 	return Reader(ctx, f, path)
 }
 
+// ErrNotMP4 is wrapped by the errors of Reader and File for input that is not made of MP4
+// boxes (whatever its name says).
+var ErrNotMP4 = errors.New("not a readable MP4")
+
 // Reader inspects an MP4 read from r; name is used in error messages only. Malformed input
 // is an error (through mp4safe), never a panic.
 func Reader(ctx context.Context, r io.ReadSeeker, name string) ([]*Node, error) {
@@ -70,10 +74,10 @@ func Reader(ctx context.Context, r io.ReadSeeker, name string) ([]*Node, error) 
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		return nil, fmt.Errorf("inspect %s: the file is not a readable MP4: %w", name, err)
+		return nil, fmt.Errorf("inspect %s: the file is %w: %w", name, ErrNotMP4, err)
 	}
 	if len(mf.Children) == 0 {
-		return nil, fmt.Errorf("inspect %s: no MP4 boxes found; is this an MP4 file?", name)
+		return nil, fmt.Errorf("inspect %s: %w: no MP4 boxes found", name, ErrNotMP4)
 	}
 	var nodes []*Node
 	var off int64
