@@ -193,8 +193,9 @@ wine_run "$com" package "${in_flags[@]}" --out "$(winpath "$win_pkg")" --overwri
 
 wine_run "$com" publish "$(winpath "$win_pkg")" --to "$(winpath "$work/published")" \
   --workspace "$(winpath "$work/win/ws")" >"$work/publish.log" 2>&1 &&
-  diff -r -x keys.cpix.xml "$win_pkg" "$work/published" >/dev/null && [[ ! -e $work/published/keys.cpix.xml ]] &&
-  ok "publish to a folder copies the package unchanged, without keys.cpix.xml" || { bad "publish to a folder"; tail "$work/publish.log" >&2; }
+  diff -r -x keys.cpix.xml -x .satchel-package "$win_pkg" "$work/published" >/dev/null &&
+  [[ ! -e $work/published/keys.cpix.xml && ! -e $work/published/.satchel-package ]] &&
+  ok "publish to a folder copies the package unchanged, without keys.cpix.xml or the package marker" || { bad "publish to a folder"; tail "$work/publish.log" >&2; }
 
 # ---------------------------------------------------------------------------------------------
 stage "3. workspace: DPAPI and lock"
@@ -280,10 +281,11 @@ DISPLAY=$disp wine_run explorer /desktop=Satchel,1280x832 "$exe" --workspace "$(
 gui_pid=$!
 if ocr_until 180 Assets Ladder renditions ladder_240p.mp4 ladder_360p.mp4 ladder_720p.mp4 GOPs; then
   ok "GUI shows the Assets screen with the sample ladder (OCR)"
-  # Click the first rendition (centre of its OCR word box), then expect its track details.
+  # Click the first rendition (centre of its OCR word box), then expect its details: the probe's
+  # description ("progressive MP4, …", "… 144 samples …"), words no other part of the screen shows.
   read -r x y < <(awk -F'\t' '$12=="ladder_240p.mp4" {print int($7+$9/2), int($8+$10/2); exit}' "$work/ocr.tsv")
   DISPLAY=$disp xdotool mousemove "$x" "$y" click 1 mousemove 1270 828
-  ocr_until 60 track video audio sync && ok "clicking a rendition shows its tracks and GOPs" || bad "rendition details after a click"
+  ocr_until 60 progressive samples && ok "clicking a rendition shows its tracks and GOPs" || bad "rendition details after a click"
   mkdir -p dist/windows/screenshots
   cp "$shot" dist/windows/screenshots/assets.png
   [[ ${SATCHEL_UPDATE_SCREENSHOTS:-} == 1 ]] && cp "$shot" docs/screenshots/windows-assets.png && say "updated docs/screenshots/windows-assets.png"
