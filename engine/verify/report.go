@@ -168,6 +168,17 @@ func (r *Report) Verdict() string {
 	return "PASS"
 }
 
+// VerdictClass is the verdict as a severity name for styling: "pass", "warn" or "fail".
+func (r *Report) VerdictClass() string {
+	switch {
+	case r.Summary.Fail > 0:
+		return "fail"
+	case r.Summary.Warn > 0:
+		return "warn"
+	}
+	return "pass"
+}
+
 // WriteText writes the human report: findings grouped by subject (in the order subjects were
 // first checked), each with its location and, unless it passed, the fix; then what was not
 // checked, the offline readiness matrix and the simulated timeline (when there are).
@@ -251,18 +262,29 @@ func (r *Report) WriteJSON(w io.Writer) error {
 var htmlReport = template.Must(template.New("report").Parse(`<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Satchel verify: {{.Target}}</title>
 <style>
-body{font-family:system-ui,sans-serif;margin:2rem;color:#1b1f24}
-h1{font-size:1.3rem} .verdict{font-size:1.1rem;font-weight:bold}
-table{border-collapse:collapse;width:100%;margin-top:1rem} td,th{border-bottom:1px solid #ddd;padding:.4rem;text-align:left;vertical-align:top}
-.pass{color:#1a7f37} .warn{color:#9a6700} .fail{color:#cf222e} .fix{color:#57606a;font-size:.9em}
-.ready{color:#1a7f37} .not-ready{color:#cf222e} .unknown{color:#9a6700} .mark{font-size:1.2em;font-weight:bold;width:1.5em}
+:root{color-scheme:light dark;--fg:#1b1f24;--bg:#ffffff;--dim:#57606a;--line:#d0d7de;--code:#f6f8fa;
+--pass:#1a7f37;--warn:#9a6700;--fail:#cf222e;--pass-bg:#dafbe1;--warn-bg:#fff8c5;--fail-bg:#ffebe9}
+@media (prefers-color-scheme:dark){:root{--fg:#e6edf3;--bg:#0d1117;--dim:#9198a1;--line:#30363d;--code:#161b22;
+--pass:#3fb950;--warn:#d29922;--fail:#f85149;--pass-bg:#0f2d1a;--warn-bg:#2e2306;--fail-bg:#3a1116}}
+body{font-family:system-ui,sans-serif;margin:2rem;color:var(--fg);background:var(--bg)}
+h1{font-size:1.3rem}
+.banner{border:2px solid;border-radius:6px;padding:.6rem 1rem;margin:1rem 0}
+.banner .verdict{font-size:1.4rem;font-weight:bold;margin:0 0 .3rem 0}
+.banner p{margin:.2rem 0}
+.banner.pass{border-color:var(--pass);background:var(--pass-bg);color:var(--fg)} .banner.pass .verdict{color:var(--pass)}
+.banner.warn{border-color:var(--warn);background:var(--warn-bg);color:var(--fg)} .banner.warn .verdict{color:var(--warn)}
+.banner.fail{border-color:var(--fail);background:var(--fail-bg);color:var(--fg)} .banner.fail .verdict{color:var(--fail)}
+table{border-collapse:collapse;width:100%;margin-top:1rem} td,th{border-bottom:1px solid var(--line);padding:.4rem;text-align:left;vertical-align:top}
+.pass{color:var(--pass)} .warn{color:var(--warn)} .fail{color:var(--fail)} .fix{color:var(--dim);font-size:.9em}
+.ready{color:var(--pass)} .not-ready{color:var(--fail)} .unknown{color:var(--warn)} .mark{font-size:1.2em;font-weight:bold;width:1.5em}
 .rule{margin:.2rem 0} .rule code{font-weight:600}
-pre{background:#f6f8fa;padding:.5rem;overflow:auto;max-height:20rem}
-.timeline svg{max-width:100%;height:auto}
+pre{background:var(--code);padding:.5rem;overflow:auto;max-height:20rem;white-space:pre-wrap;word-break:break-all}
+.timeline svg{max-width:100%;height:auto;background:#fff}
 </style></head><body>
 <h1>Satchel verify: {{.Target}}</h1>
-<p class="verdict">{{.Verdict}} — {{.Summary.Pass}} pass, {{.Summary.Warn}} warn, {{.Summary.Fail}} fail</p>
-<p>{{.Tracks}} tracks, {{.Samples}} samples decrypted. Checked {{.Started.Format "2006-01-02 15:04:05 MST"}}.</p>
+<div class="banner {{.VerdictClass}}"><p class="verdict">{{.Verdict}}</p>
+<p>{{.Summary.Pass}} pass, {{.Summary.Warn}} warn, {{.Summary.Fail}} fail{{if .Summary.Fail}} — each failure below says how to fix it{{end}}.</p>
+<p>{{.Tracks}} tracks, {{.Samples}} samples decrypted. Checked {{.Started.Format "2006-01-02 15:04:05 MST"}}.</p></div>
 {{with .Readiness}}<h2>Offline readiness</h2>
 <p>{{if .Policy}}Under policy “{{.Policy}}”.{{else}}No policy given: whether licenses persist cannot be judged.{{end}}
 {{.Count "ready"}} ready, {{.Count "not-ready"}} not ready, {{.Count "unknown"}} unknown.</p>
