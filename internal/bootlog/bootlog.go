@@ -18,6 +18,7 @@ import (
 	"bytes"
 	"log"
 	"os"
+	"strings"
 	"sync"
 )
 
@@ -39,7 +40,9 @@ func (writer) Write(p []byte) (int, error) {
 func init() { log.SetOutput(writer{}) }
 
 // Release points the standard logger back at os.Stderr. With replay, what was logged during
-// initialisation is written there first; without, it is dropped. Later calls do nothing.
+// initialisation is written there first, except Fyne's complaint about the POSIX locale
+// (LANG=C, C.UTF-8 or POSIX: no locale, so Fyne's English fallback is what the user asked
+// for); without replay, it is dropped. Later calls do nothing.
 func Release(replay bool) {
 	mu.Lock()
 	defer mu.Unlock()
@@ -48,10 +51,31 @@ func Release(replay bool) {
 	}
 	done = true
 	if replay && held.Len() > 0 {
-		os.Stderr.Write(held.Bytes())
+		os.Stderr.WriteString(withoutPOSIXLocale(held.String()))
 	}
 	held.Reset()
 	log.SetOutput(os.Stderr)
+}
+
+// withoutPOSIXLocale drops Fyne's "Error parsing user locale C" (or POSIX) entry and its
+// indented Cause/At lines from logged text.
+func withoutPOSIXLocale(logged string) string {
+	var b strings.Builder
+	dropping := false
+	for _, line := range strings.SplitAfter(logged, "\n") {
+		trimmed := strings.TrimRight(line, "\n")
+		switch {
+		case strings.HasSuffix(trimmed, "Error parsing user locale C") ||
+			strings.HasSuffix(trimmed, "Error parsing user locale POSIX"):
+			dropping = true
+			continue
+		case dropping && (strings.Contains(trimmed, "  Cause: ") || strings.Contains(trimmed, "  At: ")):
+			continue
+		}
+		dropping = false
+		b.WriteString(line)
+	}
+	return b.String()
 }
 
 // Held returns what was logged during initialisation and not yet released (for tests).
