@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+
+	"satchel/engine/devices"
 )
 
 // TestHTMLVerdictBanner checks that the HTML report opens with a banner styled by the verdict,
@@ -32,6 +34,17 @@ func TestHTMLVerdictBanner(t *testing.T) {
 			}
 			if got := strings.Contains(html, "each failure below says how to fix it"); got != tc.fixHint {
 				t.Errorf("fix hint shown = %v, want %v", got, tc.fixHint)
+			}
+			r.Readiness = &devices.Matrix{}
+			b.Reset()
+			var text bytes.Buffer
+			if err := r.WriteHTML(&b); err != nil || r.WriteText(&text) != nil {
+				t.Fatal(err)
+			}
+			for name, out := range map[string]string{"HTML": b.String(), "text": text.String()} {
+				if got := strings.Contains(out, readinessCaveat); got != tc.fixHint {
+					t.Errorf("%s: readiness caveat shown = %v, want %v", name, got, tc.fixHint)
+				}
 			}
 			if !strings.Contains(html, "prefers-color-scheme:dark") {
 				t.Error("the report has no dark colour scheme")

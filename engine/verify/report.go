@@ -168,6 +168,14 @@ func (r *Report) Verdict() string {
 	return "PASS"
 }
 
+// readinessCaveat is said under the readiness matrix of a failed verification: the matrix
+// judges signalling and policy, and a package that fails verification plays on no device.
+const readinessCaveat = "Verification FAILED: the readiness matrix judges signalling and policy only; " +
+	"the package plays on no device until the failures are fixed."
+
+// ReadinessCaveat is the sentence shown under the readiness matrix when verification failed.
+func (r *Report) ReadinessCaveat() string { return readinessCaveat }
+
 // VerdictClass is the verdict as a severity name for styling: "pass", "warn" or "fail".
 func (r *Report) VerdictClass() string {
 	switch {
@@ -207,6 +215,9 @@ func (r *Report) WriteText(w io.Writer) error {
 		fmt.Fprintln(w)
 		if err := r.Readiness.WriteText(w); err != nil {
 			return err
+		}
+		if r.Failed() {
+			fmt.Fprintf(w, "  %s\n", readinessCaveat)
 		}
 	}
 	if r.Simulation != nil {
@@ -288,6 +299,7 @@ pre{background:var(--code);padding:.5rem;overflow:auto;max-height:20rem;white-sp
 {{with .Readiness}}<h2>Offline readiness</h2>
 <p>{{if .Policy}}Under policy “{{.Policy}}”.{{else}}No policy given: whether licenses persist cannot be judged.{{end}}
 {{.Count "ready"}} ready, {{.Count "not-ready"}} not ready, {{.Count "unknown"}} unknown.</p>
+{{if $.Failed}}<p class="fail">{{$.ReadinessCaveat}}</p>{{end}}
 <table><tr><th></th><th>Device</th><th>Verdict</th><th>Why / fix</th></tr>
 {{range .Rows}}<tr><td class="mark {{.Verdict}}">{{.Verdict.Symbol}}</td><td><b>{{.Device}}</b><div class="fix">{{.Name}}</div></td>
 <td class="{{.Verdict}}">{{.Verdict.Label}}{{if .Via}}<div class="fix">via {{.Via}}</div>{{end}}</td><td>{{range .Findings}}<div class="rule"><code>{{.Rule}}</code> {{.Says}}<div class="fix">Found: {{.Evidence}}</div>{{if .Fix}}<div class="fix">Fix: {{.Fix}}</div>{{end}}<div class="fix">Source: {{.Source}}</div></div>{{end}}{{range .Caveats}}<div class="rule">! <code>{{.Rule}}</code> {{.Evidence}}<div class="fix">{{.Fix}}</div></div>{{end}}</td></tr>
