@@ -84,7 +84,7 @@ func newKeysScreen(a *App) *keysScreen {
 			return
 		}
 		ks := s.sets[s.sel]
-		a.saveFile(fileSafe(ks.Name)+".cpix.xml", func(w fyne.URIWriteCloser) error {
+		a.saveFile(services.FileSafe(ks.Name)+".cpix.xml", func(w fyne.URIWriteCloser) error {
 			if err := a.svc.ExportCPIX(ks.Name, w); err != nil {
 				return err
 			}
@@ -168,14 +168,4 @@ func (s *keysScreen) selectionChanged() {
 			"notation.")}
 		s.detail.Refresh()
 	}
-}
-
-// fileSafe makes name usable as a file name.
-func fileSafe(name string) string {
-	return strings.Map(func(r rune) rune {
-		if strings.ContainsRune(`/\:*?"<>|`, r) {
-			return '_'
-		}
-		return r
-	}, name)
 }

@@ -3,14 +3,13 @@ package cli
 import (
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"satchel/app/jobs"
 	"satchel/app/services"
 	"satchel/engine/devices"
 	"satchel/engine/verify"
+	"satchel/internal/atomicfile"
 )
 
 func init() {
@@ -102,19 +101,8 @@ func runVerify(e *env, args []string) error {
 	return nil
 }
 
-// writeFileAtomic writes path through a temp file renamed at the end.
+// writeFileAtomic writes an export, report or timeline through a temp file renamed at the end,
+// readable by its owner only (a CPIX export holds content keys).
 func writeFileAtomic(path string, write func(w io.Writer) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := write(tmp); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return atomicfile.Write(path, 0o600, write)
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"satchel/engine/verify"
+	"satchel/internal/atomicfile"
 )
 
 // reportsDir is the workspace folder that holds the HTML reports opened from the desktop app.
@@ -22,20 +23,7 @@ func (s *Service) WriteReportHTML(rep *verify.Report) (string, error) {
 		return "", fmt.Errorf("write report: %w", err)
 	}
 	path := filepath.Join(dir, ReportFileName(rep, ".html"))
-	tmp, err := os.CreateTemp(dir, ".report-*.html")
-	if err != nil {
-		return "", fmt.Errorf("write report: %w", err)
-	}
-	if err = rep.WriteHTML(tmp); err == nil {
-		err = tmp.Close()
-	} else {
-		tmp.Close()
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
+	if err := atomicfile.Write(path, 0o600, rep.WriteHTML); err != nil {
 		return "", fmt.Errorf("write report %s: %w", path, err)
 	}
 	return path, nil
@@ -44,12 +32,7 @@ func (s *Service) WriteReportHTML(rep *verify.Report) (string, error) {
 // ReportFileName suggests a file name for rep with extension ext: "verify-<target>-<time>.html".
 func ReportFileName(rep *verify.Report, ext string) string {
 	base := strings.TrimSuffix(filepath.Base(strings.TrimRight(rep.Target, "/\\")), filepath.Ext(rep.Target))
-	base = strings.Map(func(r rune) rune {
-		if r == '/' || r == '\\' || r == ':' || r == '?' || r == '*' || r == '"' || r == '<' || r == '>' || r == '|' {
-			return '_'
-		}
-		return r
-	}, base)
+	base = FileSafe(base)
 	if base == "" || base == "." {
 		base = "report"
 	}
@@ -58,4 +41,15 @@ func ReportFileName(rep *verify.Report, ext string) string {
 		t = time.Now()
 	}
 	return "verify-" + base + "-" + t.Local().Format("20060102-150405") + ext
+}
+
+// FileSafe makes name usable as a file name on every platform: the characters Windows or a
+// path would take specially (/ \ : * ? " < > |) become underscores.
+func FileSafe(name string) string {
+	return strings.Map(func(r rune) rune {
+		if strings.ContainsRune(`/\:*?"<>|`, r) {
+			return '_'
+		}
+		return r
+	}, name)
 }

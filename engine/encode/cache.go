@@ -15,6 +15,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"satchel/internal/atomicfile"
 )
 
 // cacheVersion changes whenever the fingerprint or the key recipe changes, so old entries
@@ -161,33 +163,7 @@ func (c *cache) record(master string, entries map[string]manifestEntry) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(c.path, append(data, '\n'))
-}
-
-// writeFileAtomic writes data to a temporary file beside path, syncs it and renames it over
-// path, so readers see the old or the new content, never a torn one.
-func writeFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return atomicfile.WriteBytes(c.path, 0o644, append(data, '\n'))
 }
 
 // partSuffix marks ffmpeg's files in progress: a dot-prefixed name ending in .part, which no
