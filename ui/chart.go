@@ -139,16 +139,11 @@ func (c *qualityChart) CreateRenderer() fyne.WidgetRenderer {
 // chartRenderer draws the chart from canvas primitives; it rebuilds them on every refresh
 // (a ladder has at most encode.MaxRungs points).
 type chartRenderer struct {
-	c       *qualityChart
-	objects []fyne.CanvasObject
-	size    fyne.Size
+	drawn
+	c *qualityChart
 }
 
-func (r *chartRenderer) Destroy() {}
-
 func (r *chartRenderer) MinSize() fyne.Size { return fyne.NewSize(320, 300) }
-
-func (r *chartRenderer) Objects() []fyne.CanvasObject { return r.objects }
 
 func (r *chartRenderer) Refresh() {
 	r.rebuild()

@@ -44,16 +44,13 @@ func (c *ledgerChart) set(b []services.LedgerBucket, step time.Duration) {
 func (c *ledgerChart) CreateRenderer() fyne.WidgetRenderer { return &ledgerRenderer{c: c} }
 
 type ledgerRenderer struct {
-	c       *ledgerChart
-	objects []fyne.CanvasObject
-	size    fyne.Size
+	drawn
+	c *ledgerChart
 }
 
-func (r *ledgerRenderer) Destroy()                     {}
-func (r *ledgerRenderer) Objects() []fyne.CanvasObject { return r.objects }
-func (r *ledgerRenderer) MinSize() fyne.Size           { return fyne.NewSize(360, 120) }
-func (r *ledgerRenderer) Layout(s fyne.Size)           { r.size = s; r.build() }
-func (r *ledgerRenderer) Refresh()                     { r.build(); canvas.Refresh(r.c) }
+func (r *ledgerRenderer) MinSize() fyne.Size { return fyne.NewSize(360, 120) }
+func (r *ledgerRenderer) Layout(s fyne.Size) { r.size = s; r.build() }
+func (r *ledgerRenderer) Refresh()           { r.build(); canvas.Refresh(r.c) }
 
 func (r *ledgerRenderer) build() {
 	c := r.c

@@ -48,15 +48,12 @@ func (c *segmentChart) set(rows []services.RenditionSegments, target time.Durati
 func (c *segmentChart) CreateRenderer() fyne.WidgetRenderer { return &segmentRenderer{c: c} }
 
 type segmentRenderer struct {
-	c       *segmentChart
-	objects []fyne.CanvasObject
-	size    fyne.Size
+	drawn
+	c *segmentChart
 }
 
-func (r *segmentRenderer) Destroy()                     {}
-func (r *segmentRenderer) Objects() []fyne.CanvasObject { return r.objects }
-func (r *segmentRenderer) Layout(s fyne.Size)           { r.size = s; r.build() }
-func (r *segmentRenderer) Refresh()                     { r.build(); canvas.Refresh(r.c) }
+func (r *segmentRenderer) Layout(s fyne.Size) { r.size = s; r.build() }
+func (r *segmentRenderer) Refresh()           { r.build(); canvas.Refresh(r.c) }
 
 func (r *segmentRenderer) MinSize() fyne.Size {
 	return fyne.NewSize(sgMinW, float32(sgTop+sgRowH*max(len(r.c.rows), 1)+28))

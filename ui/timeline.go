@@ -88,14 +88,9 @@ func (v *timelineView) CreateRenderer() fyne.WidgetRenderer {
 }
 
 type timelineRenderer struct {
-	v       *timelineView
-	objects []fyne.CanvasObject
-	size    fyne.Size
+	drawn
+	v *timelineView
 }
-
-func (r *timelineRenderer) Destroy() {}
-
-func (r *timelineRenderer) Objects() []fyne.CanvasObject { return r.objects }
 
 func (r *timelineRenderer) Refresh() {
 	r.build(r.size)
