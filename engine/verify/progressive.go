@@ -49,16 +49,9 @@ func (v *verifier) decryptProgressive(ctx context.Context, t *trackInfo) error {
 	r.fragments = 1
 	buf := make([]byte, 0, 1<<20)
 	for i, s := range samples {
-		if i%256 == 0 {
-			if err := ctx.Err(); err != nil {
-				r.abort()
-				return err
-			}
+		if err := r.progressiveSample(ctx, i, s); err != nil {
+			return err
 		}
-		if i == 0 {
-			r.start, r.started = s.DecodeTime, true
-		}
-		r.total += uint64(s.Dur)
 		if cap(buf) < int(s.Size) {
 			buf = make([]byte, s.Size)
 		}
@@ -94,16 +87,9 @@ func (v *verifier) progressiveText(ctx context.Context, r *trackRun, samples []p
 	of := t.ref.file
 	r.fragments = 1
 	for i, s := range samples {
-		if i%256 == 0 {
-			if err := ctx.Err(); err != nil {
-				r.abort()
-				return err
-			}
+		if err := r.progressiveSample(ctx, i, s); err != nil {
+			return err
 		}
-		if i == 0 {
-			r.start, r.started = s.DecodeTime, true
-		}
-		r.total += uint64(s.Dur)
 		if s.Size > 1<<20 {
 			r.structErr = &finding{Where{File: t.file}, fmt.Sprintf("text sample %d of %d bytes is implausible", i+1, s.Size)}
 			break
@@ -183,4 +169,21 @@ func readAux(r io.ReaderAt, stbl *mp4.StblBox, n, ivSize int) ([]auxInfo, error)
 		}
 	}
 	return out, nil
+}
+
+// progressiveSample does the bookkeeping of sample i of a non-fragmented track before it is
+// read: every 256 samples a cancelled ctx aborts the run; the first sample sets the start time;
+// every sample adds its duration.
+func (r *trackRun) progressiveSample(ctx context.Context, i int, s probe.Sample) error {
+	if i%256 == 0 {
+		if err := ctx.Err(); err != nil {
+			r.abort()
+			return err
+		}
+	}
+	if i == 0 {
+		r.start, r.started = s.DecodeTime, true
+	}
+	r.total += uint64(s.Dur)
+	return nil
 }
