@@ -15,14 +15,7 @@ import (
 // with exit 2 (an input error) and a message naming the file, never a panic.
 func TestHostileMedia(t *testing.T) {
 	dir := t.TempDir()
-	src, err := os.ReadFile(mediaFile(t, "ladder_240p.mp4"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	noTkhd, err := hostiletest.RenameBox(src, "tkhd", "free")
-	if err != nil {
-		t.Fatal(err)
-	}
+	noTkhd := hostiletest.WithoutTrackHeader(t, mediaFile(t, "ladder_240p.mp4"))
 	files := map[string][]byte{"notkhd.mp4": noTkhd, "nested.mp4": hostiletest.NestedMoov(1_000_000)}
 	for name, data := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
@@ -64,14 +57,7 @@ func TestHostileMedia(t *testing.T) {
 // what is wrong, never a panic; the million nested boxes in under a second.
 func TestVerifyHostileMedia(t *testing.T) {
 	dir := t.TempDir()
-	src, err := os.ReadFile(mediaFile(t, "ladder_240p.mp4"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	noTkhd, err := hostiletest.RenameBox(src, "tkhd", "free")
-	if err != nil {
-		t.Fatal(err)
-	}
+	noTkhd := hostiletest.WithoutTrackHeader(t, mediaFile(t, "ladder_240p.mp4"))
 	for name, c := range map[string]struct {
 		data   []byte
 		want   string

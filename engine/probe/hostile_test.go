@@ -14,14 +14,7 @@ import (
 
 // TestHostileFiles reproduces issue 16's crafted files: each is a clear *InputError, fast.
 func TestHostileFiles(t *testing.T) {
-	src, err := os.ReadFile(testMedia + "ladder_240p.mp4")
-	if err != nil {
-		t.Fatal(err)
-	}
-	noTkhd, err := hostiletest.RenameBox(src, "tkhd", "free")
-	if err != nil {
-		t.Fatal(err)
-	}
+	noTkhd := hostiletest.WithoutTrackHeader(t, testMedia+"ladder_240p.mp4")
 	dir := t.TempDir()
 	for _, c := range []struct {
 		name string

@@ -7,6 +7,8 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"os"
+	"testing"
 )
 
 // ftyp is a plain isom file type box.
@@ -65,4 +67,20 @@ func ManyBoxes(head []byte, n int) []byte {
 		copy(p[4:], "free")
 	}
 	return b
+}
+
+// WithoutTrackHeader returns the MP4 file at path with its first track header (tkhd) renamed
+// to free: the crafted file of issue 16 that crashed probe and verify. It fails t when the
+// file cannot be read or has no tkhd.
+func WithoutTrackHeader(t testing.TB, path string) []byte {
+	t.Helper()
+	src, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := RenameBox(src, "tkhd", "free")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
