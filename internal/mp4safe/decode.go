@@ -83,7 +83,8 @@ func DecodeBox(b []byte) (mp4.Box, error) {
 }
 
 // Do runs fn, a call into mp4ff on untrusted data (decode, decrypt, parse), and turns a panic
-// inside it into an *Error. It is the only recover() around third-party decoders in Satchel.
+// inside it into an *Error. It is the only recover() around mp4ff (engine/manifest has its own
+// for the HLS parser).
 func Do(fn func() error) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
